@@ -1,0 +1,55 @@
+/**
+ * Typed errors. Every error a user can cause derives from DiffierError, carries a stable
+ * `code`, and is turned into a one-line message and a non-zero exit by the CLI.
+ */
+export class DiffierError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** An option or argument value is out of range or of the wrong kind. */
+export class InvalidOptionError extends DiffierError {
+  constructor(message: string) {
+    super('INVALID_OPTION', message);
+  }
+}
+
+/** Tensor shapes do not agree. */
+export class ShapeError extends DiffierError {
+  constructor(message: string) {
+    super('SHAPE_MISMATCH', message);
+  }
+}
+
+/** A prediction or sample contains NaN or Inf. */
+export class NonFiniteError extends DiffierError {
+  constructor(message: string) {
+    super('NON_FINITE', message);
+  }
+}
+
+/** A problem file, scheduler config or other JSON input is malformed. */
+export class ConfigError extends DiffierError {
+  constructor(message: string) {
+    super('BAD_CONFIG', message);
+  }
+}
+
+/** An output path cannot be written. */
+export class OutputError extends DiffierError {
+  constructor(message: string) {
+    super('OUTPUT_UNWRITABLE', message);
+  }
+}
+
+/** Sampling was cancelled through an AbortSignal. */
+export class AbortedError extends DiffierError {
+  constructor() {
+    super('ABORTED', 'sampling was aborted');
+  }
+}
