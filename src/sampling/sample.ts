@@ -1,6 +1,6 @@
 import { AbortedError, NonFiniteError, ShapeError } from '../errors.js';
 import { predictionRequest } from '../guidance/gate.js';
-import type { Denoiser } from '../denoisers/types.js';
+import type { Denoiser, PredictionRequest, Predictions } from '../denoisers/types.js';
 import type { GuidanceRule, GuidedPrediction } from '../guidance/types.js';
 import type { BatchRandom } from '../tensor/random.js';
 import { assertFinite, assertSameShape, type Tensor } from '../tensor/tensor.js';
@@ -40,6 +40,8 @@ export interface TransitionContext {
   readonly sampler: SamplerStep;
   /** One guided evaluation at (x, level), heading to `next`; counts network evaluations. */
   guide(x: Tensor, level: NoiseLevel, next: NoiseLevel): Promise<GuidedPrediction>;
+  /** Raw network predictions (no guidance rule), for wrappers with their own combination. */
+  predict(x: Tensor, level: NoiseLevel, request: PredictionRequest): Promise<Predictions>;
   /** Network evaluations so far over the whole batch (for adaptive budgets). */
   evaluations(): number;
 }
@@ -107,11 +109,8 @@ export async function sample(opts: SampleOptions): Promise<SampleResult> {
   const numSteps = levels.length - 1;
   let evals = 0;
 
-  const guide = async (x: Tensor, level: NoiseLevel, next: NoiseLevel, i: number) => {
+  const predict = async (x: Tensor, level: NoiseLevel, request: PredictionRequest) => {
     if (signal?.aborted) throw new AbortedError();
-    const ctx = { step: i, numSteps, level, next, x };
-    const weights = rule.weights(ctx, state);
-    const request = predictionRequest(weights);
     const raw = await denoiser.predict(x, level, request);
     assertSameShape(raw.cond, x, 'conditional prediction vs sample');
     assertFinite(raw.cond, `conditional prediction at t=${level.timestep}`);
@@ -121,6 +120,12 @@ export async function sample(opts: SampleOptions): Promise<SampleResult> {
       assertFinite(raw.uncond, `unconditional prediction at t=${level.timestep}`);
     }
     evals += x.batch * (request === 'both' ? 2 : 1);
+    return raw;
+  };
+  const guide = async (x: Tensor, level: NoiseLevel, next: NoiseLevel, i: number) => {
+    const ctx = { step: i, numSteps, level, next, x };
+    const weights = rule.weights(ctx, state);
+    const raw = await predict(x, level, predictionRequest(weights));
     return rule.combine(raw, weights, ctx, state);
   };
 
@@ -142,6 +147,7 @@ export async function sample(opts: SampleOptions): Promise<SampleResult> {
       history,
       sampler,
       guide: (xx, level, next) => guide(xx, level, next, i),
+      predict,
       evaluations: () => evals,
     });
     x = result.x;

@@ -1,0 +1,49 @@
+import { Command } from 'commander';
+import { join } from 'node:path';
+import { runGmmBench } from '../../bench/gmmBench.js';
+import { gapCurves, metricCurves } from '../../bench/gmmPlots.js';
+import { correlations, recommendW } from '../../diffier/sweep.js';
+import { writeFileAtomic, writeJsonAtomic } from '../../io/atomicWrite.js';
+import { addMethodFlags } from '../methodFlags.js';
+import { createProgress } from '../progress.js';
+import { formatTable } from '../table.js';
+import { benchTable, prepareBench, type BenchGmmFlags } from './benchGmm.js';
+
+export function sweepCommand(): Command {
+  const cmd = new Command('sweep')
+    .description('one method over a list of w: accumulated errors, per-step curves, quality, rank correlations, a recommended w')
+    .requiredOption('--problem <file>', 'problem file (JSON)')
+    .requiredOption('--method <name>', 'the method to sweep')
+    .option('--w <list>', 'comma-separated guidance weights', '1,1.5,2,3,5,7.5,10')
+    .option('--steps <n>', 'sampling steps (default 50 when --nfe is not given)')
+    .option('--nfe <n>', 'evaluation budget per sample')
+    .option('--samples <n>', 'samples per run', '2000')
+    .option('--seed <n>', 'seed', '1')
+    .option('--sampler <name>', 'sampler', 'ddim')
+    .option('--ksd-items <n>', 'samples used by the KSD gap measures', '256')
+    .option('--json <file>', 'write runs, correlations and the recommended w')
+    .option('--plots <dir>', 'write SVG plots (error per step per w; quality and error vs w)')
+    .option('--no-progress', 'no progress on stderr');
+  addMethodFlags(cmd);
+  return cmd.action(async (flags: BenchGmmFlags & { method: string }) => {
+    const p = await prepareBench({ ...flags, methods: flags.method });
+    const progress = createProgress(flags.progress);
+    progress.start(p.ws.length, `sweep ${flags.method}`);
+    const result = await runGmmBench({
+      ...p,
+      sampler: flags.sampler,
+      onRun: (label) => progress.tick(label),
+      warn: (m) => process.stderr.write(`warning: ${m}\n`),
+    });
+    progress.stop();
+    const correlation = correlations(result.runs);
+    const recommendedW = recommendW(result.runs);
+    const corrRows = Object.entries(correlation).map(([k, v]) => [k, v]);
+    process.stdout.write(`${benchTable(result)}\n\nSpearman rank correlation over w\n${formatTable(['error:metric', 'rho'], corrRows)}\n\nrecommended w: ${recommendedW}\n`);
+    if (flags.json) await writeJsonAtomic(flags.json, { ...result, correlation, recommendedW });
+    if (flags.plots) {
+      const files = new Map([...(await metricCurves(result)), ...(await gapCurves(result))]);
+      for (const [name, svg] of files) await writeFileAtomic(join(flags.plots, name), svg);
+    }
+  });
+}

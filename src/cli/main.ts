@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { DiffierError } from '../errors.js';
+import { benchGmmCommand } from './commands/benchGmm.js';
+import { sweepCommand } from './commands/sweep.js';
+
+/** The `diffier` command line: parse, validate, run, report; errors become one line and exit code 2. */
+export function buildProgram(): Command {
+  const program = new Command('diffier')
+    .description('Diffusion sampling with guidance: measure the training–inference gap and reduce it (DiffIER).')
+    .showHelpAfterError()
+    .exitOverride();
+  const bench = program.command('bench').description('benchmarks');
+  bench.addCommand(benchGmmCommand());
+  program.addCommand(sweepCommand());
+  return program;
+}
+
+async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof DiffierError) {
+      process.stderr.write(`diffier: error [${err.code}]: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+process.exitCode = await main(process.argv);

@@ -1,0 +1,39 @@
+import { InvalidOptionError } from '../errors.js';
+
+/** Parse a finite number, naming the option in the error. */
+export function parseNumber(value: string, option: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) {
+    throw new InvalidOptionError(`${option} must be a finite number, got "${value}"`);
+  }
+  return n;
+}
+
+/** Parse a number that may also be "inf"/"infinity" (thresholds that switch a mechanism off). */
+export function parseNumberOrInfinity(value: string, option: string): number {
+  if (/^\+?inf(inity)?$/i.test(value.trim())) return Infinity;
+  return parseNumber(value, option);
+}
+
+export function parseInteger(value: string, option: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const n = parseNumber(value, option);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new InvalidOptionError(`${option} must be an integer in [${min}, ${max}], got "${value}"`);
+  }
+  return n;
+}
+
+/** A comma-separated list of finite numbers, e.g. "1,1.5,2". */
+export function parseNumberList(value: string, option: string): number[] {
+  const parts = value.split(',').map((p) => p.trim());
+  if (parts.length === 0 || parts.some((p) => p === '')) {
+    throw new InvalidOptionError(`${option} must be a comma-separated list of numbers, got "${value}"`);
+  }
+  return parts.map((p) => parseNumber(p, option));
+}
+
+export function parseNameList(value: string, option: string): string[] {
+  const parts = value.split(',').map((p) => p.trim());
+  if (parts.some((p) => p === '')) throw new InvalidOptionError(`${option} has an empty name in "${value}"`);
+  return parts;
+}

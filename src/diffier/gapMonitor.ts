@@ -1,0 +1,88 @@
+import type { NoiseLevel } from '../sampling/noiseLevel.js';
+import type { StepPayload } from '../sampling/sample.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { cleanEstimates, driftRatios, type CleanEstimates } from './drift.js';
+import { ksdSquared } from './ksd.js';
+import { linearGuidance } from './renoise.js';
+
+/** The gap measures of one sampling step (diffier-method.md §1). */
+export interface GapStep {
+  readonly i: number;
+  readonly timestep: number;
+  readonly sigma: number;
+  /** G_t = s_t²·KSD²(p_t, π_t^w) with the guided scores at the nominal w. */
+  readonly gap: number;
+  /** mean_i max(0, r_t − 1); NaN at the first step. */
+  readonly drift: number;
+  /** Median of r_t over the batch; NaN at the first step. */
+  readonly driftMedian: number;
+  /** s_t²·KSD² against the exact score of the true conditional (benchmark problems only). */
+  readonly trueGap?: number;
+  readonly nfe: number;
+}
+
+export interface GapSummary {
+  /** A = Σ_t G_t, first step excluded. */
+  readonly gap: number;
+  /** A_r = Σ_t mean_i max(0, r_t − 1), first step excluded. */
+  readonly driftGap: number;
+  /** Σ_t of the true gap, first step excluded (when a true score is known). */
+  readonly trueGap?: number;
+}
+
+export interface GapMonitorOptions {
+  /** Items used for the O(n²) KSD (the first ones of the batch). Default 256. */
+  readonly ksdItems?: number;
+  /** Exact score ∇log q_t(x | c) of the true conditional, for the true gap. */
+  readonly trueScore?: (x: Tensor, level: NoiseLevel) => Float64Array;
+  /** Receives each step's measures as soon as they are known. */
+  readonly onGap?: (step: GapStep) => void;
+}
+
+/**
+ * Observes the sampling loop (an onStep callback) and measures the training–inference gap
+ * from what the loop already computed: it never calls the network.
+ */
+export class GapMonitor {
+  readonly steps: GapStep[] = [];
+  private prev: CleanEstimates | undefined;
+
+  constructor(private readonly options: GapMonitorOptions = {}) {}
+
+  readonly observe = (p: StepPayload): void => {
+    const { xIn, pred, from } = p;
+    const batch = xIn.batch;
+    const dim = xIn.itemSize;
+    const maxItems = this.options.ksdItems ?? 256;
+    const guidedEps = linearGuidance(pred.raw.cond, pred.raw.uncond, p.w);
+    const scores = new Float64Array(guidedEps.data.length);
+    for (let j = 0; j < scores.length; j++) scores[j] = -guidedEps.data[j] / from.s;
+    const s2 = from.s * from.s;
+    const gap = batch >= 2 ? s2 * ksdSquared(xIn.data, scores, batch, dim, { maxItems }) : NaN;
+
+    const now = cleanEstimates(xIn, pred, from, p.w);
+    let drift = NaN;
+    let driftMedian = NaN;
+    if (this.prev) {
+      const r = driftRatios(now, this.prev, batch);
+      drift = r.reduce((acc, v) => acc + Math.max(0, v - 1), 0) / batch;
+      driftMedian = Array.from(r).sort((a, b) => a - b)[batch >> 1];
+    }
+    this.prev = now;
+
+    let trueGap: number | undefined;
+    if (this.options.trueScore && batch >= 2) {
+      trueGap = s2 * ksdSquared(xIn.data, this.options.trueScore(xIn, from), batch, dim, { maxItems });
+    }
+    const step: GapStep = { i: p.i, timestep: from.timestep, sigma: from.sigma, gap, drift, driftMedian, trueGap, nfe: p.nfe };
+    this.steps.push(step);
+    this.options.onGap?.(step);
+  };
+
+  summary(): GapSummary {
+    const later = this.steps.filter((s) => s.i > 0);
+    const sum = (f: (s: GapStep) => number) => later.reduce((acc, s) => acc + f(s), 0);
+    const out: GapSummary = { gap: sum((s) => s.gap), driftGap: sum((s) => (Number.isNaN(s.drift) ? 0 : s.drift)) };
+    return this.options.trueScore ? { ...out, trueGap: sum((s) => s.trueGap ?? 0) } : out;
+  }
+}

@@ -1,0 +1,65 @@
+import { InvalidOptionError } from '../errors.js';
+import { DIFFIER_METHOD, PEER_METHODS } from './diffierMethods.js';
+import { GUIDANCE_METHODS } from './guidanceMethods.js';
+import type { MethodSpec, OptionSpec, OptionValue } from './types.js';
+
+/** Every method the CLI and the benchmarks know, by name. */
+export const METHODS: readonly MethodSpec[] = [...GUIDANCE_METHODS, DIFFIER_METHOD, ...PEER_METHODS];
+
+export const METHOD_NAMES = METHODS.map((m) => m.name);
+
+/** A method as the user asked for it: a name and raw option values (strings from the CLI, or numbers). */
+export interface MethodChoice {
+  readonly name: string;
+  readonly options?: Readonly<Record<string, OptionValue | undefined>>;
+}
+
+export interface ResolvedMethod {
+  readonly spec: MethodSpec;
+  /** Every option with its value (defaults filled in), as echoed in JSON. */
+  readonly options: Readonly<Record<string, OptionValue>>;
+}
+
+export function methodSpec(name: string): MethodSpec {
+  const spec = METHODS.find((m) => m.name === name);
+  if (!spec) throw new InvalidOptionError(`unknown method "${name}"; known methods: ${METHOD_NAMES.join(', ')}`);
+  return spec;
+}
+
+/** Check names and option values, fill in defaults. */
+export function resolveMethod(choice: MethodChoice): ResolvedMethod {
+  const spec = methodSpec(choice.name);
+  const given = choice.options ?? {};
+  for (const key of Object.keys(given)) {
+    if (given[key] !== undefined && !spec.options.some((o) => o.key === key)) {
+      const valid = spec.options.map((o) => o.key).join(', ') || 'none';
+      throw new InvalidOptionError(`unknown option "${key}" for method ${spec.name}; its options: ${valid}`);
+    }
+  }
+  const options: Record<string, OptionValue> = {};
+  for (const opt of spec.options) {
+    const raw = given[opt.key] ?? opt.default;
+    if (raw !== undefined) options[opt.key] = parseOption(spec.name, opt, raw);
+  }
+  return { spec, options };
+}
+
+function parseOption(method: string, opt: OptionSpec, raw: OptionValue): OptionValue {
+  const where = `--${method}-${kebab(opt.key)}`;
+  if (opt.kind === 'choice') {
+    const v = String(raw);
+    if (!opt.choices?.includes(v)) throw new InvalidOptionError(`${where} must be one of ${opt.choices?.join(', ')}, got "${v}"`);
+    return v;
+  }
+  const v = typeof raw === 'number' ? raw : /^\+?inf(inity)?$/i.test(String(raw).trim()) ? Infinity : Number(String(raw).trim() === '' ? NaN : raw);
+  if (Number.isNaN(v) || (!Number.isFinite(v) && opt.kind !== 'number-or-inf') || v === -Infinity) {
+    throw new InvalidOptionError(`${where} must be a ${opt.kind === 'number-or-inf' ? 'number or inf' : 'finite number'}, got "${raw}"`);
+  }
+  if (opt.kind === 'integer' && !Number.isInteger(v)) throw new InvalidOptionError(`${where} must be an integer, got "${raw}"`);
+  return v;
+}
+
+/** camelCase → kebab-case (the CLI flag of an option). */
+export function kebab(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}

@@ -1,0 +1,44 @@
+import type { GuidanceRule } from '../guidance/types.js';
+import type { NoiseLevel } from '../sampling/noiseLevel.js';
+import type { TransitionWrapper } from '../sampling/sample.js';
+
+/** A value a method option can take. */
+export type OptionValue = number | string | boolean;
+
+/** One documented option of a method; the CLI turns it into `--<method>-<flag>`. */
+export interface OptionSpec {
+  /** Key in the options object (camelCase); the flag is its kebab-case form. */
+  readonly key: string;
+  readonly description: string;
+  readonly kind: 'number' | 'integer' | 'number-or-inf' | 'choice';
+  readonly choices?: readonly string[];
+  /** Default; undefined means "derived from w or the schedule" (said in the description). */
+  readonly default?: OptionValue;
+}
+
+/** What a method may know about the schedule it runs on. */
+export interface ScheduleInfo {
+  /** levels[0] … levels[steps]: the sampling schedule. */
+  readonly levels: readonly NoiseLevel[];
+  /** Level at a (fractional) training timestep. */
+  levelAt(timestep: number): NoiseLevel;
+  /** Training timestep whose σ is `sigma` (fractional). */
+  timestepOf(sigma: number): number;
+}
+
+/** A ready-to-run method: the guidance rule and the wrappers around the sampler's step. */
+export interface MethodInstance {
+  readonly rule: GuidanceRule;
+  readonly wrappers: readonly TransitionWrapper[];
+}
+
+/**
+ * A named sampling method: a guidance rule, DiffIER, or a peer. `build` receives the
+ * user's w and the options (defaults already filled in and validated).
+ */
+export interface MethodSpec {
+  readonly name: string;
+  readonly summary: string;
+  readonly options: readonly OptionSpec[];
+  build(w: number, options: Readonly<Record<string, OptionValue>>, schedule: ScheduleInfo): MethodInstance;
+}
