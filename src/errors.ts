@@ -53,3 +53,31 @@ export class AbortedError extends DiffierError {
     super('ABORTED', 'sampling was aborted');
   }
 }
+
+/** A model folder or one of its files is missing, or a folder-level file is malformed. */
+export class ModelFolderError extends DiffierError {
+  constructor(message: string) {
+    super('MODEL_FOLDER', message);
+  }
+}
+
+/** An .onnx file exists but cannot be loaded (corrupted, truncated, missing external data). */
+export class ModelLoadError extends DiffierError {
+  constructor(message: string) {
+    super('MODEL_LOAD', message);
+  }
+}
+
+/** A network's inputs or outputs are not the ones expected (names, ranks, dtypes, sizes). */
+export class ModelSignatureError extends DiffierError {
+  constructor(message: string) {
+    super('MODEL_SIGNATURE', message);
+  }
+}
+
+/** The runtime failed while running a network. */
+export class ModelRunError extends DiffierError {
+  constructor(message: string) {
+    super('MODEL_RUN', message);
+  }
+}

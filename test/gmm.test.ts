@@ -54,14 +54,23 @@ describe('parseProblem', () => {
     assert.deepEqual(p.classes[0].components[0].std, [0.5, 0.5]);
     assert.deepEqual(p.classes[1].components[0].std, [0.5, 1]);
     assert.deepEqual(p.schedule, { beta_schedule: 'squaredcos_cap_v2', num_train_timesteps: 1000 });
-    assert.deepEqual(p.model, { kind: 'inflated', cond: 1.1, uncond: 1.3, jitter: 0.1, jitterSeed: 7 });
+    assert.deepEqual(p.model, {
+      kind: 'inflated',
+      cond: 1.1,
+      uncond: 1.3,
+      jitter: 0.1,
+      jitterSeed: 7,
+    });
     assert.equal(p.source, 'mem.json');
   });
 
   it('weights are given for all entries or none: a partial list is an error, not a guess', () => {
     const raw = validProblem();
     delete cls(raw, 0).weight;
-    assert.throws(() => parseProblem(raw), /classes: give a weight for every entry or for none \(classes\[0\]\.weight is missing\)/);
+    assert.throws(
+      () => parseProblem(raw),
+      /classes: give a weight for every entry or for none \(classes\[0\]\.weight is missing\)/,
+    );
   });
 
   it('defaults: equal weights and the exact model', () => {
@@ -95,16 +104,52 @@ describe('parseProblem', () => {
       (p) => (comp(p, 1, 0).mean = [1, 2, 3]),
       /classes\[1\]\.components\[0\]\.mean has 3 values, dim is 2/,
     ],
-    ['non-finite mean', (p) => (comp(p, 1, 1).mean = [1, NaN]), /classes\[1\]\.components\[1\]\.mean\[1\] must be finite/],
-    ['mean not numbers', (p) => (comp(p, 0, 0).mean = [1, '2']), /classes\[0\]\.components\[0\]\.mean\[1\] must be a number/],
-    ['missing std', (p) => delete comp(p, 0, 0).std, /classes\[0\]\.components\[0\]\.std is missing/],
-    ['zero std', (p) => (comp(p, 0, 0).std = 0), /classes\[0\]\.components\[0\]\.std must be > 0, got 0/],
-    ['negative std entry', (p) => (comp(p, 1, 0).std = [1, -1]), /classes\[1\]\.components\[0\]\.std\[1\] must be > 0/],
-    ['std of wrong length', (p) => (comp(p, 1, 0).std = [1]), /classes\[1\]\.components\[0\]\.std has 1 values, dim is 2/],
+    [
+      'non-finite mean',
+      (p) => (comp(p, 1, 1).mean = [1, NaN]),
+      /classes\[1\]\.components\[1\]\.mean\[1\] must be finite/,
+    ],
+    [
+      'mean not numbers',
+      (p) => (comp(p, 0, 0).mean = [1, '2']),
+      /classes\[0\]\.components\[0\]\.mean\[1\] must be a number/,
+    ],
+    [
+      'missing std',
+      (p) => delete comp(p, 0, 0).std,
+      /classes\[0\]\.components\[0\]\.std is missing/,
+    ],
+    [
+      'zero std',
+      (p) => (comp(p, 0, 0).std = 0),
+      /classes\[0\]\.components\[0\]\.std must be > 0, got 0/,
+    ],
+    [
+      'negative std entry',
+      (p) => (comp(p, 1, 0).std = [1, -1]),
+      /classes\[1\]\.components\[0\]\.std\[1\] must be > 0/,
+    ],
+    [
+      'std of wrong length',
+      (p) => (comp(p, 1, 0).std = [1]),
+      /classes\[1\]\.components\[0\]\.std has 1 values, dim is 2/,
+    ],
     ['infinite std', (p) => (comp(p, 0, 0).std = Infinity), /std must be finite/],
-    ['negative component weight', (p) => (comp(p, 1, 0).weight = -1), /classes\[1\]\.components\[0\]\.weight must be > 0/],
-    ['partial component weights', (p) => delete comp(p, 1, 1).weight, /classes\[1\]\.components\[1\]\.weight is missing/],
-    ['unknown key', (p) => (comp(p, 1, 0).sd = 1), /classes\[1\]\.components\[0\] has unknown key "sd"/],
+    [
+      'negative component weight',
+      (p) => (comp(p, 1, 0).weight = -1),
+      /classes\[1\]\.components\[0\]\.weight must be > 0/,
+    ],
+    [
+      'partial component weights',
+      (p) => delete comp(p, 1, 1).weight,
+      /classes\[1\]\.components\[1\]\.weight is missing/,
+    ],
+    [
+      'unknown key',
+      (p) => (comp(p, 1, 0).sd = 1),
+      /classes\[1\]\.components\[0\] has unknown key "sd"/,
+    ],
     ['unknown top-level key', (p) => (p.clases = []), /problem has unknown key "clases"/],
     ['schedule not an object', (p) => (p.schedule = [1]), /schedule must be an object/],
     ['unknown model kind', (p) => (p.model = { kind: 'magic' }), /model\.kind "magic" is unknown/],
@@ -112,9 +157,17 @@ describe('parseProblem', () => {
     ['inflated without uncond', (p) => delete (p.model as Json).uncond, /model\.uncond is missing/],
     ['inflated zero cond', (p) => ((p.model as Json).cond = 0), /model\.cond must be > 0/],
     ['negative jitter', (p) => ((p.model as Json).jitter = -0.1), /model\.jitter must be ≥ 0/],
-    ['fractional jitterSeed', (p) => ((p.model as Json).jitterSeed = 1.5), /model\.jitterSeed must be an integer/],
+    [
+      'fractional jitterSeed',
+      (p) => ((p.model as Json).jitterSeed = 1.5),
+      /model\.jitterSeed must be an integer/,
+    ],
     ['onnx without path', (p) => (p.model = { kind: 'onnx' }), /model\.path is missing/],
-    ['exact with extra key', (p) => (p.model = { kind: 'exact', cond: 2 }), /model has unknown key "cond"/],
+    [
+      'exact with extra key',
+      (p) => (p.model = { kind: 'exact', cond: 2 }),
+      /model has unknown key "cond"/,
+    ],
   ];
   for (const [label, breakIt, message] of bad) {
     it(`refuses ${label} with a ConfigError naming the path`, () => {
@@ -136,12 +189,16 @@ describe('parseProblem', () => {
   it('loadProblem: missing file and bad JSON are ConfigErrors naming the path; onnx path is resolved', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'diffier-problem-'));
     const missing = join(dir, 'nope.json');
-    await assert.rejects(loadProblem(missing), (e: unknown) => e instanceof ConfigError && e.message.includes(missing));
+    await assert.rejects(
+      loadProblem(missing),
+      (e: unknown) => e instanceof ConfigError && e.message.includes(missing),
+    );
     const broken = join(dir, 'broken.json');
     await writeFile(broken, '{ "name": ');
     await assert.rejects(
       loadProblem(broken),
-      (e: unknown) => e instanceof ConfigError && e.message.includes(broken) && /not valid JSON/.test(e.message),
+      (e: unknown) =>
+        e instanceof ConfigError && e.message.includes(broken) && /not valid JSON/.test(e.message),
     );
     const good = join(dir, 'good.json');
     const raw = validProblem();
@@ -182,8 +239,14 @@ describe('problem → mixtures', () => {
     }
     assert.deepEqual(m.cond.means, m.uncond.means.subarray(2));
     const moved = m.cond.means.map((v, j) => v - t.cond.means[j]);
-    assert.ok(moved.some((v) => v !== 0), 'jitter moved the means');
-    assert.ok(moved.every((v) => Math.abs(v) < 0.1 * 6), 'jitter of std 0.1 stays within 6 std');
+    assert.ok(
+      moved.some((v) => v !== 0),
+      'jitter moved the means',
+    );
+    assert.ok(
+      moved.every((v) => Math.abs(v) < 0.1 * 6),
+      'jitter of std 0.1 stays within 6 std',
+    );
   });
 
   it('exact model is the truth; onnx has no mixture', () => {
@@ -251,7 +314,10 @@ describe('GaussianMixture', () => {
           const expected = -level.s * grad;
           // float32 output: relative 1e-6, plus the finite-difference error O(h²·f''').
           const got = eps.data[i * 2 + d];
-          assert.ok(Math.abs(got - expected) < 1e-5 * (1 + Math.abs(expected)), `${got} vs ${expected}`);
+          assert.ok(
+            Math.abs(got - expected) < 1e-5 * (1 + Math.abs(expected)),
+            `${got} vs ${expected}`,
+          );
         }
       }
     }
@@ -270,7 +336,10 @@ describe('GaussianMixture', () => {
       const expected = (level.s * (x.data[i] - level.a * 2)) / (level.a ** 2 * 0.25 + level.s ** 2);
       assert.ok(Math.abs(eps[i] - expected) < 1e-6 * (1 + Math.abs(expected)));
     }
-    assert.throws(() => den.predictSync(new Tensor(new Float32Array(4), [2, 2]), level, 'cond'), /expects \[batch, 1\]/);
+    assert.throws(
+      () => den.predictSync(new Tensor(new Float32Array(4), [2, 2]), level, 'cond'),
+      /expects \[batch, 1\]/,
+    );
   });
 
   it('sample: mean and variance per dimension within 4 standard errors (n = 20000)', () => {

@@ -19,17 +19,28 @@ function gaussian(n: number, dim: number, seed: number, mean = 0, std = 1): Floa
 function erf(x: number): number {
   const t = 1 / (1 + 0.3275911 * Math.abs(x));
   const y =
-    1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+    1 -
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
+      t *
+      Math.exp(-x * x);
   return x >= 0 ? y : -y;
 }
 
 /** E|Z| for Z ~ N(μ, σ²) (folded normal mean): σ√(2/π)·e^(−μ²/2σ²) + μ·erf(μ/(σ√2)). */
 function foldedMean(mu: number, sigma: number): number {
-  return sigma * Math.sqrt(2 / Math.PI) * Math.exp((-mu * mu) / (2 * sigma * sigma)) + mu * erf(mu / (sigma * Math.SQRT2));
+  return (
+    sigma * Math.sqrt(2 / Math.PI) * Math.exp((-mu * mu) / (2 * sigma * sigma)) +
+    mu * erf(mu / (sigma * Math.SQRT2))
+  );
 }
 
 /** Shuffle rows of a pooled sample into two halves (Fisher–Yates, seeded). */
-function split(pool: Float32Array, dim: number, n: number, seed: number): [Float32Array, Float32Array] {
+function split(
+  pool: Float32Array,
+  dim: number,
+  n: number,
+  seed: number,
+): [Float32Array, Float32Array] {
   const rows = pool.length / dim;
   const idx = Array.from({ length: rows }, (_, i) => i);
   const s = new RandomStream(seed);
@@ -127,8 +138,14 @@ describe('energy distance', () => {
   });
 
   it('refuses fewer than two points and ragged rows', () => {
-    assert.throws(() => energyDistance(new Float32Array(2), new Float32Array(4), 2), InvalidOptionError);
-    assert.throws(() => energyDistance(new Float32Array(5), new Float32Array(4), 2), /not rows of 2/);
+    assert.throws(
+      () => energyDistance(new Float32Array(2), new Float32Array(4), 2),
+      InvalidOptionError,
+    );
+    assert.throws(
+      () => energyDistance(new Float32Array(5), new Float32Array(4), 2),
+      /not rows of 2/,
+    );
   });
 });
 
@@ -219,7 +236,10 @@ describe('gmmMetrics', () => {
 
   it('one component only: coverage ¼; samples of the other class: adherence ≈ 0', () => {
     const truth = trueMixtures(separated);
-    const one = new GaussianMixture(2, [1], [6, 0], [0.25, 0.25]).sample(500, new BatchRandom(4, 500));
+    const one = new GaussianMixture(2, [1], [6, 0], [0.25, 0.25]).sample(
+      500,
+      new BatchRandom(4, 500),
+    );
     assert.equal(gmmMetrics(one, truth).coverage, 0.25);
     const other = truth.classes[0].sample(500, new BatchRandom(5, 500));
     assert.ok(gmmMetrics(other, truth).adherence < 1e-6);
@@ -237,16 +257,19 @@ const twoClasses = parseProblem({
   ],
 });
 
-/** Mean and sd of π ∝ N(x;1,1)^w (½N(x;−1,1) + ½N(x;1,1))^(1−w), by the trapezoid rule. */
-function quadratureMoments(w: number): { mean: number; sd: number } {
-  const logN = (x: number, m: number) => -0.5 * (x - m) ** 2;
+/**
+ * Mean and sd of π ∝ N(x;1,σc²)^w (½N(x;−1,σu²) + ½N(x;1,σu²))^(1−w) by a Riemann sum on a
+ * fine grid (step 1e-3 over [−20, 20]; the integrands are smooth and negligible at the ends).
+ */
+function quadratureMoments(w: number, sc = 1, su = 1): { mean: number; sd: number } {
+  const logN = (x: number, m: number, s: number) => -0.5 * ((x - m) / s) ** 2 - Math.log(s);
   let z = 0;
   let s1 = 0;
   let s2 = 0;
   const h = 1e-3;
   for (let x = -20; x <= 20; x += h) {
-    const lu = Math.log(0.5 * Math.exp(logN(x, -1)) + 0.5 * Math.exp(logN(x, 1)));
-    const p = Math.exp(w * logN(x, 1) + (1 - w) * lu);
+    const lu = Math.log(0.5 * Math.exp(logN(x, -1, su)) + 0.5 * Math.exp(logN(x, 1, su)));
+    const p = Math.exp(w * logN(x, 1, sc) + (1 - w) * lu);
     z += p;
     s1 += p * x;
     s2 += p * x * x;
@@ -279,9 +302,39 @@ describe('guided target π₀ʷ', () => {
       assert.equal(t.proposal, w >= 1 ? 'cond' : 'uncond');
       const x = t.samples.data;
       const mean = x.reduce((a, b) => a + b, 0) / n;
-      assert.ok(Math.abs(mean - exact.mean) < (4 * exact.sd) / Math.sqrt(n), `w=${w}: ${mean} vs ${exact.mean}`);
+      assert.ok(
+        Math.abs(mean - exact.mean) < (4 * exact.sd) / Math.sqrt(n),
+        `w=${w}: ${mean} vs ${exact.mean}`,
+      );
       if (w > 1) assert.ok(exact.mean > 1, 'guidance pushes the mean beyond the class mean');
     }
+  });
+
+  it('inflated model (uneven weights, the pool grows): mean and sd match quadrature within 4 se', () => {
+    // Conditional std 1, unconditional std 1.5, w = 5: π is narrower than the proposal p_c,
+    // so the importance weights are uneven; starting from a pool of n the pool must grow
+    // to reach ESS ≥ n.
+    // se of the sample sd ≈ sd/√(2n) (Gaussian approximation), as for the mean sd/√n.
+    const inflated = parseProblem({
+      ...twoClasses,
+      model: { kind: 'inflated', cond: 1, uncond: 1.5 },
+    });
+    const n = 4000;
+    const w = 5;
+    const exact = quadratureMoments(w, 1, 1.5);
+    const t = sampleGuidedTarget(modelMixtures(inflated), { w, n, seed: 5, poolFactor: 1 });
+    assert.ok(t.ess >= n && t.pool > n, `ess ${t.ess}, pool ${t.pool}`);
+    const x = t.samples.data;
+    const mean = x.reduce((a, b) => a + b, 0) / n;
+    const sd = Math.sqrt(x.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
+    assert.ok(
+      Math.abs(mean - exact.mean) < (4 * exact.sd) / Math.sqrt(n),
+      `mean ${mean} vs ${exact.mean}`,
+    );
+    assert.ok(
+      Math.abs(sd - exact.sd) < (4 * exact.sd) / Math.sqrt(2 * n),
+      `sd ${sd} vs ${exact.sd}`,
+    );
   });
 
   it('is deterministic given the seed', () => {
@@ -298,7 +351,10 @@ describe('guided target π₀ʷ', () => {
       model: { kind: 'inflated', cond: 2, uncond: 1 },
     });
     // π ∝ exp(−x²/2·(w/4 − (w−1)/1)) in the tails: no mass for w = 5.
-    assert.throws(() => sampleGuidedTarget(modelMixtures(wideCond), { w: 5, n: 10, seed: 0 }), /not normalisable/);
+    assert.throws(
+      () => sampleGuidedTarget(modelMixtures(wideCond), { w: 5, n: 10, seed: 0 }),
+      /not normalisable/,
+    );
     const model = modelMixtures(twoClasses);
     assert.throws(() => sampleGuidedTarget(model, { w: -1, n: 10, seed: 0 }), InvalidOptionError);
     assert.throws(() => sampleGuidedTarget(model, { w: 2, n: 0, seed: 0 }), InvalidOptionError);

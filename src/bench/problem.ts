@@ -116,7 +116,8 @@ export function parseProblem(json: unknown, source?: string): Problem {
   let schedule: Record<string, unknown> | undefined;
   if (root.schedule !== undefined) schedule = object(root.schedule, 'schedule', fail);
 
-  const model = root.model === undefined ? { kind: 'exact' as const } : parseModel(root.model, fail);
+  const model =
+    root.model === undefined ? { kind: 'exact' as const } : parseModel(root.model, fail);
 
   return {
     name,
@@ -151,7 +152,10 @@ export async function loadProblem(path: string): Promise<Problem> {
   }
   const problem = parseProblem(json, path);
   if (problem.model.kind === 'onnx' && !isAbsolute(problem.model.path)) {
-    return { ...problem, model: { kind: 'onnx', path: resolve(dirname(path), problem.model.path) } };
+    return {
+      ...problem,
+      model: { kind: 'onnx', path: resolve(dirname(path), problem.model.path) },
+    };
   }
   return problem;
 }
@@ -210,7 +214,8 @@ function parseModel(raw: unknown, fail: Fail): ModelSpec {
       const uncond = positive(m.uncond, 'model.uncond', fail);
       const jitter = m.jitter === undefined ? 0 : finite(m.jitter, 'model.jitter', fail);
       if (jitter < 0) fail(`model.jitter must be ≥ 0, got ${jitter}`);
-      const jitterSeed = m.jitterSeed === undefined ? 0 : integer(m.jitterSeed, 'model.jitterSeed', fail);
+      const jitterSeed =
+        m.jitterSeed === undefined ? 0 : integer(m.jitterSeed, 'model.jitterSeed', fail);
       if (jitterSeed < 0 || jitterSeed > 0xffffffff) {
         fail(`model.jitterSeed must be in [0, 2^32), got ${jitterSeed}`);
       }
@@ -236,7 +241,9 @@ function normalise(
   const given = raw.map((w) => w !== undefined);
   if (given.every((g) => !g)) return raw.map(() => 1 / raw.length);
   if (!given.every((g) => g)) {
-    fail(`${listPath}: give a weight for every entry or for none (${itemPath(given.indexOf(false))} is missing)`);
+    fail(
+      `${listPath}: give a weight for every entry or for none (${itemPath(given.indexOf(false))} is missing)`,
+    );
   }
   const w = raw.map((v, i) => positive(v, itemPath(i), fail));
   const sum = w.reduce((a, b) => a + b, 0);
@@ -244,7 +251,9 @@ function normalise(
 }
 
 function describeMissing(value: unknown, path: string, expected: string): string {
-  return value === undefined ? `${path} is missing` : `${path} must be ${expected}, got ${kindOf(value)}`;
+  return value === undefined
+    ? `${path} is missing`
+    : `${path} must be ${expected}, got ${kindOf(value)}`;
 }
 
 function kindOf(value: unknown): string {

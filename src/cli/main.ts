@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { DiffierError } from '../errors.js';
 import { benchGmmCommand } from './commands/benchGmm.js';
+import { generateCommand } from './commands/generate.js';
 import { sweepCommand } from './commands/sweep.js';
 
 /** The `diffier` command line: parse, validate, run, report; errors become one line and exit code 2. */
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
   const bench = program.command('bench').description('benchmarks');
   bench.addCommand(benchGmmCommand());
   program.addCommand(sweepCommand());
+  program.addCommand(generateCommand());
   return program;
 }
 

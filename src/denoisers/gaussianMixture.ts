@@ -17,10 +17,11 @@ export interface MixtureComponent {
 const LOG_2PI = Math.log(2 * Math.PI);
 
 /**
- * A mixture of diagonal-covariance Gaussians in float64. Immutable; every derived
- * quantity (log weights, inverse variances, log normalisers) is precomputed once, and
- * the batch methods run one flat loop per point with a K-sized scratch buffer, so they
- * can be called thousands of times per sampling run.
+ * A mixture of diagonal-covariance Gaussians in float64. Its parameters never change;
+ * every derived quantity (log weights, inverse variances, log normalisers) is computed
+ * once, and the batch methods run one flat loop per point over reused scratch buffers, so
+ * they can be called thousands of times per sampling run. (The buffers make the methods
+ * non-re-entrant, which is harmless: they are synchronous.)
  */
 export class GaussianMixture {
   readonly dim: number;
@@ -41,9 +42,15 @@ export class GaussianMixture {
   private xBuf = new Float64Array(0);
   private scoreBuf = new Float64Array(0);
 
-  constructor(dim: number, weights: ArrayLike<number>, means: ArrayLike<number>, variances: ArrayLike<number>) {
+  constructor(
+    dim: number,
+    weights: ArrayLike<number>,
+    means: ArrayLike<number>,
+    variances: ArrayLike<number>,
+  ) {
     const k = weights.length;
-    if (!Number.isInteger(dim) || dim < 1) throw new ShapeError(`mixture dim must be ≥ 1, got ${dim}`);
+    if (!Number.isInteger(dim) || dim < 1)
+      throw new ShapeError(`mixture dim must be ≥ 1, got ${dim}`);
     if (k < 1) throw new ShapeError('a mixture needs at least one component');
     if (means.length !== k * dim || variances.length !== k * dim) {
       throw new ShapeError(
@@ -53,15 +60,20 @@ export class GaussianMixture {
     let total = 0;
     for (let i = 0; i < k; i++) {
       if (!(weights[i] >= 0) || !Number.isFinite(weights[i])) {
-        throw new InvalidOptionError(`mixture weight ${i} must be finite and ≥ 0, got ${weights[i]}`);
+        throw new InvalidOptionError(
+          `mixture weight ${i} must be finite and ≥ 0, got ${weights[i]}`,
+        );
       }
       total += weights[i];
     }
     if (!(total > 0)) throw new InvalidOptionError('mixture weights sum to 0');
     for (let j = 0; j < k * dim; j++) {
-      if (!Number.isFinite(means[j])) throw new InvalidOptionError(`mixture mean value ${j} is ${means[j]}`);
+      if (!Number.isFinite(means[j]))
+        throw new InvalidOptionError(`mixture mean value ${j} is ${means[j]}`);
       if (!(variances[j] > 0) || !Number.isFinite(variances[j])) {
-        throw new InvalidOptionError(`mixture variance value ${j} must be finite and > 0, got ${variances[j]}`);
+        throw new InvalidOptionError(
+          `mixture variance value ${j} must be finite and > 0, got ${variances[j]}`,
+        );
       }
     }
     this.dim = dim;
@@ -138,7 +150,10 @@ export class GaussianMixture {
   }
 
   /** Posterior component probabilities p(k | x_i), [n·K]. */
-  responsibilities(x: Points, out: Float64Array = new Float64Array(this.count(x) * this.size)): Float64Array {
+  responsibilities(
+    x: Points,
+    out: Float64Array = new Float64Array(this.count(x) * this.size),
+  ): Float64Array {
     this.evaluate(x, undefined, undefined, out, 1);
     return out;
   }
@@ -167,7 +182,10 @@ export class GaussianMixture {
     // which V8 runs several times faster than loops over mixed typed-array kinds.
     const xs = x instanceof Float64Array ? x : this.buffer('xBuf', x.length);
     if (xs !== x) xs.set(x);
-    const gs = score === undefined || score instanceof Float64Array ? score : this.buffer('scoreBuf', x.length);
+    const gs =
+      score === undefined || score instanceof Float64Array
+        ? score
+        : this.buffer('scoreBuf', x.length);
     this.kernel(xs, n, logp, gs, resp, scoreScale);
     if (score && gs !== score && gs) score.set(gs.subarray(0, score.length));
   }
@@ -211,7 +229,8 @@ export class GaussianMixture {
           const r = l[c] * inv * scoreScale;
           if (r === 0) continue; // an underflowed component contributes nothing
           const mo = c * dim;
-          for (let d = 0; d < dim; d++) score[xo + d] += r * (means[mo + d] - x[xo + d]) * invVar[mo + d];
+          for (let d = 0; d < dim; d++)
+            score[xo + d] += r * (means[mo + d] - x[xo + d]) * invVar[mo + d];
         }
       }
     }
@@ -232,7 +251,8 @@ export class GaussianMixture {
    * `dim` normals from stream i of `rng`, so item i does not depend on the batch size.
    */
   sample(n: number, rng: BatchRandom): Tensor {
-    if (rng.batch !== n) throw new InvalidOptionError(`sampling ${n} points from ${rng.batch} streams`);
+    if (rng.batch !== n)
+      throw new InvalidOptionError(`sampling ${n} points from ${rng.batch} streams`);
     const out = new Float32Array(n * this.dim);
     const scratch = new Float64Array(this.dim);
     for (let i = 0; i < n; i++) {

@@ -54,7 +54,9 @@ export function cycle(options: CycleOptions = {}): TransitionWrapper {
     async (ctx: TransitionContext): Promise<TransitionResult> => {
       let result = await inner(ctx);
       const sigma = ctx.from.sigma;
-      const active = k > 0 && sigma > sigmaLo && sigma <= sigmaHi && ctx.i < ctx.numSteps - skipLast;
+      // Inversion evaluates the network at the landing level, which the final level never allows.
+      const evaluable = mode === 'stochastic' || ctx.to.timestep >= 0;
+      const active = k > 0 && evaluable && sigma > sigmaLo && sigma <= sigmaHi && ctx.i < ctx.numSteps - skipLast;
       if (!active) return result;
       const start = Math.max(0, ctx.i + 1 - back);
       const high = ctx.levels[start];

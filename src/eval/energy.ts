@@ -94,46 +94,87 @@ export function meanWithinDistance(x: Rows, dim: number): number {
 }
 
 /** Σ_{j ∈ [from, to)} |a_i − b_j|; one row sum at a time keeps the float64 sums short. */
-function rowDistanceSum(a: Float64Array, i: number, b: Float64Array, from: number, to: number, dim: number): number {
+function rowDistanceSum(
+  a: Float64Array,
+  i: number,
+  b: Float64Array,
+  from: number,
+  to: number,
+  dim: number,
+): number {
+  const d2 = workBuffer(to - from);
+  squaredDistancesFromRow(a, i * dim, b, from, to, dim, d2);
   let sum = 0;
-  const ao = i * dim;
+  for (let j = 0; j < to - from; j++) sum += Math.sqrt(d2[j]);
+  return sum;
+}
+
+let work = new Float64Array(0);
+function workBuffer(length: number): Float64Array {
+  if (work.length < length) work = new Float64Array(length);
+  return work;
+}
+
+/**
+ * out[j − from] = |a_row − b_j|² for rows j ∈ [from, to) of b, where a_row starts at a[ao].
+ * Four rows of b at a time: each a value is loaded once for four independent sums, which
+ * roughly halves the time of the plain loop in V8 (it is bound by the add latency).
+ */
+export function squaredDistancesFromRow(
+  a: Float64Array,
+  ao: number,
+  b: Float64Array,
+  from: number,
+  to: number,
+  dim: number,
+  out: Float64Array,
+): void {
+  let j = from;
+  let o = 0;
   if (dim === 2) {
-    // The 2-D benchmark problems: no inner loop at all.
     const a0 = a[ao];
     const a1 = a[ao + 1];
-    for (let j = from; j < to; j++) {
-      const d0 = a0 - b[2 * j];
-      const d1 = a1 - b[2 * j + 1];
-      sum += Math.sqrt(d0 * d0 + d1 * d1);
+    for (; j < to; j++, o++) {
+      const e0 = a0 - b[2 * j];
+      const e1 = a1 - b[2 * j + 1];
+      out[o] = e0 * e0 + e1 * e1;
     }
-    return sum;
+    return;
   }
-  const tail = dim & 3;
-  for (let j = from; j < to; j++) {
-    const bo = j * dim;
-    // Four independent accumulators let the CPU overlap the multiply-adds.
+  for (; j + 3 < to; j += 4, o += 4) {
+    const b0 = j * dim;
+    const b1 = b0 + dim;
+    const b2 = b1 + dim;
+    const b3 = b2 + dim;
     let s0 = 0;
     let s1 = 0;
     let s2 = 0;
     let s3 = 0;
-    let d = 0;
-    for (; d < dim - tail; d += 4) {
-      const e0 = a[ao + d] - b[bo + d];
-      const e1 = a[ao + d + 1] - b[bo + d + 1];
-      const e2 = a[ao + d + 2] - b[bo + d + 2];
-      const e3 = a[ao + d + 3] - b[bo + d + 3];
+    for (let d = 0; d < dim; d++) {
+      const v = a[ao + d];
+      const e0 = v - b[b0 + d];
+      const e1 = v - b[b1 + d];
+      const e2 = v - b[b2 + d];
+      const e3 = v - b[b3 + d];
       s0 += e0 * e0;
       s1 += e1 * e1;
       s2 += e2 * e2;
       s3 += e3 * e3;
     }
-    for (; d < dim; d++) {
-      const e = a[ao + d] - b[bo + d];
-      s0 += e * e;
-    }
-    sum += Math.sqrt(s0 + s1 + s2 + s3);
+    out[o] = s0;
+    out[o + 1] = s1;
+    out[o + 2] = s2;
+    out[o + 3] = s3;
   }
-  return sum;
+  for (; j < to; j++, o++) {
+    const bo = j * dim;
+    let s = 0;
+    for (let d = 0; d < dim; d++) {
+      const e = a[ao + d] - b[bo + d];
+      s += e * e;
+    }
+    out[o] = s;
+  }
 }
 
 function flat(x: Rows): Float32Array | Float64Array {
@@ -146,13 +187,15 @@ function float64(x: Rows): Float64Array {
 }
 
 function rowCount(x: Rows, dim: number, what: string): number {
-  if (!Number.isInteger(dim) || dim < 1) throw new InvalidOptionError(`dim must be ≥ 1, got ${dim}`);
+  if (!Number.isInteger(dim) || dim < 1)
+    throw new InvalidOptionError(`dim must be ≥ 1, got ${dim}`);
   if (x instanceof Tensor && (x.shape.length !== 2 || x.shape[1] !== dim)) {
     throw new ShapeError(`${what}: expected [n, ${dim}], got [${x.shape.join(', ')}]`);
   }
   const len = flat(x).length;
   if (len % dim !== 0) throw new ShapeError(`${what}: ${len} values are not rows of ${dim}`);
   const n = len / dim;
-  if (n < 2) throw new InvalidOptionError(`${what}: the energy distance needs ≥ 2 points, got ${n}`);
+  if (n < 2)
+    throw new InvalidOptionError(`${what}: the energy distance needs ≥ 2 points, got ${n}`);
   return n;
 }

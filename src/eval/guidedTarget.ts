@@ -14,14 +14,19 @@ import { Tensor } from '../tensor/tensor.js';
  *
  * Method, in two stages:
  *
- * 1. Sampling-importance-resampling. Draw a pool of `poolFactor·n` points from a proposal
- *    q and resample n of them (systematic resampling) with weights π/q:
+ * 1. Sampling-importance-resampling. Draw a pool of points from a proposal q and resample
+ *    n of them (systematic resampling) with weights π/q:
  *    - w ≥ 1: q = p_c, log-weight (w − 1)(log p_c − log p_u);
  *    - w < 1: q = p_u, log-weight w(log p_c − log p_u) — p_c cannot propose the other
  *      classes' modes that π₀ʷ has for w < 1.
  *    When p_u contains p_c as a component of weight w_t (exact and inflated-equally
  *    models), the weights are bounded by w_t^−(w−1) (resp. w_t^−w), so SIR is exact
- *    as the pool grows and its effective sample size (reported) stays a fixed fraction.
+ *    as the pool grows. The pool starts at `poolFactor·n` and doubles until the effective
+ *    sample size (Σw)²/Σw² reaches `minEss` (default n) or the pool reaches
+ *    `maxPoolFactor·n`: at large w the weights are uneven (a narrower π than p_c, e.g. with
+ *    an inflated model), and the masses of the modes are only as good as that ESS.
+ *    Pool item j is drawn from its own stream, so only its log-weight is stored and the
+ *    n resampled points are drawn again (memory O(pool), not O(pool·dim)).
  * 2. MALA (Metropolis-adjusted Langevin) from the resampled points, one chain per
  *    sample, with the exact score ∇log π = w∇log p_c + (1 − w)∇log p_u and a fixed
  *    diagonal preconditioner C (the proposal mixture's weighted mean component variance):
@@ -42,8 +47,12 @@ export interface GuidedTargetOptions {
   /** Number of samples. */
   readonly n: number;
   readonly seed: number;
-  /** Pool size as a multiple of n (default 32). */
+  /** Initial pool size as a multiple of n (default 32). */
   readonly poolFactor?: number;
+  /** The pool stops doubling at this multiple of n (default 1024). */
+  readonly maxPoolFactor?: number;
+  /** Effective sample size the pool grows to reach (default n). */
+  readonly minEss?: number;
   /** MALA steps that adapt the step size (default 100). */
   readonly burnIn?: number;
   /** MALA steps with the step size frozen (default 100). */
@@ -58,6 +67,7 @@ export interface GuidedTargetResult {
   readonly w: number;
   /** The SIR proposal: the model's conditional (w ≥ 1) or unconditional (w < 1). */
   readonly proposal: 'cond' | 'uncond';
+  /** Final pool size. */
   readonly pool: number;
   /** Effective sample size of the importance weights, (Σw)²/Σw², out of `pool`. */
   readonly ess: number;
@@ -69,28 +79,43 @@ export interface GuidedTargetResult {
   readonly burnInAcceptance: number;
 }
 
-const DEFAULTS = { poolFactor: 32, burnIn: 100, steps: 100, targetAcceptance: 0.574 };
+const DEFAULTS = {
+  poolFactor: 32,
+  maxPoolFactor: 1024,
+  burnIn: 100,
+  steps: 100,
+  targetAcceptance: 0.574,
+};
 
 /** Stream tags that separate the seed's uses (any distinct constants would do). */
 const POOL_TAG = 0x70001;
 const RESAMPLE_TAG = 0x70002;
 const MALA_TAG = 0x70003;
 
-export function sampleGuidedTarget(model: ModelMixtures, options: GuidedTargetOptions): GuidedTargetResult {
+export function sampleGuidedTarget(
+  model: ModelMixtures,
+  options: GuidedTargetOptions,
+): GuidedTargetResult {
   const { w, n, seed } = options;
   const poolFactor = options.poolFactor ?? DEFAULTS.poolFactor;
+  const maxPoolFactor = options.maxPoolFactor ?? Math.max(poolFactor, DEFAULTS.maxPoolFactor);
+  const minEss = options.minEss ?? n;
   const burnIn = options.burnIn ?? DEFAULTS.burnIn;
   const steps = options.steps ?? DEFAULTS.steps;
   const targetAcceptance = options.targetAcceptance ?? DEFAULTS.targetAcceptance;
-  if (!Number.isFinite(w) || w < 0) throw new InvalidOptionError(`guidance weight must be ≥ 0, got ${w}`);
+  if (!Number.isFinite(w) || w < 0)
+    throw new InvalidOptionError(`guidance weight must be ≥ 0, got ${w}`);
   for (const [name, v, min] of [
     ['n', n, 1],
     ['poolFactor', poolFactor, 1],
+    ['maxPoolFactor', maxPoolFactor, poolFactor],
     ['burnIn', burnIn, 0],
     ['steps', steps, 0],
   ] as const) {
-    if (!Number.isInteger(v) || v < min) throw new InvalidOptionError(`${name} must be an integer ≥ ${min}, got ${v}`);
+    if (!Number.isInteger(v) || v < min)
+      throw new InvalidOptionError(`${name} must be an integer ≥ ${min}, got ${v}`);
   }
+  if (!(minEss >= 0)) throw new InvalidOptionError(`minEss must be ≥ 0, got ${minEss}`);
   if (!(targetAcceptance > 0 && targetAcceptance < 1)) {
     throw new InvalidOptionError(`targetAcceptance must be in (0, 1), got ${targetAcceptance}`);
   }
@@ -99,13 +124,21 @@ export function sampleGuidedTarget(model: ModelMixtures, options: GuidedTargetOp
 
   const target = new GuidedDensity(model, w);
   const proposal = w >= 1 ? model.cond : model.uncond;
-  const sir = importanceResample(target, proposal, n, poolFactor * n, seed);
+  const sir = importanceResample(
+    target,
+    proposal,
+    n,
+    poolFactor * n,
+    maxPoolFactor * n,
+    minEss,
+    seed,
+  );
   const chain = mala(target, proposal, sir.points, n, seed, burnIn, steps, targetAcceptance);
   return {
     samples: new Tensor(Float32Array.from(chain.points), [n, model.cond.dim]),
     w,
     proposal: w >= 1 ? 'cond' : 'uncond',
-    pool: poolFactor * n,
+    pool: sir.pool,
     ess: sir.ess,
     stepSize: chain.stepSize,
     acceptance: chain.acceptance,
@@ -176,54 +209,87 @@ class GuidedDensity {
     if (useC) this.model.cond.evaluate(x, lc, sc, undefined, 1);
     if (useU) this.model.uncond.evaluate(x, lu, su, undefined, 1);
     for (let i = 0; i < n; i++) logp[i] = (useC ? w * lc[i] : 0) + (useU ? (1 - w) * lu[i] : 0);
-    for (let j = 0; j < x.length; j++) grad[j] = (useC ? w * sc[j] : 0) + (useU ? (1 - w) * su[j] : 0);
+    for (let j = 0; j < x.length; j++)
+      grad[j] = (useC ? w * sc[j] : 0) + (useU ? (1 - w) * su[j] : 0);
   }
 }
 
-/** Stage 1: pool from the proposal, systematic resampling by π/q. */
+/** Rows evaluated per batch while the pool is drawn. */
+const POOL_CHUNK = 4096;
+
+/** Stage 1: a growing pool from the proposal, then systematic resampling by π/q. */
 function importanceResample(
   target: GuidedDensity,
   proposal: GaussianMixture,
   n: number,
-  pool: number,
+  initialPool: number,
+  maxPool: number,
+  minEss: number,
   seed: number,
-): { points: Float64Array; ess: number } {
+): { points: Float64Array; ess: number; pool: number } {
   const dim = proposal.dim;
   const poolSeed = streamKey(seed, POOL_TAG);
-  const x = new Float64Array(pool * dim);
-  const row = new Float64Array(dim);
-  for (let j = 0; j < pool; j++) {
-    proposal.sampleOne(new RandomStream(streamKey(poolSeed, j)), row);
-    x.set(row, j * dim);
-  }
+  const draw = (j: number, out: Float64Array): void => {
+    proposal.sampleOne(new RandomStream(streamKey(poolSeed, j)), out);
+  };
   // log π − log q = (w−1)(log p_c − log p_u) for q = p_c, w(log p_c − log p_u) for q = p_u.
-  const { lc, lu } = target.logParts(x);
   const exponent = target.w >= 1 ? target.w - 1 : target.w;
-  const lw = new Float64Array(pool);
-  let max = -Infinity;
-  for (let j = 0; j < pool; j++) {
-    lw[j] = exponent === 0 ? 0 : exponent * (lc[j] - lu[j]);
-    if (lw[j] > max) max = lw[j];
+  const chunk = new Float64Array(POOL_CHUNK * dim);
+  const row = new Float64Array(dim);
+  let lw: Float64Array = new Float64Array(0);
+  const extend = (size: number): void => {
+    const grown = new Float64Array(size);
+    grown.set(lw);
+    // With a zero exponent (w = 0 or 1) every weight is 1: nothing needs to be drawn.
+    if (exponent !== 0) {
+      for (let from = lw.length; from < size; from += POOL_CHUNK) {
+        const to = Math.min(size, from + POOL_CHUNK);
+        for (let j = from; j < to; j++) {
+          draw(j, row);
+          chunk.set(row, (j - from) * dim);
+        }
+        const { lc, lu } = target.logParts(chunk.subarray(0, (to - from) * dim));
+        for (let j = from; j < to; j++) grown[j] = exponent * (lc[j - from] - lu[j - from]);
+      }
+    }
+    lw = grown;
+  };
+  extend(initialPool);
+  let { ess, weights } = normalisedWeights(lw);
+  while (ess < minEss && lw.length < maxPool) {
+    extend(Math.min(2 * lw.length, maxPool));
+    ({ ess, weights } = normalisedWeights(lw));
   }
-  let sum = 0;
-  let sum2 = 0;
-  for (let j = 0; j < pool; j++) {
-    const v = Math.exp(lw[j] - max);
-    lw[j] = v;
-    sum += v;
-    sum2 += v * v;
-  }
+  const pool = lw.length;
   // Systematic resampling: one uniform, n evenly spaced points on the weights' CDF.
   const u = new RandomStream(streamKey(seed, RESAMPLE_TAG)).uniform();
   const out = new Float64Array(n * dim);
   let j = 0;
-  let cum = lw[0] / sum;
+  let cum = weights[0];
   for (let i = 0; i < n; i++) {
     const point = (i + u) / n;
-    while (cum < point && j < pool - 1) cum += lw[++j] / sum;
-    out.set(x.subarray(j * dim, (j + 1) * dim), i * dim);
+    while (cum < point && j < pool - 1) cum += weights[++j];
+    draw(j, row);
+    out.set(row, i * dim);
   }
-  return { points: out, ess: (sum * sum) / sum2 };
+  return { points: out, ess, pool };
+}
+
+/** exp(lw − max) normalised to sum 1, and the effective sample size (Σw)²/Σw². */
+function normalisedWeights(lw: Float64Array): { weights: Float64Array; ess: number } {
+  let max = -Infinity;
+  for (let j = 0; j < lw.length; j++) if (lw[j] > max) max = lw[j];
+  const weights = new Float64Array(lw.length);
+  let sum = 0;
+  let sum2 = 0;
+  for (let j = 0; j < lw.length; j++) {
+    const v = Math.exp(lw[j] - max);
+    weights[j] = v;
+    sum += v;
+    sum2 += v * v;
+  }
+  for (let j = 0; j < lw.length; j++) weights[j] /= sum;
+  return { weights, ess: (sum * sum) / sum2 };
 }
 
 /** Stage 2: preconditioned MALA, one chain per sample, step adapted during burn-in. */
@@ -241,7 +307,8 @@ function mala(
   // C = Σ_k w_k v_k: the local scale of the modes, not the spread between them.
   const precond = new Float64Array(dim);
   for (let c = 0; c < proposal.size; c++) {
-    for (let d = 0; d < dim; d++) precond[d] += proposal.weights[c] * proposal.variances[c * dim + d];
+    for (let d = 0; d < dim; d++)
+      precond[d] += proposal.weights[c] * proposal.variances[c * dim + d];
   }
   const sqrtC = precond.map(Math.sqrt);
   const rng = new BatchRandom(streamKey(seed, MALA_TAG), n);

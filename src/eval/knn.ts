@@ -1,5 +1,6 @@
 import { InvalidOptionError, ShapeError } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
+import { squaredDistancesFromRow } from './energy.js';
 
 /**
  * Improved precision and recall (Kynkäänniemi et al., 2019).
@@ -25,11 +26,19 @@ export interface PrecisionRecall {
   readonly k: number;
 }
 
+/** Balls tested per distance batch in the coverage search. */
+const CHUNK = 32;
+
 /** The default k of the paper. */
 export const DEFAULT_K = 5;
 
 /** Precision and recall of `generated` against `real` (rows of `dim` values). */
-export function precisionRecall(real: Rows, generated: Rows, dim: number, k = DEFAULT_K): PrecisionRecall {
+export function precisionRecall(
+  real: Rows,
+  generated: Rows,
+  dim: number,
+  k = DEFAULT_K,
+): PrecisionRecall {
   return new KnnReference(real, dim, k).evaluate(generated);
 }
 
@@ -62,15 +71,17 @@ export class KnnReference {
  */
 export function kthNeighbourSquared(x: Rows, dim: number, k: number): Float64Array {
   const n = rows(x, dim, 'sample');
-  if (!Number.isInteger(k) || k < 1) throw new InvalidOptionError(`k must be an integer ≥ 1, got ${k}`);
+  if (!Number.isInteger(k) || k < 1)
+    throw new InvalidOptionError(`k must be an integer ≥ 1, got ${k}`);
   if (n <= k) throw new InvalidOptionError(`k-NN radii need more than k = ${k} points, got ${n}`);
   const f = flat(x);
   const xs = f instanceof Float64Array ? f : Float64Array.from(f);
   const best = new Float64Array(n * k).fill(Infinity);
-  for (let i = 0; i < n; i++) {
-    const io = i * dim;
+  const row = new Float64Array(n);
+  for (let i = 0; i < n - 1; i++) {
+    squaredDistancesFromRow(xs, i * dim, xs, i + 1, n, dim, row);
     for (let j = i + 1; j < n; j++) {
-      const d2 = squaredDistance(xs, io, xs, j * dim, dim);
+      const d2 = row[j - i - 1];
       if (d2 < best[i * k + k - 1]) insert(best, i * k, k, d2);
       if (d2 < best[j * k + k - 1]) insert(best, j * k, k, d2);
     }
@@ -117,13 +128,18 @@ class Balls {
     const { dim, centres, radii2 } = this;
     const q = rows(queries, dim, 'query');
     const n = radii2.length;
+    const d2 = new Float64Array(CHUNK);
     let inside = 0;
     for (let i = 0; i < q; i++) {
-      const qo = i * dim;
-      for (let p = 0; p < n; p++) {
-        if (squaredDistance(queries, qo, centres, p * dim, dim) <= radii2[p]) {
-          inside++;
-          break;
+      // Balls in chunks, largest first, stopping at the first chunk with a hit.
+      search: for (let from = 0; from < n; from += CHUNK) {
+        const to = Math.min(n, from + CHUNK);
+        squaredDistancesFromRow(queries, i * dim, centres, from, to, dim, d2);
+        for (let p = from; p < to; p++) {
+          if (d2[p - from] <= radii2[p]) {
+            inside++;
+            break search;
+          }
         }
       }
     }
@@ -131,29 +147,13 @@ class Balls {
   }
 }
 
-function squaredDistance(a: Float64Array, ao: number, b: Float64Array, bo: number, dim: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let d = 0;
-  for (; d + 1 < dim; d += 2) {
-    const e0 = a[ao + d] - b[bo + d];
-    const e1 = a[ao + d + 1] - b[bo + d + 1];
-    s0 += e0 * e0;
-    s1 += e1 * e1;
-  }
-  if (d < dim) {
-    const e = a[ao + d] - b[bo + d];
-    s0 += e * e;
-  }
-  return s0 + s1;
-}
-
 function flat(x: Rows): Float32Array | Float64Array {
   return x instanceof Tensor ? x.data : x;
 }
 
 function rows(x: Rows, dim: number, what: string): number {
-  if (!Number.isInteger(dim) || dim < 1) throw new InvalidOptionError(`dim must be ≥ 1, got ${dim}`);
+  if (!Number.isInteger(dim) || dim < 1)
+    throw new InvalidOptionError(`dim must be ≥ 1, got ${dim}`);
   if (x instanceof Tensor && (x.shape.length !== 2 || x.shape[1] !== dim)) {
     throw new ShapeError(`${what}: expected [n, ${dim}], got [${x.shape.join(', ')}]`);
   }

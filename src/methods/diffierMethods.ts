@@ -1,3 +1,4 @@
+import { commitmentGuidance } from '../diffier/commitment.js';
 import { cycle } from '../diffier/cycle.js';
 import { errorControl, type ErrorControlMode } from '../diffier/errorControl.js';
 import { pcg } from '../diffier/peers/pcg.js';
@@ -19,7 +20,8 @@ export const DIFFIER_METHOD: MethodSpec = {
   summary: 'DiffIER: drift-ratio error control of guidance (+ optional cycle) on any base rule',
   options: [
     { key: 'base', kind: 'choice', default: 'cfg', choices: ['cfg', 'apg', 'rescale', 'cfg-zero', 'interval', 'eps-scaling'], description: 'the guidance rule being controlled (its own defaults)' },
-    { key: 'control', kind: 'choice', default: 'window', choices: ['window', 'smooth', 'off'], description: 'error control: window (latch at a reference weight), smooth (§2a), off' },
+    { key: 'control', kind: 'choice', default: 'commit', choices: ['commit', 'window', 'smooth', 'off'], description: 'how guidance is scheduled: commit (c_t^q), window (drift-ratio latch at a reference weight), smooth (drift-ratio rule §2a), off' },
+    { key: 'q', kind: 'number', default: 8, description: 'exponent of the commitment schedule' },
     { key: 'tau', kind: 'number-or-inf', description: 'drift-ratio threshold τ; default 1.3 (window), 1.5 (smooth); inf = no control' },
     { key: 'p', kind: 'number', default: 2, description: 'exponent of the smooth rule' },
     { key: 'refW', kind: 'number', default: 2, description: 'reference weight of the window rule’s ratio' },
@@ -37,7 +39,9 @@ export const DIFFIER_METHOD: MethodSpec = {
     const rule =
       o.control === 'off'
         ? base
-        : errorControl(base, { mode: o.control as ErrorControlMode, tau: num(o.tau), p: num(o.p), refW: num(o.refW), scope: o.scope as 'sample' | 'batch' });
+        : o.control === 'commit'
+          ? commitmentGuidance(base, { q: num(o.q) })
+          : errorControl(base, { mode: o.control as ErrorControlMode, tau: num(o.tau), p: num(o.p), refW: num(o.refW), scope: o.scope as 'sample' | 'batch' });
     const wrappers: TransitionWrapper[] = [];
     if (Number(o.cycleK) > 0) {
       wrappers.push(

@@ -41,7 +41,8 @@ export function pcg(w: number, options: PcgOptions = {}): TransitionWrapper {
     };
     const out = ctx.sampler.step({ x: ctx.x, from, to, pred, rng: ctx.rng, history: ctx.history });
     let x = out.x;
-    if (to.s > 0 && from.sigma > to.sigma) {
+    // No corrector into the final level: the network is never evaluated there.
+    if (to.timestep >= 0 && to.s > 0 && from.sigma > to.sigma) {
       const delta = (stepScale * (from.sigma * from.sigma - to.sigma * to.sigma)) / 2;
       const drift = (delta / to.sigma) * to.a;
       const noise = Math.sqrt(2 * delta) * to.a;

@@ -1,0 +1,23 @@
+/** Where the embedded default model lives: `models/mnist-t2i` under the package root. */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The package root, found by walking up from this file to the package.json named "diffier",
+ * so the default model is found from any working directory and from src/ or dist/ alike.
+ */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'diffier') return dir;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('package root of diffier not found');
+    dir = parent;
+  }
+}
+
+export function embeddedModelDir(): string {
+  return join(packageRoot(), 'models', 'mnist-t2i');
+}

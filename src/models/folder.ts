@@ -1,0 +1,122 @@
+/**
+ * A model folder in the diffusers/optimum ONNX layout. Every file is looked for before
+ * anything is loaded, so a bad folder fails in milliseconds with one message that lists all
+ * that is missing, rather than after the UNet has been read.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { ModelFolderError } from '../errors.js';
+
+/** The files of a text-to-image folder; optional parts are undefined when absent. */
+export interface ModelFolder {
+  readonly dir: string;
+  /** model_index.json `_class_name`, e.g. "StableDiffusionPipeline". */
+  readonly className: string;
+  readonly schedulerConfig: string;
+  /** tokenizer/tokenizer.json, or undefined when only vocab.json + merges.txt are there. */
+  readonly tokenizerJson?: string;
+  readonly tokenizerConfig?: string;
+  /** CLIP's slow files (converted by clipTokenizer.ts when tokenizer.json is absent). */
+  readonly vocabJson?: string;
+  readonly mergesTxt?: string;
+  readonly textEncoder: string;
+  readonly unet: string;
+  readonly unetConfig?: string;
+  readonly vaeDecoder?: string;
+  readonly vaeDecoderConfig?: string;
+}
+
+async function isFile(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined))?.isFile() ?? false;
+}
+
+async function isDir(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
+}
+
+/** Read and parse a JSON file of the folder, naming it in every error. */
+export async function readJsonFile(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new ModelFolderError(`cannot read ${path}: ${(err as Error).message}`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new ModelFolderError(`${path} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Check that `dir` holds a complete text-to-image folder and return its file paths.
+ * Required: model_index.json, scheduler/scheduler_config.json, tokenizer/ (tokenizer.json,
+ * or vocab.json + merges.txt), text_encoder/model.onnx, unet/model.onnx. Optional:
+ * vae_decoder/ (then model.onnx and config.json are both required). No VAE = pixel space.
+ */
+export async function inspectModelFolder(dirIn: string): Promise<ModelFolder> {
+  const dir = resolve(dirIn);
+  if (!(await isDir(dir))) throw new ModelFolderError(`model folder ${dir} does not exist or is not a folder`);
+  const p = (...parts: string[]) => join(dir, ...parts);
+  const missing: string[] = [];
+  const need = async (rel: string[]): Promise<string> => {
+    if (!(await isFile(p(...rel)))) missing.push(rel.join('/'));
+    return p(...rel);
+  };
+  const maybe = async (rel: string[]): Promise<string | undefined> => ((await isFile(p(...rel))) ? p(...rel) : undefined);
+
+  const modelIndex = await need(['model_index.json']);
+  const schedulerConfig = await need(['scheduler', 'scheduler_config.json']);
+  const tokenizerJson = await maybe(['tokenizer', 'tokenizer.json']);
+  const tokenizerConfig = await maybe(['tokenizer', 'tokenizer_config.json']);
+  let vocabJson: string | undefined;
+  let mergesTxt: string | undefined;
+  if (!tokenizerJson) {
+    vocabJson = await maybe(['tokenizer', 'vocab.json']);
+    mergesTxt = await maybe(['tokenizer', 'merges.txt']);
+    if (!vocabJson || !mergesTxt) missing.push('tokenizer/tokenizer.json (or tokenizer/vocab.json + tokenizer/merges.txt)');
+  }
+  const textEncoder = await need(['text_encoder', 'model.onnx']);
+  const unet = await need(['unet', 'model.onnx']);
+  const unetConfig = await maybe(['unet', 'config.json']);
+  let vaeDecoder: string | undefined;
+  let vaeDecoderConfig: string | undefined;
+  if (await isDir(p('vae_decoder'))) {
+    vaeDecoder = await need(['vae_decoder', 'model.onnx']);
+    vaeDecoderConfig = await need(['vae_decoder', 'config.json']);
+  }
+  if (missing.length > 0) {
+    throw new ModelFolderError(`model folder ${dir} is incomplete; missing: ${missing.join(', ')}`);
+  }
+
+  const index = await readJsonFile(modelIndex);
+  if (typeof index !== 'object' || index === null || Array.isArray(index)) {
+    throw new ModelFolderError(`${modelIndex} must be a JSON object`);
+  }
+  const className = (index as Record<string, unknown>)._class_name;
+  if (typeof className !== 'string' || className === '') {
+    throw new ModelFolderError(`${modelIndex} has no "_class_name"`);
+  }
+  // model_index.json names its components; one it names with no folder means a broken copy.
+  const declared = Object.entries(index as Record<string, unknown>)
+    .filter(([k, v]) => !k.startsWith('_') && Array.isArray(v) && v[0] !== null)
+    .map(([k]) => k);
+  if (declared.includes('vae_decoder') && !vaeDecoder) {
+    throw new ModelFolderError(`${modelIndex} lists vae_decoder but ${p('vae_decoder')} is missing`);
+  }
+  return {
+    dir,
+    className,
+    schedulerConfig,
+    tokenizerJson,
+    tokenizerConfig,
+    vocabJson,
+    mergesTxt,
+    textEncoder,
+    unet,
+    unetConfig,
+    vaeDecoder,
+    vaeDecoderConfig,
+  };
+}

@@ -1,0 +1,147 @@
+/**
+ * Prompt → fixed-length token ids, as CLIP pipelines do: tokenize with the folder's own
+ * tokenizer (@huggingface/tokenizers), truncate the prompt's tokens so that the special tokens
+ * survive, pad to the model's length with its pad token.
+ */
+import { readFile } from 'node:fs/promises';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { InvalidOptionError, ModelFolderError } from '../errors.js';
+import { clipTokenizerJson, parseMerges } from './clipTokenizer.js';
+import { readJsonFile, type ModelFolder } from './folder.js';
+
+/** A prompt ready for the text encoder. */
+export interface TokenizedPrompt {
+  /** maxLength ids, padded. */
+  readonly ids: readonly number[];
+  /** Tokens before padding, special tokens included. */
+  readonly length: number;
+  /** Prompt tokens cut off by truncation, and their text. */
+  readonly dropped: number;
+  readonly droppedText: string;
+  /** Prompt words the vocabulary lacks (read as the unknown token). */
+  readonly unknown: readonly string[];
+}
+
+type Json = Record<string, unknown>;
+
+/** What `Tokenizer.encode` returns; an id is undefined for a token outside the vocabulary. */
+interface Encoded {
+  readonly ids: readonly (number | undefined)[];
+  readonly tokens: readonly string[];
+}
+
+/** A special token as tokenizer_config.json writes it: a string or an AddedToken object. */
+function tokenText(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'object' && v !== null && typeof (v as Json).content === 'string') return (v as Json).content as string;
+  return undefined;
+}
+
+/** transformers writes 1e30 when a tokenizer has no length of its own. */
+const MAX_SANE_LENGTH = 100_000;
+
+export class PromptTokenizer {
+  private constructor(
+    private readonly tokenizer: Tokenizer,
+    readonly maxLength: number,
+    readonly padId: number,
+    private readonly unkId: number | undefined,
+    private readonly unkToken: string | undefined,
+  ) {}
+
+  /**
+   * `fallbackLength`: the text encoder's sequence length, used when tokenizer_config.json
+   * gives no model_max_length; when both are known they must agree.
+   */
+  static fromJson(tokenizerJson: Json, config: Json, fallbackLength?: number, where = 'tokenizer'): PromptTokenizer {
+    let tokenizer: Tokenizer;
+    try {
+      tokenizer = new Tokenizer(tokenizerJson, config);
+    } catch (err) {
+      throw new ModelFolderError(`${where}: cannot build the tokenizer: ${(err as Error).message}`);
+    }
+    const declared = config.model_max_length;
+    const own = typeof declared === 'number' && Number.isInteger(declared) && declared >= 1 && declared <= MAX_SANE_LENGTH ? declared : undefined;
+    if (own !== undefined && fallbackLength !== undefined && own !== fallbackLength) {
+      throw new ModelFolderError(`${where}: model_max_length is ${own} but the text encoder reads ${fallbackLength} tokens`);
+    }
+    const maxLength = own ?? fallbackLength;
+    if (maxLength === undefined) {
+      throw new ModelFolderError(`${where}: no model_max_length in tokenizer_config.json and the text encoder's length is dynamic`);
+    }
+    const idOf = (key: string): number | undefined => {
+      const text = tokenText(config[key]);
+      return text === undefined ? undefined : tokenizer.token_to_id(text);
+    };
+    // CLIP for SD 1.x has no pad token and pads with <|endoftext|>; SD 2.x pads with "!".
+    const padId = idOf('pad_token') ?? idOf('eos_token');
+    if (padId === undefined) throw new ModelFolderError(`${where}: tokenizer_config.json names no pad_token (or eos_token) in the vocabulary`);
+    const model = tokenizerJson.model as Json | undefined;
+    const unkToken = tokenText(config.unk_token) ?? tokenText(model?.unk_token);
+    const unkId = unkToken === undefined ? undefined : tokenizer.token_to_id(unkToken);
+    return new PromptTokenizer(tokenizer, maxLength, padId, unkId, unkToken);
+  }
+
+  /** The folder's tokenizer.json, or CLIP's vocab.json + merges.txt converted (clipTokenizer.ts). */
+  static async load(folder: ModelFolder, fallbackLength?: number): Promise<PromptTokenizer> {
+    const config = folder.tokenizerConfig ? ((await readJsonFile(folder.tokenizerConfig)) as Json) : {};
+    let json: Json;
+    let where: string;
+    if (folder.tokenizerJson) {
+      json = (await readJsonFile(folder.tokenizerJson)) as Json;
+      where = folder.tokenizerJson;
+    } else if (folder.vocabJson && folder.mergesTxt) {
+      const vocab = (await readJsonFile(folder.vocabJson)) as Record<string, number>;
+      const merges = parseMerges(await readFile(folder.mergesTxt, 'utf8'));
+      json = clipTokenizerJson(vocab, merges);
+      where = `${folder.vocabJson} + merges.txt`;
+    } else {
+      throw new ModelFolderError(`${folder.dir}: no tokenizer files`);
+    }
+    return PromptTokenizer.fromJson(json, config, fallbackLength, where);
+  }
+
+  /**
+   * Token ids of a prompt, padded to maxLength. An over-long prompt keeps its first tokens and
+   * its special tokens (CLIP's truncation); `dropped` says how many were cut. Empty prompts
+   * are allowed here (the unconditional embedding is the empty prompt's).
+   */
+  encode(prompt: string): TokenizedPrompt {
+    const full = this.tokenizer.encode(prompt) as Encoded;
+    const content = this.tokenizer.encode(prompt, { add_special_tokens: false }) as Encoded;
+    const n = content.tokens.length;
+    // Where the prompt's tokens sit among the special ones the post-processor added.
+    let start = 0;
+    for (let k = 0; k + n <= full.tokens.length; k++) {
+      if (content.tokens.every((t, j) => full.tokens[k + j] === t)) {
+        start = k;
+        break;
+      }
+    }
+    const specials = full.tokens.length - n;
+    const room = this.maxLength - specials;
+    if (room < 0) throw new InvalidOptionError(`the tokenizer adds ${specials} special tokens, more than the ${this.maxLength} the model reads`);
+    const kept = Math.min(n, room);
+    const unknown: string[] = [];
+    const ids = full.ids.map((id, j) => {
+      const token = full.tokens[j];
+      const isUnknown = id === undefined || id === null || (id === this.unkId && token !== this.unkToken);
+      if (!isUnknown) return id as number;
+      unknown.push(token);
+      if (this.unkId === undefined) {
+        throw new InvalidOptionError(`prompt token "${token}" is not in the vocabulary and the tokenizer has no unknown token`);
+      }
+      return this.unkId;
+    });
+    const droppedIds = ids.slice(start + kept, start + n);
+    const out = [...ids.slice(0, start + kept), ...ids.slice(start + n)];
+    while (out.length < this.maxLength) out.push(this.padId);
+    return {
+      ids: out,
+      length: specials + kept,
+      dropped: n - kept,
+      droppedText: droppedIds.length > 0 ? this.tokenizer.decode(droppedIds) : '',
+      unknown,
+    };
+  }
+}

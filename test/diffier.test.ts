@@ -1,0 +1,222 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { parseProblem, type Problem } from '../src/bench/problem.js';
+import { scheduleFor } from '../src/bench/schedule.js';
+import { trueMixtures } from '../src/denoisers/gaussianMixture.js';
+import { GmmDenoiser } from '../src/denoisers/gmmDenoiser.js';
+import type { Denoiser } from '../src/denoisers/types.js';
+import { commitment, commitmentGuidance } from '../src/diffier/commitment.js';
+import { cycle } from '../src/diffier/cycle.js';
+import { cleanEstimates, driftRatios } from '../src/diffier/drift.js';
+import { errorControl } from '../src/diffier/errorControl.js';
+import { GapMonitor } from '../src/diffier/gapMonitor.js';
+import { correlations, recommendW, spearman } from '../src/diffier/sweep.js';
+import { InvalidOptionError } from '../src/errors.js';
+import { EnergyReference } from '../src/eval/energy.js';
+import { apg, cfg, createGuidanceRule } from '../src/guidance/index.js';
+import type { GuidanceRule } from '../src/guidance/types.js';
+import { resolveMethod } from '../src/methods/registry.js';
+import { countNfe, stepsForNfe } from '../src/methods/nfe.js';
+import { sample, type TransitionWrapper } from '../src/sampling/sample.js';
+import { createSampler } from '../src/sampling/steps/index.js';
+import { BatchRandom } from '../src/tensor/random.js';
+import type { Tensor } from '../src/tensor/tensor.js';
+
+/** A small 2-D problem with two classes; the target has two modes. */
+const PROBLEM: Problem = parseProblem({
+  name: 'test-2d',
+  dim: 2,
+  target: 0,
+  classes: [
+    { name: 'a', components: [{ mean: [-2, 0], std: 0.5 }, { mean: [2, 0], std: 0.5 }] },
+    { name: 'b', components: [{ mean: [2, 2.5], std: 0.5 }] },
+  ],
+  model: { kind: 'exact' },
+});
+const PLAN = scheduleFor(PROBLEM);
+
+/** Counts network calls so tests can check that observers never call the network. */
+function counting(inner: Denoiser): Denoiser & { calls: number } {
+  const d = {
+    itemShape: inner.itemShape,
+    calls: 0,
+    predict: (x: Tensor, level: Parameters<Denoiser['predict']>[1], req: Parameters<Denoiser['predict']>[2]) => {
+      d.calls++;
+      return inner.predict(x, level, req);
+    },
+  };
+  return d;
+}
+
+async function run(
+  rule: GuidanceRule,
+  opts: { steps?: number; n?: number; sampler?: string; wrappers?: TransitionWrapper[]; seed?: number; denoiser?: Denoiser; monitor?: GapMonitor } = {},
+) {
+  const n = opts.n ?? 64;
+  const rng = new BatchRandom(opts.seed ?? 3, n);
+  return sample({
+    denoiser: opts.denoiser ?? GmmDenoiser.forModel(PROBLEM),
+    rule,
+    sampler: createSampler(opts.sampler ?? 'ddim'),
+    levels: PLAN.forSteps(opts.steps ?? 20).levels,
+    x: rng.normal([n, 2]),
+    rng,
+    wrappers: opts.wrappers,
+    onStep: opts.monitor ? [opts.monitor.observe] : [],
+  });
+}
+
+describe('identities: switched-off DiffIER is the plain sampler, bit for bit', () => {
+  for (const sampler of ['ddim', 'ddpm', 'dpmpp-2m', 'euler-a']) {
+    it(`cycle K = 0 (${sampler})`, async () => {
+      const plain = await run(cfg(3), { sampler });
+      const wrapped = await run(cfg(3), { sampler, wrappers: [cycle({ k: 0 })] });
+      assert.deepEqual(wrapped.x.data, plain.x.data);
+      assert.equal(wrapped.nfe, plain.nfe);
+    });
+  }
+  for (const mode of ['smooth', 'window'] as const) {
+    it(`error control with τ = ∞ (${mode}) over CFG and over APG`, async () => {
+      for (const make of [() => cfg(4), () => apg({ w: 4 })]) {
+        const plain = await run(make());
+        const controlled = await run(errorControl(make(), { mode, tau: Infinity }));
+        assert.deepEqual(controlled.x.data, plain.x.data);
+      }
+    });
+  }
+  it('commitment schedule with q = 0 is the inner rule', async () => {
+    const plain = await run(cfg(4), { sampler: 'ddpm' });
+    const scheduled = await run(commitmentGuidance(cfg(4), { q: 0 }), { sampler: 'ddpm' });
+    assert.deepEqual(scheduled.x.data, plain.x.data);
+  });
+  it('a cycle that is on changes the result and spends evaluations', async () => {
+    const plain = await run(cfg(3));
+    const cycled = await run(cfg(3), { wrappers: [cycle({ k: 1 })] });
+    assert.notDeepEqual(cycled.x.data, plain.x.data);
+    assert.equal(cycled.nfe, 2 * plain.nfe);
+  });
+});
+
+describe('exact model, w = 1: the samplers keep the true conditional', () => {
+  // Null distribution of the energy statistic at this sample size: energy between two
+  // independent exact samples, over several seeds. A sampler that is right must land
+  // inside mean + 4·sd of it; 4 standard deviations is the tolerance, derived, not tuned.
+  const n = 1500;
+  const truth = trueMixtures(PROBLEM);
+  const ref = new EnergyReference(truth.cond.sample(n, new BatchRandom(1001, n)).data, 2);
+  const nulls = Array.from({ length: 12 }, (_, s) => ref.distance(truth.cond.sample(n, new BatchRandom(2000 + s, n)).data));
+  const mean = nulls.reduce((a, b) => a + b, 0) / nulls.length;
+  const sd = Math.sqrt(nulls.reduce((a, b) => a + (b - mean) ** 2, 0) / (nulls.length - 1));
+  const tolerance = mean + 4 * sd;
+  const cases: [string, () => GuidanceRule, TransitionWrapper[]][] = [
+    ['plain CFG', () => cfg(1), []],
+    ['DiffIER commitment', () => commitmentGuidance(cfg(1)), []],
+    ['DiffIER cycle K = 1', () => cfg(1), [cycle({ k: 1 })]],
+  ];
+  for (const [name, rule, wrappers] of cases) {
+    it(name, async () => {
+      const out = await run(rule(), { n, steps: 100, wrappers, seed: 7 });
+      const e = ref.distance(out.x.data);
+      assert.ok(e < tolerance, `energy ${e} ≥ null mean + 4 sd = ${tolerance}`);
+    });
+  }
+  it('and a wrong model is detected by the same test (it can fail)', async () => {
+    const wrong = GmmDenoiser.forModel(parseProblem({ ...JSON.parse(JSON.stringify(PROBLEM)), model: { kind: 'inflated', cond: 1.6, uncond: 1.6 } }));
+    const out = await run(cfg(1), { n, steps: 100, denoiser: wrong, seed: 7 });
+    assert.ok(ref.distance(out.x.data) > tolerance);
+  });
+});
+
+describe('gap measures', () => {
+  it('drift ratio is exactly 1 when w = 1', async () => {
+    const den = GmmDenoiser.forModel(PROBLEM);
+    const levels = PLAN.forSteps(10).levels;
+    const rng = new BatchRandom(5, 16);
+    const x1 = rng.normal([16, 2]);
+    const x2 = rng.normal([16, 2]);
+    const est = async (x: Tensor, i: number) => {
+      const raw = await den.predict(x, levels[i], 'both');
+      return cleanEstimates(x, { raw, eps: raw.cond, x0: raw.cond, weights: new Float64Array(16) }, levels[i], 1);
+    };
+    const r = driftRatios(await est(x2, 4), await est(x1, 3), 16);
+    for (const v of r) assert.equal(v, 1);
+  });
+  it('the monitor never calls the network and sees the gap grow with w', async () => {
+    const gaps: number[] = [];
+    for (const w of [1, 3, 6]) {
+      const plain = counting(GmmDenoiser.forModel(PROBLEM));
+      const observed = counting(GmmDenoiser.forModel(PROBLEM));
+      const monitor = new GapMonitor({ trueScore: (x, level) => trueMixtures(PROBLEM).cond.marginal(level).score(x.data) });
+      await run(cfg(w), { denoiser: plain });
+      await run(cfg(w), { denoiser: observed, monitor });
+      assert.equal(observed.calls, plain.calls);
+      assert.equal(monitor.steps.length, 20);
+      gaps.push(monitor.summary().driftGap);
+      if (w === 1) assert.equal(monitor.summary().driftGap, 0);
+    }
+    assert.ok(gaps[2] > gaps[1] && gaps[1] > gaps[0], `drift gap by w: ${gaps}`);
+  });
+  it('commitment is v/(v+σ²) for Gaussian data with the exact x̂0', () => {
+    const n = 4000;
+    const v = 2.0;
+    const level = PLAN.forSteps(10).levels[5];
+    const rng = new BatchRandom(9, n);
+    const x0 = rng.normal([n, 1]).data.map((z) => Math.sqrt(v) * z);
+    const eps = rng.normal([n, 1]);
+    const xt = eps.like(x0.map((x, i) => level.a * x + level.s * eps.data[i]));
+    // Exact ε-prediction of N(0, v): ε̂ = s·x_t/(a²v + s²).
+    const epsHat = eps.like(xt.data.map((x) => (level.s * x) / (level.a ** 2 * v + level.s ** 2)));
+    const expected = v / (v + level.sigma ** 2);
+    assert.ok(Math.abs(commitment(xt, epsHat, level) - expected) < 4 * Math.sqrt(2 / n) * expected);
+  });
+});
+
+describe('sweep analysis', () => {
+  it('spearman: perfect, reversed, ties, undefined', () => {
+    assert.equal(spearman([1, 2, 3, 4], [10, 20, 30, 40]), 1);
+    assert.equal(spearman([1, 2, 3, 4], [4, 3, 2, 1]), -1);
+    assert.ok(Math.abs(spearman([1, 2, 2, 3], [1, 2, 3, 4]) - 0.9486832980505138) < 1e-12);
+    assert.ok(Number.isNaN(spearman([1, 1, 1], [1, 2, 3])));
+  });
+  it('correlations are keyed error:metric', () => {
+    const runs = [1, 2, 3, 4].map((w) => ({ metrics: { gap: w, driftGap: w, trueGap: -w, energy: w * w, guidedEnergy: 1, precision: 1, recall: -w, adherence: w, nll: 0, coverage: 1 } }));
+    const c = correlations(runs);
+    assert.equal(c['gap:energy'], 1);
+    assert.equal(c['trueGap:energy'], -1);
+    assert.equal(c['driftGap:recall'], -1);
+  });
+  it('recommended w: the largest within tolerance of the smallest w', () => {
+    const runs = [1, 2, 3, 5].map((w, i) => ({ w, metrics: { driftGap: [0, 0.5, 0.9, 3][i] } }));
+    assert.equal(recommendW(runs, 1), 3);
+    assert.equal(recommendW(runs, 0.1), 1);
+  });
+});
+
+describe('methods and matched NFE', () => {
+  const sampler = createSampler('ddim');
+  const build = (name: string, w: number, options = {}) => (steps: number) => {
+    const info = PLAN.forSteps(steps);
+    const m = resolveMethod({ name, options });
+    return { method: m.spec.build(w, m.options, info), levels: info.levels };
+  };
+  it('counts: CFG 2 per step, w = 1 one, PCG 3 (no corrector into the final level), DiffIER commitment 2', async () => {
+    assert.equal(await countNfe(build('cfg', 3)(10).method, sampler, PLAN.forSteps(10).levels), 20);
+    assert.equal(await countNfe(build('cfg', 1)(10).method, sampler, PLAN.forSteps(10).levels), 10);
+    assert.equal(await countNfe(build('pcg', 3)(10).method, sampler, PLAN.forSteps(10).levels), 28);
+    assert.equal(await countNfe(build('diffier', 3)(10).method, sampler, PLAN.forSteps(10).levels), 20);
+  });
+  it('--nfe picks the most steps within the budget', async () => {
+    assert.deepEqual(await stepsForNfe(100, build('cfg', 3), sampler, 1000), { steps: 50, nfe: 100 });
+    const z = await stepsForNfe(100, build('zsampling', 3), sampler, 1000);
+    assert.ok(z.nfe <= 100 && z.nfe > 90, JSON.stringify(z));
+    assert.equal(z.nfe, await countNfe(build('zsampling', 3)(z.steps).method, sampler, PLAN.forSteps(z.steps).levels));
+  });
+  it('unknown methods and options are refused with their names', () => {
+    assert.throws(() => resolveMethod({ name: 'nope' }), (e: unknown) => e instanceof InvalidOptionError && /nope/.test(e.message));
+    assert.throws(() => resolveMethod({ name: 'apg', options: { bogus: 1 } }), /bogus/);
+    assert.throws(() => resolveMethod({ name: 'diffier', options: { control: 'sometimes' } }), /control/);
+    assert.throws(() => resolveMethod({ name: 'pcg', options: { k: 1.5 } }), /integer/);
+    assert.throws(() => createGuidanceRule('cfg', { w: Number.NaN }), InvalidOptionError);
+  });
+});

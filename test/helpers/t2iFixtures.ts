@@ -1,0 +1,39 @@
+/** Paths of the tiny model fixtures (training/fixtures/make_fixtures.py) and throw-away copies of them. */
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { packageRoot } from '../../src/models/embedded.js';
+
+export const ROOT = packageRoot();
+export const FIXTURES = join(ROOT, 'test', 'fixtures');
+/** Pixel space 1×28×28, float32 scalar timestep, UNet weights in model.onnx_data. */
+export const TINY = join(FIXTURES, 'tiny-t2i');
+/** The same weights exported the old way: int64 [B] timestep, int32 input_ids, weights.pb. */
+export const TINY_INT64 = join(FIXTURES, 'tiny-t2i-int64');
+/** Latent 2×7×7 with a VAE decoder (scaling_factor 0.5) and v_prediction. */
+export const TINY_VAE = join(FIXTURES, 'tiny-t2i-vae');
+export const BAD = join(FIXTURES, 'bad');
+
+const made: string[] = [];
+
+/** A fresh temporary folder, removed by `removeTempDirs`. */
+export async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'diffier-test-'));
+  made.push(dir);
+  return dir;
+}
+
+export async function removeTempDirs(): Promise<void> {
+  for (const dir of made.splice(0)) await rm(dir, { recursive: true, force: true });
+}
+
+/** A copy of TINY with files replaced (`{ 'unet/model.onnx': path }`) or removed (`null`). */
+export async function tinyCopy(changes: Record<string, string | null> = {}): Promise<string> {
+  const dir = join(await tempDir(), 'model');
+  await cp(TINY, dir, { recursive: true });
+  for (const [rel, src] of Object.entries(changes)) {
+    if (src === null) await rm(join(dir, rel), { recursive: true, force: true });
+    else await cp(src, join(dir, rel));
+  }
+  return dir;
+}
