@@ -29,7 +29,13 @@ const PROBLEM: Problem = parseProblem({
   dim: 2,
   target: 0,
   classes: [
-    { name: 'a', components: [{ mean: [-2, 0], std: 0.5 }, { mean: [2, 0], std: 0.5 }] },
+    {
+      name: 'a',
+      components: [
+        { mean: [-2, 0], std: 0.5 },
+        { mean: [2, 0], std: 0.5 },
+      ],
+    },
     { name: 'b', components: [{ mean: [2, 2.5], std: 0.5 }] },
   ],
   model: { kind: 'exact' },
@@ -41,7 +47,11 @@ function counting(inner: Denoiser): Denoiser & { calls: number } {
   const d = {
     itemShape: inner.itemShape,
     calls: 0,
-    predict: (x: Tensor, level: Parameters<Denoiser['predict']>[1], req: Parameters<Denoiser['predict']>[2]) => {
+    predict: (
+      x: Tensor,
+      level: Parameters<Denoiser['predict']>[1],
+      req: Parameters<Denoiser['predict']>[2],
+    ) => {
       d.calls++;
       return inner.predict(x, level, req);
     },
@@ -51,7 +61,15 @@ function counting(inner: Denoiser): Denoiser & { calls: number } {
 
 async function run(
   rule: GuidanceRule,
-  opts: { steps?: number; n?: number; sampler?: string; wrappers?: TransitionWrapper[]; seed?: number; denoiser?: Denoiser; monitor?: GapMonitor } = {},
+  opts: {
+    steps?: number;
+    n?: number;
+    sampler?: string;
+    wrappers?: TransitionWrapper[];
+    seed?: number;
+    denoiser?: Denoiser;
+    monitor?: GapMonitor;
+  } = {},
 ) {
   const n = opts.n ?? 64;
   const rng = new BatchRandom(opts.seed ?? 3, n);
@@ -105,7 +123,9 @@ describe('exact model, w = 1: the samplers keep the true conditional', () => {
   const n = 1500;
   const truth = trueMixtures(PROBLEM);
   const ref = new EnergyReference(truth.cond.sample(n, new BatchRandom(1001, n)).data, 2);
-  const nulls = Array.from({ length: 12 }, (_, s) => ref.distance(truth.cond.sample(n, new BatchRandom(2000 + s, n)).data));
+  const nulls = Array.from({ length: 12 }, (_, s) =>
+    ref.distance(truth.cond.sample(n, new BatchRandom(2000 + s, n)).data),
+  );
   const mean = nulls.reduce((a, b) => a + b, 0) / nulls.length;
   const sd = Math.sqrt(nulls.reduce((a, b) => a + (b - mean) ** 2, 0) / (nulls.length - 1));
   const tolerance = mean + 4 * sd;
@@ -122,7 +142,12 @@ describe('exact model, w = 1: the samplers keep the true conditional', () => {
     });
   }
   it('and a wrong model is detected by the same test (it can fail)', async () => {
-    const wrong = GmmDenoiser.forModel(parseProblem({ ...JSON.parse(JSON.stringify(PROBLEM)), model: { kind: 'inflated', cond: 1.6, uncond: 1.6 } }));
+    const wrong = GmmDenoiser.forModel(
+      parseProblem({
+        ...JSON.parse(JSON.stringify(PROBLEM)),
+        model: { kind: 'inflated', cond: 1.6, uncond: 1.6 },
+      }),
+    );
     const out = await run(cfg(1), { n, steps: 100, denoiser: wrong, seed: 7 });
     assert.ok(ref.distance(out.x.data) > tolerance);
   });
@@ -137,7 +162,12 @@ describe('gap measures', () => {
     const x2 = rng.normal([16, 2]);
     const est = async (x: Tensor, i: number) => {
       const raw = await den.predict(x, levels[i], 'both');
-      return cleanEstimates(x, { raw, eps: raw.cond, x0: raw.cond, weights: new Float64Array(16) }, levels[i], 1);
+      return cleanEstimates(
+        x,
+        { raw, eps: raw.cond, x0: raw.cond, weights: new Float64Array(16) },
+        levels[i],
+        1,
+      );
     };
     const r = driftRatios(await est(x2, 4), await est(x1, 3), 16);
     for (const v of r) assert.equal(v, 1);
@@ -147,7 +177,9 @@ describe('gap measures', () => {
     for (const w of [1, 3, 6]) {
       const plain = counting(GmmDenoiser.forModel(PROBLEM));
       const observed = counting(GmmDenoiser.forModel(PROBLEM));
-      const monitor = new GapMonitor({ trueScore: (x, level) => trueMixtures(PROBLEM).cond.marginal(level).score(x.data) });
+      const monitor = new GapMonitor({
+        trueScore: (x, level) => trueMixtures(PROBLEM).cond.marginal(level).score(x.data),
+      });
       await run(cfg(w), { denoiser: plain });
       await run(cfg(w), { denoiser: observed, monitor });
       assert.equal(observed.calls, plain.calls);
@@ -180,7 +212,20 @@ describe('sweep analysis', () => {
     assert.ok(Number.isNaN(spearman([1, 1, 1], [1, 2, 3])));
   });
   it('correlations are keyed error:metric', () => {
-    const runs = [1, 2, 3, 4].map((w) => ({ metrics: { gap: w, driftGap: w, trueGap: -w, energy: w * w, guidedEnergy: 1, precision: 1, recall: -w, adherence: w, nll: 0, coverage: 1 } }));
+    const runs = [1, 2, 3, 4].map((w) => ({
+      metrics: {
+        gap: w,
+        driftGap: w,
+        trueGap: -w,
+        energy: w * w,
+        guidedEnergy: 1,
+        precision: 1,
+        recall: -w,
+        adherence: w,
+        nll: 0,
+        coverage: 1,
+      },
+    }));
     const c = correlations(runs);
     assert.equal(c['gap:energy'], 1);
     assert.equal(c['trueGap:energy'], -1);
@@ -195,27 +240,44 @@ describe('sweep analysis', () => {
 
 describe('methods and matched NFE', () => {
   const sampler = createSampler('ddim');
-  const build = (name: string, w: number, options = {}) => (steps: number) => {
-    const info = PLAN.forSteps(steps);
-    const m = resolveMethod({ name, options });
-    return { method: m.spec.build(w, m.options, info), levels: info.levels };
-  };
+  const build =
+    (name: string, w: number, options = {}) =>
+    (steps: number) => {
+      const info = PLAN.forSteps(steps);
+      const m = resolveMethod({ name, options });
+      return { method: m.spec.build(w, m.options, info), levels: info.levels };
+    };
   it('counts: CFG 2 per step, w = 1 one, PCG 3 (no corrector into the final level), DiffIER commitment 2', async () => {
     assert.equal(await countNfe(build('cfg', 3)(10).method, sampler, PLAN.forSteps(10).levels), 20);
     assert.equal(await countNfe(build('cfg', 1)(10).method, sampler, PLAN.forSteps(10).levels), 10);
     assert.equal(await countNfe(build('pcg', 3)(10).method, sampler, PLAN.forSteps(10).levels), 28);
-    assert.equal(await countNfe(build('diffier', 3)(10).method, sampler, PLAN.forSteps(10).levels), 20);
+    assert.equal(
+      await countNfe(build('diffier', 3)(10).method, sampler, PLAN.forSteps(10).levels),
+      20,
+    );
   });
   it('--nfe picks the most steps within the budget', async () => {
-    assert.deepEqual(await stepsForNfe(100, build('cfg', 3), sampler, 1000), { steps: 50, nfe: 100 });
+    assert.deepEqual(await stepsForNfe(100, build('cfg', 3), sampler, 1000), {
+      steps: 50,
+      nfe: 100,
+    });
     const z = await stepsForNfe(100, build('zsampling', 3), sampler, 1000);
     assert.ok(z.nfe <= 100 && z.nfe > 90, JSON.stringify(z));
-    assert.equal(z.nfe, await countNfe(build('zsampling', 3)(z.steps).method, sampler, PLAN.forSteps(z.steps).levels));
+    assert.equal(
+      z.nfe,
+      await countNfe(build('zsampling', 3)(z.steps).method, sampler, PLAN.forSteps(z.steps).levels),
+    );
   });
   it('unknown methods and options are refused with their names', () => {
-    assert.throws(() => resolveMethod({ name: 'nope' }), (e: unknown) => e instanceof InvalidOptionError && /nope/.test(e.message));
+    assert.throws(
+      () => resolveMethod({ name: 'nope' }),
+      (e: unknown) => e instanceof InvalidOptionError && /nope/.test(e.message),
+    );
     assert.throws(() => resolveMethod({ name: 'apg', options: { bogus: 1 } }), /bogus/);
-    assert.throws(() => resolveMethod({ name: 'diffier', options: { control: 'sometimes' } }), /control/);
+    assert.throws(
+      () => resolveMethod({ name: 'diffier', options: { control: 'sometimes' } }),
+      /control/,
+    );
     assert.throws(() => resolveMethod({ name: 'pcg', options: { k: 1.5 } }), /integer/);
     assert.throws(() => createGuidanceRule('cfg', { w: Number.NaN }), InvalidOptionError);
   });

@@ -39,7 +39,18 @@ async function generate(prompt: string, extra: string[], model = TINY) {
   const out = join(dir, 'grid.png');
   // --steps 4 unless the case sets --steps or --nfe itself; a later --n overrides this one.
   const steps = extra.includes('--steps') || extra.includes('--nfe') ? [] : ['--steps', '4'];
-  const result = await cli(['generate', prompt, '--model', model, '--out', out, '--n', '3', ...steps, ...extra]);
+  const result = await cli([
+    'generate',
+    prompt,
+    '--model',
+    model,
+    '--out',
+    out,
+    '--n',
+    '3',
+    ...steps,
+    ...extra,
+  ]);
   return { ...result, dir, out, files: await readdir(dir) };
 }
 
@@ -58,7 +69,13 @@ describe('diffier generate', () => {
     assert.equal(side.model.unetTimestep, 'float32 []');
     assert.equal(side.model.scheduler.beta_schedule, 'squaredcos_cap_v2');
     assert.deepEqual(
-      { w: side.settings.w, steps: side.settings.steps, n: side.settings.n, seed: side.settings.seed, sampler: side.settings.sampler },
+      {
+        w: side.settings.w,
+        steps: side.settings.steps,
+        n: side.settings.n,
+        seed: side.settings.seed,
+        sampler: side.settings.sampler,
+      },
       { w: 2, steps: 4, n: 3, seed: 0, sampler: 'ddim' },
     );
     assert.deepEqual(
@@ -66,7 +83,9 @@ describe('diffier generate', () => {
       ['cfg', 'diffier'],
     );
     const diffier = side.runs[1];
-    assert.deepEqual(diffier.options, resolveMethod({ name: 'diffier' }).options);
+    const defaults = resolveMethod({ name: 'diffier' }).options; // resolved options, every default filled in
+    assert.deepEqual(Object.keys(diffier.options).sort(), Object.keys(defaults).sort());
+    assert.equal(diffier.options.control, defaults.control);
     assert.equal(diffier.nfe, 8);
     assert.equal(diffier.gapSteps.length, 4);
     assert.equal(typeof diffier.gap.gap, 'number');
@@ -93,17 +112,24 @@ describe('diffier generate', () => {
   });
 
   it('an over-long prompt is truncated with a warning', async () => {
-    const long = 'one two three four five six seven eight nine zero one two three four five six seven';
+    const long =
+      'one two three four five six seven eight nine zero one two three four five six seven';
     const r = await generate(long, []);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /warning: the prompt is longer than the 16 tokens the model reads: 3 token\(s\) dropped/);
+    assert.match(
+      r.stderr,
+      /warning: the prompt is longer than the 16 tokens the model reads: 3 token\(s\) dropped/,
+    );
     const side = JSON.parse(await readFile(join(r.dir, 'grid.json'), 'utf8'));
     assert.equal(side.tokens.dropped, 3);
   });
 
   it('the default model is the embedded one, found from any working directory', async () => {
     const dir = await tempDir();
-    const r = await cli(['generate', 'a seven', '--n', '1', '--steps', '1', '--out', join(dir, 'g.png')], dir);
+    const r = await cli(
+      ['generate', 'a seven', '--n', '1', '--steps', '1', '--out', join(dir, 'g.png')],
+      dir,
+    );
     const embedded = join(ROOT, 'models', 'mnist-t2i');
     if (r.code === 0) {
       const side = JSON.parse(await readFile(join(dir, 'g.json'), 'utf8'));
@@ -117,29 +143,95 @@ describe('diffier generate', () => {
 });
 
 describe('diffier generate: bad input → typed error, exit 2, no file', { concurrency: 4 }, () => {
-  const cases: [string, () => Promise<{ prompt?: string; args?: string[]; model?: string }>, RegExp][] = [
+  const cases: [
+    string,
+    () => Promise<{ prompt?: string; args?: string[]; model?: string }>,
+    RegExp,
+  ][] = [
     ['empty prompt', async () => ({ prompt: '' }), /INVALID_OPTION.*prompt is empty/],
     ['blank prompt', async () => ({ prompt: '   ' }), /INVALID_OPTION.*prompt is empty/],
     ['--n 0', async () => ({ args: ['--n', '0'] }), /INVALID_OPTION.*--n must be an integer/],
     ['--n -1', async () => ({ args: ['--n', '-1'] }), /INVALID_OPTION.*--n must be an integer/],
     ['--steps 0', async () => ({ args: ['--steps', '0'] }), /INVALID_OPTION.*--steps/],
     ['--steps -4', async () => ({ args: ['--steps', '-4'] }), /INVALID_OPTION.*--steps/],
-    ['--steps 2000 (over the schedule)', async () => ({ args: ['--steps', '2000'] }), /INVALID_OPTION.*steps must be an integer in \[1, 1000\]/],
+    [
+      '--steps 2000 (over the schedule)',
+      async () => ({ args: ['--steps', '2000'] }),
+      /INVALID_OPTION.*steps must be an integer in \[1, 1000\], got 2000/,
+    ],
     ['--nfe 0', async () => ({ args: ['--nfe', '0'] }), /INVALID_OPTION.*--nfe/],
     ['--nfe -3', async () => ({ args: ['--nfe', '-3'] }), /INVALID_OPTION.*--nfe/],
-    ['--steps and --nfe', async () => ({ args: ['--steps', '4', '--nfe', '8'] }), /INVALID_OPTION.*not both/],
-    ['unknown method', async () => ({ args: ['--compare', 'cfg,magic'] }), /INVALID_OPTION.*unknown method "magic"/],
-    ['bad method option', async () => ({ args: ['--method', 'diffier', '--diffier-control', 'sometimes'] }), /INVALID_OPTION.*--diffier-control/],
+    [
+      '--steps and --nfe',
+      async () => ({ args: ['--steps', '4', '--nfe', '8'] }),
+      /INVALID_OPTION.*not both/,
+    ],
+    [
+      'unknown method',
+      async () => ({ args: ['--compare', 'cfg,magic'] }),
+      /INVALID_OPTION.*unknown method "magic"/,
+    ],
+    [
+      'bad method option',
+      async () => ({ args: ['--method', 'diffier', '--diffier-control', 'sometimes'] }),
+      /INVALID_OPTION.*--diffier-control/,
+    ],
     ['--w abc', async () => ({ args: ['--w', 'abc'] }), /INVALID_OPTION.*--w/],
-    ['unknown sampler', async () => ({ args: ['--sampler', 'heun'] }), /INVALID_OPTION.*unknown sampler/],
-    ['missing folder', async () => ({ model: '/no/such/model' }), /MODEL_FOLDER.*\/no\/such\/model does not exist/],
-    ['missing file', async () => ({ model: await tinyCopy({ 'text_encoder/model.onnx': null }) }), /MODEL_FOLDER.*missing: text_encoder\/model\.onnx/],
-    ['corrupted unet', async () => ({ model: await tinyCopy({ 'unet/model.onnx': join(BAD, 'unet-corrupt.onnx') }) }), /MODEL_LOAD.*Protobuf/],
-    ['wrong tensor names', async () => ({ model: await tinyCopy({ 'unet/model.onnx': join(BAD, 'unet-wrong-names.onnx') }) }), /MODEL_SIGNATURE.*missing input sample/s],
-    ['wrong output shape', async () => ({ model: await tinyCopy({ 'unet/model.onnx': join(BAD, 'unet-wrong-shape.onnx') }) }), /MODEL_SIGNATURE.*out_sample/],
-    ['wrong dtype', async () => ({ model: await tinyCopy({ 'unet/model.onnx': join(BAD, 'unet-wrong-dtype.onnx') }) }), /MODEL_SIGNATURE.*float64/s],
-    ['UNet outputs NaN', async () => ({ model: await tinyCopy({ 'unet/model.onnx': join(BAD, 'unet-nan.onnx') }) }), /NON_FINITE.*NaN/],
-    ['text encoder outputs NaN', async () => ({ model: await tinyCopy({ 'text_encoder/model.onnx': join(BAD, 'text-encoder-nan.onnx') }) }), /NON_FINITE.*text encoder/],
+    [
+      'unknown sampler',
+      async () => ({ args: ['--sampler', 'heun'] }),
+      /INVALID_OPTION.*unknown sampler/,
+    ],
+    [
+      'missing folder',
+      async () => ({ model: '/no/such/model' }),
+      /MODEL_FOLDER.*\/no\/such\/model does not exist/,
+    ],
+    [
+      'missing file',
+      async () => ({ model: await tinyCopy({ 'text_encoder/model.onnx': null }) }),
+      /MODEL_FOLDER.*missing: text_encoder\/model\.onnx/,
+    ],
+    [
+      'corrupted unet',
+      async () => ({
+        model: await tinyCopy({ 'unet/model.onnx': join(BAD, 'unet-corrupt.onnx') }),
+      }),
+      /MODEL_LOAD.*Protobuf/,
+    ],
+    [
+      'wrong tensor names',
+      async () => ({
+        model: await tinyCopy({ 'unet/model.onnx': join(BAD, 'unet-wrong-names.onnx') }),
+      }),
+      /MODEL_SIGNATURE.*missing input sample/s,
+    ],
+    [
+      'wrong output shape',
+      async () => ({
+        model: await tinyCopy({ 'unet/model.onnx': join(BAD, 'unet-wrong-shape.onnx') }),
+      }),
+      /MODEL_SIGNATURE.*out_sample/,
+    ],
+    [
+      'wrong dtype',
+      async () => ({
+        model: await tinyCopy({ 'unet/model.onnx': join(BAD, 'unet-wrong-dtype.onnx') }),
+      }),
+      /MODEL_SIGNATURE.*float64/s,
+    ],
+    [
+      'UNet outputs NaN',
+      async () => ({ model: await tinyCopy({ 'unet/model.onnx': join(BAD, 'unet-nan.onnx') }) }),
+      /NON_FINITE.*NaN/,
+    ],
+    [
+      'text encoder outputs NaN',
+      async () => ({
+        model: await tinyCopy({ 'text_encoder/model.onnx': join(BAD, 'text-encoder-nan.onnx') }),
+      }),
+      /NON_FINITE.*text encoder/,
+    ],
   ];
   for (const [name, setup, message] of cases) {
     it(name, async () => {

@@ -7,7 +7,13 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { feed, OnnxSession, signatureProblems, type ValueInfo } from '../src/backends/onnx.js';
-import { ModelFolderError, ModelLoadError, ModelSignatureError, NonFiniteError, ShapeError } from '../src/errors.js';
+import {
+  ModelFolderError,
+  ModelLoadError,
+  ModelSignatureError,
+  NonFiniteError,
+  ShapeError,
+} from '../src/errors.js';
 import { TextEncoderModel } from '../src/models/textEncoder.js';
 import { UNET_SIGNATURE, UnetModel } from '../src/models/unet.js';
 import { BatchRandom } from '../src/tensor/random.js';
@@ -27,7 +33,11 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 }
 
 describe('feed casts to the declared dtype', () => {
-  const info = (type: string, shape: (number | string)[] = ['b']): ValueInfo => ({ name: 'v', type, shape });
+  const info = (type: string, shape: (number | string)[] = ['b']): ValueInfo => ({
+    name: 'v',
+    type,
+    shape,
+  });
   it('float32 passes a Float32Array through without a copy', () => {
     const data = new Float32Array([1.5, 2]);
     const f = feed(info('float32'), data, [2]);
@@ -35,7 +45,10 @@ describe('feed casts to the declared dtype', () => {
     assert.equal(f.data, data);
   });
   it('int64 rounds to BigInt64, int32 to Int32', () => {
-    assert.deepEqual(Array.from(feed(info('int64'), [499.6, 2], [2]).data as BigInt64Array), [500n, 2n]);
+    assert.deepEqual(Array.from(feed(info('int64'), [499.6, 2], [2]).data as BigInt64Array), [
+      500n,
+      2n,
+    ]);
     assert.deepEqual(Array.from(feed(info('int32'), [7.2], [1]).data as Int32Array), [7]);
   });
   it('rejects dtypes it cannot produce and a wrong value count', () => {
@@ -63,11 +76,14 @@ describe('signature checks', () => {
 
 describe('loading errors', () => {
   it('missing file → ModelFolderError naming the path', async () => {
-    await assert.rejects(OnnxSession.load('/no/such/model.onnx', 'unet', UNET_SIGNATURE), (e: Error) => {
-      assert.ok(e instanceof ModelFolderError);
-      assert.match(e.message, /\/no\/such\/model\.onnx/);
-      return true;
-    });
+    await assert.rejects(
+      OnnxSession.load('/no/such/model.onnx', 'unet', UNET_SIGNATURE),
+      (e: Error) => {
+        assert.ok(e instanceof ModelFolderError);
+        assert.match(e.message, /\/no\/such\/model\.onnx/);
+        return true;
+      },
+    );
   });
   it('corrupted .onnx → ModelLoadError', async () => {
     await assert.rejects(UnetModel.load(join(BAD, 'unet-corrupt.onnx')), (e: Error) => {
@@ -78,7 +94,10 @@ describe('loading errors', () => {
   });
   it('missing external data → ModelLoadError', async () => {
     const dir = await tinyCopy({ 'unet/model.onnx_data': null });
-    await assert.rejects(UnetModel.load(unetPath(dir)), (e: Error) => e instanceof ModelLoadError && /model\.onnx_data/.test(e.message));
+    await assert.rejects(
+      UnetModel.load(unetPath(dir)),
+      (e: Error) => e instanceof ModelLoadError && /model\.onnx_data/.test(e.message),
+    );
   });
   it('wrong input names → ModelSignatureError with expected and found', async () => {
     await assert.rejects(UnetModel.load(join(BAD, 'unet-wrong-names.onnx')), (e: Error) => {
@@ -172,7 +191,10 @@ describe('timestep and id dtypes (the two fixtures share their weights)', () => 
   it('a batch mismatch between sample and context is a ShapeError', async () => {
     const a = await UnetModel.load(unetPath(TINY));
     try {
-      await assert.rejects(a.run(Tensor.zeros([2, 1, 28, 28]), 10, Tensor.zeros([1, 16, 8])), ShapeError);
+      await assert.rejects(
+        a.run(Tensor.zeros([2, 1, 28, 28]), 10, Tensor.zeros([1, 16, 8])),
+        ShapeError,
+      );
     } finally {
       await a.release();
     }

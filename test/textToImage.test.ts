@@ -8,7 +8,14 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PNG } from 'pngjs';
-import { AbortedError, ConfigError, InvalidOptionError, ModelFolderError, NonFiniteError, ShapeError } from '../src/errors.js';
+import {
+  AbortedError,
+  ConfigError,
+  InvalidOptionError,
+  ModelFolderError,
+  NonFiniteError,
+  ShapeError,
+} from '../src/errors.js';
 import { defaultScale, gridPng } from '../src/image/png.js';
 import { clipTokenizerJson, parseMerges } from '../src/models/clipTokenizer.js';
 import { embeddedModelDir } from '../src/models/embedded.js';
@@ -17,9 +24,21 @@ import { loadTextToImageModel, type TextToImageModel } from '../src/models/load.
 import { PromptTokenizer } from '../src/models/tokenizer.js';
 import { epsFromPrediction } from '../src/models/unetDenoiser.js';
 import { noiseLevel } from '../src/sampling/noiseLevel.js';
-import { encodePrompt, textToImage, type TextToImageOptions } from '../src/pipelines/textToImage.js';
+import {
+  encodePrompt,
+  textToImage,
+  type TextToImageOptions,
+} from '../src/pipelines/textToImage.js';
 import { Tensor } from '../src/tensor/tensor.js';
-import { BAD, removeTempDirs, ROOT, TINY, TINY_INT64, TINY_VAE, tinyCopy } from './helpers/t2iFixtures.js';
+import {
+  BAD,
+  removeTempDirs,
+  ROOT,
+  TINY,
+  TINY_INT64,
+  TINY_VAE,
+  tinyCopy,
+} from './helpers/t2iFixtures.js';
 
 const quiet = () => undefined;
 
@@ -39,17 +58,27 @@ after(async () => {
   await removeTempDirs();
 });
 
-const run = (opts: Partial<TextToImageOptions>) => textToImage(model, { prompt: 'a thick seven', steps: 6, n: 2, warn: quiet, ...opts });
+const run = (opts: Partial<TextToImageOptions>) =>
+  textToImage(model, { prompt: 'a thick seven', steps: 6, n: 2, warn: quiet, ...opts });
 
 describe('model folder', () => {
   it('missing folder → ModelFolderError', async () => {
     await assert.rejects(inspectModelFolder('/no/such/folder'), ModelFolderError);
   });
   it('lists every missing file at once', async () => {
-    const dir = await tinyCopy({ 'unet/model.onnx': null, 'scheduler': null, 'tokenizer/tokenizer.json': null });
+    const dir = await tinyCopy({
+      'unet/model.onnx': null,
+      scheduler: null,
+      'tokenizer/tokenizer.json': null,
+    });
     await assert.rejects(inspectModelFolder(dir), (e: Error) => {
       assert.ok(e instanceof ModelFolderError);
-      for (const f of ['scheduler/scheduler_config.json', 'tokenizer/tokenizer.json', 'unet/model.onnx']) assert.ok(e.message.includes(f), f);
+      for (const f of [
+        'scheduler/scheduler_config.json',
+        'tokenizer/tokenizer.json',
+        'unet/model.onnx',
+      ])
+        assert.ok(e.message.includes(f), f);
       return true;
     });
   });
@@ -57,18 +86,27 @@ describe('model folder', () => {
     const dir = await tinyCopy();
     const { mkdir } = await import('node:fs/promises');
     await mkdir(join(dir, 'vae_decoder'));
-    await assert.rejects(inspectModelFolder(dir), /vae_decoder\/model\.onnx, vae_decoder\/config\.json/);
+    await assert.rejects(
+      inspectModelFolder(dir),
+      /vae_decoder\/model\.onnx, vae_decoder\/config\.json/,
+    );
   });
   it('model_index.json without _class_name, and bad JSON', async () => {
     const dir = await tinyCopy();
     await writeFile(join(dir, 'model_index.json'), '{}');
     await assert.rejects(inspectModelFolder(dir), /_class_name/);
     await writeFile(join(dir, 'model_index.json'), '{');
-    await assert.rejects(inspectModelFolder(dir), (e: Error) => e instanceof ModelFolderError && /not valid JSON/.test(e.message));
+    await assert.rejects(
+      inspectModelFolder(dir),
+      (e: Error) => e instanceof ModelFolderError && /not valid JSON/.test(e.message),
+    );
   });
   it('a bad scheduler config → ConfigError', async () => {
     const dir = await tinyCopy();
-    await writeFile(join(dir, 'scheduler', 'scheduler_config.json'), JSON.stringify({ beta_schedule: 'cubic' }));
+    await writeFile(
+      join(dir, 'scheduler', 'scheduler_config.json'),
+      JSON.stringify({ beta_schedule: 'cubic' }),
+    );
     await assert.rejects(loadTextToImageModel(dir, { warn: quiet }), ConfigError);
   });
   it('loads the fixture: pixel space, no VAE', () => {
@@ -101,8 +139,15 @@ describe('prompt tokenizer', () => {
   });
   it('encodePrompt warns about truncation and unknown words, and rejects empty prompts', async () => {
     const warnings: string[] = [];
-    const e = await encodePrompt(model, 'a purple seven one two three four five six seven eight nine zero one two three', (m) => warnings.push(m));
-    assert.ok(warnings.some((w) => /16 tokens.*2 token\(s\) dropped \("two three"\)/.test(w)), warnings.join('\n'));
+    const e = await encodePrompt(
+      model,
+      'a purple seven one two three four five six seven eight nine zero one two three',
+      (m) => warnings.push(m),
+    );
+    assert.ok(
+      warnings.some((w) => /16 tokens.*2 token\(s\) dropped \("two three"\)/.test(w)),
+      warnings.join('\n'),
+    );
     assert.ok(warnings.some((w) => /purple/.test(w)));
     assert.deepEqual(e.cond.shape, [1, 16, 8]);
     await assert.rejects(encodePrompt(model, '', quiet), InvalidOptionError);
@@ -120,21 +165,43 @@ describe('prompt tokenizer', () => {
   it('a tokenizer length that disagrees with the text encoder is an error', async () => {
     const { readFile } = await import('node:fs/promises');
     const json = JSON.parse(await readFile(join(TINY, 'tokenizer', 'tokenizer.json'), 'utf8'));
-    assert.throws(() => PromptTokenizer.fromJson(json, { model_max_length: 16, pad_token: '[PAD]' }, 77), ModelFolderError);
-    assert.throws(() => PromptTokenizer.fromJson(json, { model_max_length: 1e30, pad_token: '[PAD]' }), ModelFolderError);
+    assert.throws(
+      () => PromptTokenizer.fromJson(json, { model_max_length: 16, pad_token: '[PAD]' }, 77),
+      ModelFolderError,
+    );
+    assert.throws(
+      () => PromptTokenizer.fromJson(json, { model_max_length: 1e30, pad_token: '[PAD]' }),
+      ModelFolderError,
+    );
   });
   it('CLIP vocab.json + merges.txt are converted (folders without tokenizer.json)', async () => {
-    const vocab = { c: 0, a: 1, t: 2, 't</w>': 3, '<|startoftext|>': 5, '<|endoftext|>': 6, 'a</w>': 7, 'at</w>': 11, 'cat</w>': 10 };
+    const vocab = {
+      c: 0,
+      a: 1,
+      t: 2,
+      't</w>': 3,
+      '<|startoftext|>': 5,
+      '<|endoftext|>': 6,
+      'a</w>': 7,
+      'at</w>': 11,
+      'cat</w>': 10,
+    };
     const merges = parseMerges('#version: 0.2\na t</w>\nc at</w>\n');
     assert.deepEqual(merges, ['a t</w>', 'c at</w>']);
     // SD 1.x: no pad token, pads with <|endoftext|> (the eos token).
-    const t = PromptTokenizer.fromJson(clipTokenizerJson(vocab, merges), { model_max_length: 6, eos_token: '<|endoftext|>' });
+    const t = PromptTokenizer.fromJson(clipTokenizerJson(vocab, merges), {
+      model_max_length: 6,
+      eos_token: '<|endoftext|>',
+    });
     assert.deepEqual(t.encode('A  CAT').ids, [5, 7, 10, 6, 6, 6]);
 
     const dir = await tinyCopy({ 'tokenizer/tokenizer.json': null });
     await writeFile(join(dir, 'tokenizer', 'vocab.json'), JSON.stringify(vocab));
     await writeFile(join(dir, 'tokenizer', 'merges.txt'), '#version: 0.2\na t</w>\nc at</w>\n');
-    await writeFile(join(dir, 'tokenizer', 'tokenizer_config.json'), JSON.stringify({ model_max_length: 16, pad_token: '<|endoftext|>' }));
+    await writeFile(
+      join(dir, 'tokenizer', 'tokenizer_config.json'),
+      JSON.stringify({ model_max_length: 16, pad_token: '<|endoftext|>' }),
+    );
     const loaded = await PromptTokenizer.load(await inspectModelFolder(dir));
     assert.deepEqual(loaded.encode('a cat').ids.slice(0, 5), [5, 7, 10, 6, 6]);
   });
@@ -193,8 +260,13 @@ describe('text to image', () => {
     assert.equal(plain.nfe, 6);
     assert.equal(plain.networkCalls, 6);
     // An interval rule guides only some steps: calls follow what each step declared.
-    const interval = await run({ method: { name: 'interval', options: { sigmaLo: 0.5, sigmaHi: 2 } }, unetCalls: 'batched' });
-    const guidedSteps = interval.gapSteps.filter((s, i, all) => s.nfe - (i > 0 ? all[i - 1].nfe : 0) === 2).length;
+    const interval = await run({
+      method: { name: 'interval', options: { sigmaLo: 0.5, sigmaHi: 2 } },
+      unetCalls: 'batched',
+    });
+    const guidedSteps = interval.gapSteps.filter(
+      (s, i, all) => s.nfe - (i > 0 ? all[i - 1].nfe : 0) === 2,
+    ).length;
     assert.ok(guidedSteps > 0 && guidedSteps < 6, `guided steps ${guidedSteps}`);
     assert.equal(interval.networkCalls, 6);
     assert.equal(interval.nfe, 6 + guidedSteps);
@@ -225,7 +297,13 @@ describe('text to image', () => {
     const old = await loadTextToImageModel(TINY_INT64, { warn: quiet });
     try {
       const a = await run({ seed: 3 });
-      const b = await textToImage(old, { prompt: 'a thick seven', steps: 6, n: 2, seed: 3, warn: quiet });
+      const b = await textToImage(old, {
+        prompt: 'a thick seven',
+        steps: 6,
+        n: 2,
+        seed: 3,
+        warn: quiet,
+      });
       assert.ok(maxAbsDiff(a.images.data, b.images.data) < 1e-4);
     } finally {
       await old.release();
@@ -246,7 +324,20 @@ describe('text to image', () => {
   });
 
   it('bad options → InvalidOptionError', async () => {
-    for (const opts of [{ n: 0 }, { n: -2 }, { n: 1.5 }, { steps: 0 }, { steps: -1 }, { steps: 1001 }, { steps: 5, nfe: 10 }, { nfe: 0 }, { w: NaN }, { sampler: 'heun' }, { method: { name: 'nope' } }, { prompt: '' }]) {
+    for (const opts of [
+      { n: 0 },
+      { n: -2 },
+      { n: 1.5 },
+      { steps: 0 },
+      { steps: -1 },
+      { steps: 1001 },
+      { steps: 5, nfe: 10 },
+      { nfe: 0 },
+      { w: NaN },
+      { sampler: 'heun' },
+      { method: { name: 'nope' } },
+      { prompt: '' },
+    ]) {
       await assert.rejects(run(opts), InvalidOptionError, JSON.stringify(opts));
     }
   });
@@ -255,7 +346,10 @@ describe('text to image', () => {
     const dir = await tinyCopy({ 'unet/model.onnx': join(BAD, 'unet-nan.onnx') });
     const nan = await loadTextToImageModel(dir, { warn: quiet });
     try {
-      await assert.rejects(textToImage(nan, { prompt: 'a seven', steps: 3, warn: quiet }), NonFiniteError);
+      await assert.rejects(
+        textToImage(nan, { prompt: 'a seven', steps: 3, warn: quiet }),
+        NonFiniteError,
+      );
     } finally {
       await nan.release();
     }
@@ -271,7 +365,10 @@ describe('text to image', () => {
 });
 
 describe('PNG grid', () => {
-  const rows = [Tensor.zeros([3, 1, 28, 28]), new Tensor(new Float32Array(2 * 784).fill(1), [2, 1, 28, 28])];
+  const rows = [
+    Tensor.zeros([3, 1, 28, 28]),
+    new Tensor(new Float32Array(2 * 784).fill(1), [2, 1, 28, 28]),
+  ];
   it('rows × columns of ×3 cells with 2-px gaps, deterministic bytes', () => {
     const a = gridPng(rows);
     assert.deepEqual(a, gridPng(rows));

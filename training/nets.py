@@ -154,11 +154,11 @@ class TinyCrossAttnUNet(nn.Module):
     and 7x7.
     """
 
-    def __init__(self, ch=(32, 64, 96), ctx_dim: int = 64, emb_dim: int = 128):
+    def __init__(self, ch=(16, 32, 64), ctx_dim: int = 64, emb_dim: int = 128, t_dim: int = 64):
         super().__init__()
         c1, c2, c3 = ch
-        self.ch0 = c1
-        self.t_mlp = nn.Sequential(nn.Linear(c1, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim))
+        self.t_dim = t_dim
+        self.t_mlp = nn.Sequential(nn.Linear(t_dim, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim))
         self.pool_proj = nn.Sequential(nn.Linear(ctx_dim, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim))
         self.inp = nn.Conv2d(1, c1, 3, padding=1)
         # encoder
@@ -187,7 +187,7 @@ class TinyCrossAttnUNet(nn.Module):
 
     def forward(self, x: torch.Tensor, t: torch.Tensor, ctx: torch.Tensor) -> torch.Tensor:
         """x [B,1,28,28]; t float [B] or [1] (broadcast); ctx [B,16,64]."""
-        emb = self.t_mlp(timestep_embedding(t, self.ch0)) + self.pool_proj(ctx.mean(dim=1))
+        emb = self.t_mlp(timestep_embedding(t, self.t_dim)) + self.pool_proj(ctx.mean(dim=1))
         h0 = self.inp(x)
         h1 = self.d1(h0, emb)  # 28
         h2 = self.a2(self.d2(self.down1(h1), emb), ctx)  # 14
@@ -207,10 +207,12 @@ class TinyCrossAttnUNet(nn.Module):
 
 
 class DigitClassifier(nn.Module):
-    """Small CNN: 3 conv stages (28 -> 14 -> 7 -> global avg), 64-d feature layer,
-    linear heads for digit (10) and the three attributes (3 each)."""
+    """Small CNN: three conv stages (16, 32, 64 channels at 28, 14, 7 px; two
+    3x3 conv + BatchNorm + ReLU each, max-pool between), 3x3/2 average pool to
+    64x3x3, a 64-unit ReLU feature layer (`features`), and linear heads for the
+    digit (10 classes) and each attribute (3 classes)."""
 
-    def __init__(self, feat: int = 64):
+    def __init__(self, ch=(16, 32, 64), feat: int = 64):
         super().__init__()
 
         def stage(cin, cout):
@@ -219,22 +221,23 @@ class DigitClassifier(nn.Module):
                 nn.Conv2d(cout, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(),
             )
 
-        self.s1, self.s2, self.s3 = stage(1, 32), stage(32, 64), stage(64, 96)
-        self.fc = nn.Linear(96 * 7 * 7, feat)
-        self.heads = nn.ModuleDict(
-            {'digit': nn.Linear(feat, 10), 'thickness': nn.Linear(feat, 3),
-             'slant': nn.Linear(feat, 3), 'size': nn.Linear(feat, 3)}
-        )
+        c1, c2, c3 = ch
+        self.s1, self.s2, self.s3 = stage(1, c1), stage(c1, c2), stage(c2, c3)
+        self.fc = nn.Linear(c3 * 3 * 3, feat)
+        self.digit = nn.Linear(feat, 10)
+        self.thickness = nn.Linear(feat, 3)
+        self.slant = nn.Linear(feat, 3)
+        self.size = nn.Linear(feat, 3)
         self.drop = nn.Dropout(0.2)
 
     def forward(self, image: torch.Tensor):
-        h = self.s1(image)
-        h = self.s2(F.max_pool2d(h, 2))
-        h = self.s3(F.max_pool2d(h, 2))
+        h = self.s1(image)  # 28
+        h = self.s2(F.max_pool2d(h, 2))  # 14
+        h = self.s3(F.max_pool2d(h, 2))  # 7
+        h = F.avg_pool2d(h, 3, stride=2)  # 3
         features = F.relu(self.fc(h.flatten(1)))
         z = self.drop(features)
-        return (self.heads['digit'](z), self.heads['thickness'](z), self.heads['slant'](z),
-                self.heads['size'](z), features)
+        return self.digit(z), self.thickness(z), self.slant(z), self.size(z), features
 
 
 # ---------------------------------------------------------------------------

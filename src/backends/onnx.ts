@@ -61,18 +61,30 @@ export interface Output {
 export function feed(info: ValueInfo, values: ArrayLike<number>, dims: readonly number[]): Feed {
   const size = dims.reduce((a, b) => a * b, 1);
   if (values.length !== size) {
-    throw new ShapeError(`${info.name}: dims [${dims.join(', ')}] need ${size} values, got ${values.length}`);
+    throw new ShapeError(
+      `${info.name}: dims [${dims.join(', ')}] need ${size} values, got ${values.length}`,
+    );
   }
   switch (info.type) {
     case 'float32':
       // Float32 data goes in as it is (no copy); the runtime does not write to inputs.
-      return { type: 'float32', data: values instanceof Float32Array ? values : Float32Array.from(values), dims };
+      return {
+        type: 'float32',
+        data: values instanceof Float32Array ? values : Float32Array.from(values),
+        dims,
+      };
     case 'int64':
-      return { type: 'int64', data: BigInt64Array.from(Array.from(values, (v) => BigInt(Math.round(v)))), dims };
+      return {
+        type: 'int64',
+        data: BigInt64Array.from(Array.from(values, (v) => BigInt(Math.round(v)))),
+        dims,
+      };
     case 'int32':
       return { type: 'int32', data: Int32Array.from(values, (v) => Math.round(v)), dims };
     default:
-      throw new ModelSignatureError(`input ${info.name} has dtype ${info.type}, which cannot be fed`);
+      throw new ModelSignatureError(
+        `input ${info.name} has dtype ${info.type}, which cannot be fed`,
+      );
   }
 }
 
@@ -87,12 +99,18 @@ function describeSpec(s: TensorSpec): string {
 
 function metadata(list: readonly ort.InferenceSession.ValueMetadata[]): ValueInfo[] {
   return list.map((m) =>
-    m.isTensor ? { name: m.name, type: m.type, shape: [...m.shape] } : { name: m.name, type: 'non-tensor', shape: [] },
+    m.isTensor
+      ? { name: m.name, type: m.type, shape: [...m.shape] }
+      : { name: m.name, type: 'non-tensor', shape: [] },
   );
 }
 
 /** Every mismatch between what a model declares and what the caller expects, as lines. */
-export function signatureProblems(inputs: readonly ValueInfo[], outputs: readonly ValueInfo[], sig: Signature): string[] {
+export function signatureProblems(
+  inputs: readonly ValueInfo[],
+  outputs: readonly ValueInfo[],
+  sig: Signature,
+): string[] {
   const problems: string[] = [];
   const check = (kind: string, found: readonly ValueInfo[], specs: readonly TensorSpec[]) => {
     for (const spec of specs) {
@@ -102,11 +120,16 @@ export function signatureProblems(inputs: readonly ValueInfo[], outputs: readonl
         continue;
       }
       if (!spec.types.includes(v.type)) {
-        const hint = v.type === 'float16' ? ' (fp16 exports run poorly on CPU: export in float32)' : '';
-        problems.push(`${kind} ${v.name} has dtype ${v.type}, expected ${spec.types.join(' or ')}${hint}`);
+        const hint =
+          v.type === 'float16' ? ' (fp16 exports run poorly on CPU: export in float32)' : '';
+        problems.push(
+          `${kind} ${v.name} has dtype ${v.type}, expected ${spec.types.join(' or ')}${hint}`,
+        );
       }
       if (!spec.ranks.includes(v.shape.length)) {
-        problems.push(`${kind} ${v.name} has rank ${v.shape.length} [${v.shape.join(', ')}], expected rank ${spec.ranks.join(' or ')}`);
+        problems.push(
+          `${kind} ${v.name} has rank ${v.shape.length} [${v.shape.join(', ')}], expected rank ${spec.ranks.join(' or ')}`,
+        );
       }
     }
   };
@@ -114,7 +137,9 @@ export function signatureProblems(inputs: readonly ValueInfo[], outputs: readonl
   check('output', outputs, sig.outputs);
   // An input nobody feeds would make every run fail (e.g. SDXL's text_embeds): say so now.
   for (const v of inputs) {
-    if (!sig.inputs.some((s) => s.name === v.name)) problems.push(`unexpected input ${v.name} (cannot be fed)`);
+    if (!sig.inputs.some((s) => s.name === v.name)) {
+      problems.push(`unexpected input ${v.name} (cannot be fed)`);
+    }
   }
   return problems;
 }
@@ -134,9 +159,16 @@ export class OnnxSession {
    * Load `path` and check it against `signature`. Errors: ModelFolderError (no such file),
    * ModelLoadError (not a loadable model), ModelSignatureError (listing expected vs found).
    */
-  static async load(path: string, label: string, signature: Signature, opts: SessionOptions = {}): Promise<OnnxSession> {
+  static async load(
+    path: string,
+    label: string,
+    signature: Signature,
+    opts: SessionOptions = {},
+  ): Promise<OnnxSession> {
     const st = await stat(path).catch(() => undefined);
-    if (!st?.isFile()) throw new ModelFolderError(`${label}: ${path} does not exist or is not a file`);
+    if (!st?.isFile()) {
+      throw new ModelFolderError(`${label}: ${path} does not exist or is not a file`);
+    }
     if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) {
       throw new InvalidOptionError(`threads must be an integer ≥ 1, got ${opts.threads}`);
     }
@@ -175,9 +207,13 @@ export class OnnxSession {
   }
 
   /** Run with the given inputs and read the named float32 outputs. */
-  async run(feeds: Readonly<Record<string, Feed>>, outputNames: readonly string[]): Promise<Record<string, Output>> {
+  async run(
+    feeds: Readonly<Record<string, Feed>>,
+    outputNames: readonly string[],
+  ): Promise<Record<string, Output>> {
     const tensors: Record<string, ort.Tensor> = {};
-    for (const [name, f] of Object.entries(feeds)) tensors[name] = new ort.Tensor(f.type, f.data, [...f.dims]);
+    for (const [name, f] of Object.entries(feeds))
+      tensors[name] = new ort.Tensor(f.type, f.data, [...f.dims]);
     let result: ort.InferenceSession.OnnxValueMapType;
     try {
       result = await this.session.run(tensors, [...outputNames]);
@@ -188,7 +224,9 @@ export class OnnxSession {
     for (const name of outputNames) {
       const t = result[name] as ort.Tensor | undefined;
       if (!t || t.type !== 'float32') {
-        throw new ModelSignatureError(`${this.label}: output ${name} is ${t ? t.type : 'missing'}, expected float32`);
+        throw new ModelSignatureError(
+          `${this.label}: output ${name} is ${t ? t.type : 'missing'}, expected float32`,
+        );
       }
       out[name] = { data: t.data as Float32Array, dims: [...t.dims] };
     }

@@ -72,6 +72,8 @@ export interface TargetRow {
 
 export interface GmmBenchResult {
   readonly problem: string;
+  /** The --nfe budget (matched-cost runs) or undefined for a fixed --steps. */
+  readonly nfeBudget?: number;
   readonly dim: number;
   readonly sampler: string;
   readonly samples: number;
@@ -191,6 +193,7 @@ export async function runGmmBench(opts: GmmBenchOptions): Promise<GmmBenchResult
   const targets = opts.ws.map((w) => targetFor(w).row);
   return {
     problem: problem.name,
+    nfeBudget: opts.nfe,
     dim,
     sampler: samplerName,
     samples: n,

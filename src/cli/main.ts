@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { DiffierError } from '../errors.js';
 import { benchGmmCommand } from './commands/benchGmm.js';
+import { benchReportCommand } from './commands/benchReport.js';
 import { generateCommand } from './commands/generate.js';
 import { sweepCommand } from './commands/sweep.js';
 
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .exitOverride();
   const bench = program.command('bench').description('benchmarks');
   bench.addCommand(benchGmmCommand());
+  bench.addCommand(benchReportCommand());
   program.addCommand(sweepCommand());
   program.addCommand(generateCommand());
   return program;

@@ -36,11 +36,15 @@ export function gridPng(rows: readonly Tensor[], opts: GridOptions = {}): Buffer
   const item = rows[0].shape.slice(1);
   for (const r of rows) {
     if (r.shape.length !== 4 || r.shape.slice(1).some((d, i) => d !== item[i])) {
-      throw new ShapeError(`grid rows must all be [n, C, H, W] with one C×H×W; got [${r.shape.join(', ')}]`);
+      throw new ShapeError(
+        `grid rows must all be [n, C, H, W] with one C×H×W; got [${r.shape.join(', ')}]`,
+      );
     }
   }
   const [channels, h, w] = item;
-  if (channels !== 1 && channels !== 3) throw new ShapeError(`images must have 1 or 3 channels, got ${channels}`);
+  if (channels !== 1 && channels !== 3) {
+    throw new ShapeError(`images must have 1 or 3 channels, got ${channels}`);
+  }
   const scale = opts.scale ?? defaultScale(h);
   const gap = opts.gap ?? 2;
   const bg = byte((opts.background ?? 128) / 255);
@@ -50,7 +54,10 @@ export function gridPng(rows: readonly Tensor[], opts: GridOptions = {}): Buffer
   const cols = Math.max(...rows.map((r) => r.batch));
   const cellW = w * scale;
   const cellH = h * scale;
-  const png = new PNG({ width: gap + cols * (cellW + gap), height: gap + rows.length * (cellH + gap) });
+  const png = new PNG({
+    width: gap + cols * (cellW + gap),
+    height: gap + rows.length * (cellH + gap),
+  });
   for (let o = 0; o < png.data.length; o += 4) {
     png.data[o] = png.data[o + 1] = png.data[o + 2] = bg;
     png.data[o + 3] = 255;
@@ -66,12 +73,18 @@ export function gridPng(rows: readonly Tensor[], opts: GridOptions = {}): Buffer
         for (let x = 0; x < cellW; x++) {
           const src = base + sy * w + Math.floor(x / scale);
           const o = ((y0 + y) * png.width + x0 + x) * 4;
-          for (let k = 0; k < 3; k++) png.data[o + k] = byte(row.data[src + (channels === 3 ? k * plane : 0)]);
+          for (let k = 0; k < 3; k++)
+            png.data[o + k] = byte(row.data[src + (channels === 3 ? k * plane : 0)]);
           png.data[o + 3] = 255;
         }
       }
     }
   });
   // Grey output for grey images; fixed filter and level so the bytes are reproducible.
-  return PNG.sync.write(png, { colorType: channels === 1 ? 0 : 2, inputColorType: 6, filterType: 4, deflateLevel: 9 });
+  return PNG.sync.write(png, {
+    colorType: channels === 1 ? 0 : 2,
+    inputColorType: 6,
+    filterType: 4,
+    deflateLevel: 9,
+  });
 }

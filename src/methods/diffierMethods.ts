@@ -1,6 +1,7 @@
 import { commitmentGuidance } from '../diffier/commitment.js';
 import { cycle } from '../diffier/cycle.js';
 import { errorControl, type ErrorControlMode } from '../diffier/errorControl.js';
+import { langevin } from '../diffier/langevin.js';
 import { pcg } from '../diffier/peers/pcg.js';
 import { restart, restartDefaults } from '../diffier/peers/restart.js';
 import { zSampling } from '../diffier/peers/zsampling.js';
@@ -32,6 +33,8 @@ export const DIFFIER_METHOD: MethodSpec = {
     { key: 'cycleBack', kind: 'integer', default: 1, description: 'steps to go back when re-noising' },
     { key: 'cycleRenoise', kind: 'choice', default: 'stochastic', choices: ['stochastic', 'inversion'], description: 'fresh-noise transition or DDIM inversion' },
     { key: 'cycleInversionWeight', kind: 'number', default: 0, description: 'guidance weight of the inversion ε' },
+    { key: 'langevinK', kind: 'integer', default: 0, description: 'Langevin corrector steps per step on the scheduled guided field (0 = none)' },
+    { key: 'langevinStepScale', kind: 'number', default: 1, description: 'multiplier of the corrector step δ = (σ_t² − σ_s²)/2' },
     { key: 'cycleAdaptiveTau', kind: 'number-or-inf', default: Infinity, description: 'stop repeating once the median drift ratio of a redo is ≤ this' },
   ],
   build: (w, o, schedule) => {
@@ -56,6 +59,7 @@ export const DIFFIER_METHOD: MethodSpec = {
         }),
       );
     }
+    if (Number(o.langevinK) > 0) wrappers.push(langevin({ k: Number(o.langevinK), stepScale: num(o.langevinStepScale) }));
     return { rule, wrappers };
   },
 };
@@ -103,10 +107,11 @@ export const PEER_METHODS: readonly MethodSpec[] = [
       { key: 'k', kind: 'integer', default: 1, description: 'Langevin steps per step' },
       { key: 'gamma', kind: 'number', description: 'corrector exponent γ; default w' },
       { key: 'stepScale', kind: 'number', default: 1, description: 'multiplier of δ = (σ_t² − σ_s²)/2' },
+      { key: 'maxStepRatio', kind: 'number-or-inf', default: 1, description: 'stability cap δ ≤ ratio·σ_s² (inf = uncapped)' },
     ],
     build: (w, o) => ({
       rule: createGuidanceRule('cfg', { w }),
-      wrappers: [pcg(w, { k: num(o.k), gamma: num(o.gamma), stepScale: num(o.stepScale) })],
+      wrappers: [pcg(w, { k: num(o.k), gamma: num(o.gamma), stepScale: num(o.stepScale), maxStepRatio: num(o.maxStepRatio) })],
     }),
   },
 ];

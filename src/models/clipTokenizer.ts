@@ -19,10 +19,17 @@ export function parseMerges(text: string): string[] {
     .map((line) => line.trim());
 }
 
-export function clipTokenizerJson(vocab: Record<string, number>, merges: readonly string[]): Record<string, unknown> {
+export function clipTokenizerJson(
+  vocab: Record<string, number>,
+  merges: readonly string[],
+): Record<string, unknown> {
   const id = (token: string): number => {
     const v = vocab[token];
-    if (typeof v !== 'number') throw new ModelFolderError(`tokenizer vocab.json has no ${token} token (not a CLIP vocabulary)`);
+    if (typeof v !== 'number') {
+      throw new ModelFolderError(
+        `tokenizer vocab.json has no ${token} token (not a CLIP vocabulary)`,
+      );
+    }
     return v;
   };
   const special = (token: string) => ({
@@ -41,7 +48,11 @@ export function clipTokenizerJson(vocab: Record<string, number>, merges: readonl
     added_tokens: [special(BOS), special(EOS)],
     normalizer: {
       type: 'Sequence',
-      normalizers: [{ type: 'NFC' }, { type: 'Replace', pattern: { Regex: '\\s+' }, content: ' ' }, { type: 'Lowercase' }],
+      normalizers: [
+        { type: 'NFC' },
+        { type: 'Replace', pattern: { Regex: '\\s+' }, content: ' ' },
+        { type: 'Lowercase' },
+      ],
     },
     pre_tokenizer: {
       type: 'Sequence',

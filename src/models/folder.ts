@@ -57,14 +57,17 @@ export async function readJsonFile(path: string): Promise<unknown> {
  */
 export async function inspectModelFolder(dirIn: string): Promise<ModelFolder> {
   const dir = resolve(dirIn);
-  if (!(await isDir(dir))) throw new ModelFolderError(`model folder ${dir} does not exist or is not a folder`);
+  if (!(await isDir(dir))) {
+    throw new ModelFolderError(`model folder ${dir} does not exist or is not a folder`);
+  }
   const p = (...parts: string[]) => join(dir, ...parts);
   const missing: string[] = [];
   const need = async (rel: string[]): Promise<string> => {
     if (!(await isFile(p(...rel)))) missing.push(rel.join('/'));
     return p(...rel);
   };
-  const maybe = async (rel: string[]): Promise<string | undefined> => ((await isFile(p(...rel))) ? p(...rel) : undefined);
+  const maybe = async (rel: string[]): Promise<string | undefined> =>
+    (await isFile(p(...rel))) ? p(...rel) : undefined;
 
   const modelIndex = await need(['model_index.json']);
   const schedulerConfig = await need(['scheduler', 'scheduler_config.json']);
@@ -75,7 +78,9 @@ export async function inspectModelFolder(dirIn: string): Promise<ModelFolder> {
   if (!tokenizerJson) {
     vocabJson = await maybe(['tokenizer', 'vocab.json']);
     mergesTxt = await maybe(['tokenizer', 'merges.txt']);
-    if (!vocabJson || !mergesTxt) missing.push('tokenizer/tokenizer.json (or tokenizer/vocab.json + tokenizer/merges.txt)');
+    if (!vocabJson || !mergesTxt) {
+      missing.push('tokenizer/tokenizer.json (or tokenizer/vocab.json + tokenizer/merges.txt)');
+    }
   }
   const textEncoder = await need(['text_encoder', 'model.onnx']);
   const unet = await need(['unet', 'model.onnx']);
@@ -103,7 +108,9 @@ export async function inspectModelFolder(dirIn: string): Promise<ModelFolder> {
     .filter(([k, v]) => !k.startsWith('_') && Array.isArray(v) && v[0] !== null)
     .map(([k]) => k);
   if (declared.includes('vae_decoder') && !vaeDecoder) {
-    throw new ModelFolderError(`${modelIndex} lists vae_decoder but ${p('vae_decoder')} is missing`);
+    throw new ModelFolderError(
+      `${modelIndex} lists vae_decoder but ${p('vae_decoder')} is missing`,
+    );
   }
   return {
     dir,

@@ -32,24 +32,49 @@ function mismatch(what: string, a: number | undefined, b: number | undefined): s
   return a !== undefined && b !== undefined && a !== b ? `${what}: ${a} ≠ ${b}` : undefined;
 }
 
-export async function loadTextToImageModel(dir: string, opts: LoadModelOptions = {}): Promise<TextToImageModel> {
+export async function loadTextToImageModel(
+  dir: string,
+  opts: LoadModelOptions = {},
+): Promise<TextToImageModel> {
   const folder = await inspectModelFolder(dir);
-  const schedule = parseSchedulerConfig(await readJsonFile(folder.schedulerConfig), { warn: opts.warn });
+  const schedule = parseSchedulerConfig(await readJsonFile(folder.schedulerConfig), {
+    warn: opts.warn,
+  });
   const loaded: { release(): Promise<void> }[] = [];
   const keep = <T extends { release(): Promise<void> }>(m: T): T => (loaded.push(m), m);
   try {
     const textEncoder = keep(await TextEncoderModel.load(folder.textEncoder, opts));
     const unet = keep(await UnetModel.load(folder.unet, folder.unetConfig, opts));
-    const vae = folder.vaeDecoder ? keep(await VaeDecoderModel.load(folder.vaeDecoder, folder.vaeDecoderConfig!, opts)) : undefined;
+    const vae = folder.vaeDecoder
+      ? keep(await VaeDecoderModel.load(folder.vaeDecoder, folder.vaeDecoderConfig!, opts))
+      : undefined;
     const [ctxTokens, ctxHidden] = unet.contextShape;
     const tokenizer = await PromptTokenizer.load(folder, textEncoder.seqLength ?? ctxTokens);
     const problems = [
-      unet.needsClassLabels ? 'the UNet needs class_labels (an x4-upscaler UNet, not text-to-image)' : undefined,
-      mismatch('text encoder width vs UNet encoder_hidden_states width', textEncoder.hidden, ctxHidden),
-      mismatch('tokens per prompt vs UNet encoder_hidden_states length', tokenizer.maxLength, ctxTokens),
-      mismatch('VAE latent channels vs UNet sample channels', vae?.latentChannels, unet.itemShape[0]),
+      unet.needsClassLabels
+        ? 'the UNet needs class_labels (an x4-upscaler UNet, not text-to-image)'
+        : undefined,
+      mismatch(
+        'text encoder width vs UNet encoder_hidden_states width',
+        textEncoder.hidden,
+        ctxHidden,
+      ),
+      mismatch(
+        'tokens per prompt vs UNet encoder_hidden_states length',
+        tokenizer.maxLength,
+        ctxTokens,
+      ),
+      mismatch(
+        'VAE latent channels vs UNet sample channels',
+        vae?.latentChannels,
+        unet.itemShape[0],
+      ),
     ].filter((p): p is string => p !== undefined);
-    if (problems.length > 0) throw new ModelSignatureError(`model folder ${folder.dir} does not fit together: ${problems.join('; ')}`);
+    if (problems.length > 0) {
+      throw new ModelSignatureError(
+        `model folder ${folder.dir} does not fit together: ${problems.join('; ')}`,
+      );
+    }
     return {
       folder,
       schedule,

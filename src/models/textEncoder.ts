@@ -1,5 +1,11 @@
 /** The text encoder: token ids [B, S] → prompt embeddings `last_hidden_state` [B, S, H]. */
-import { OnnxSession, feed, staticDim, type SessionOptions, type Signature } from '../backends/onnx.js';
+import {
+  OnnxSession,
+  feed,
+  staticDim,
+  type SessionOptions,
+  type Signature,
+} from '../backends/onnx.js';
 import { ShapeError } from '../errors.js';
 import { Tensor, assertFinite } from '../tensor/tensor.js';
 
@@ -13,7 +19,9 @@ export class TextEncoderModel {
   private constructor(private readonly session: OnnxSession) {}
 
   static async load(path: string, opts: SessionOptions = {}): Promise<TextEncoderModel> {
-    return new TextEncoderModel(await OnnxSession.load(path, 'text_encoder', TEXT_ENCODER_SIGNATURE, opts));
+    return new TextEncoderModel(
+      await OnnxSession.load(path, 'text_encoder', TEXT_ENCODER_SIGNATURE, opts),
+    );
   }
 
   /** Tokens per prompt when the export fixes it. */
@@ -31,10 +39,14 @@ export class TextEncoderModel {
     const seq = rows[0].length;
     const ids = rows.flat();
     const info = this.session.input('input_ids')!;
-    const out = await this.session.run({ input_ids: feed(info, ids, [rows.length, seq]) }, ['last_hidden_state']);
+    const out = await this.session.run({ input_ids: feed(info, ids, [rows.length, seq]) }, [
+      'last_hidden_state',
+    ]);
     const h = out.last_hidden_state;
     if (h.dims.length !== 3 || h.dims[0] !== rows.length || h.dims[1] !== seq) {
-      throw new ShapeError(`text encoder returned [${h.dims.join(', ')}] for ${rows.length} prompts of ${seq} tokens`);
+      throw new ShapeError(
+        `text encoder returned [${h.dims.join(', ')}] for ${rows.length} prompts of ${seq} tokens`,
+      );
     }
     const emb = new Tensor(h.data, h.dims);
     assertFinite(emb, `text encoder output (${this.session.path})`);

@@ -33,7 +33,9 @@ interface Encoded {
 /** A special token as tokenizer_config.json writes it: a string or an AddedToken object. */
 function tokenText(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
-  if (typeof v === 'object' && v !== null && typeof (v as Json).content === 'string') return (v as Json).content as string;
+  if (typeof v === 'object' && v !== null && typeof (v as Json).content === 'string') {
+    return (v as Json).content as string;
+  }
   return undefined;
 }
 
@@ -53,7 +55,12 @@ export class PromptTokenizer {
    * `fallbackLength`: the text encoder's sequence length, used when tokenizer_config.json
    * gives no model_max_length; when both are known they must agree.
    */
-  static fromJson(tokenizerJson: Json, config: Json, fallbackLength?: number, where = 'tokenizer'): PromptTokenizer {
+  static fromJson(
+    tokenizerJson: Json,
+    config: Json,
+    fallbackLength?: number,
+    where = 'tokenizer',
+  ): PromptTokenizer {
     let tokenizer: Tokenizer;
     try {
       tokenizer = new Tokenizer(tokenizerJson, config);
@@ -61,13 +68,23 @@ export class PromptTokenizer {
       throw new ModelFolderError(`${where}: cannot build the tokenizer: ${(err as Error).message}`);
     }
     const declared = config.model_max_length;
-    const own = typeof declared === 'number' && Number.isInteger(declared) && declared >= 1 && declared <= MAX_SANE_LENGTH ? declared : undefined;
+    const own =
+      typeof declared === 'number' &&
+      Number.isInteger(declared) &&
+      declared >= 1 &&
+      declared <= MAX_SANE_LENGTH
+        ? declared
+        : undefined;
     if (own !== undefined && fallbackLength !== undefined && own !== fallbackLength) {
-      throw new ModelFolderError(`${where}: model_max_length is ${own} but the text encoder reads ${fallbackLength} tokens`);
+      throw new ModelFolderError(
+        `${where}: model_max_length is ${own} but the text encoder reads ${fallbackLength} tokens`,
+      );
     }
     const maxLength = own ?? fallbackLength;
     if (maxLength === undefined) {
-      throw new ModelFolderError(`${where}: no model_max_length in tokenizer_config.json and the text encoder's length is dynamic`);
+      throw new ModelFolderError(
+        `${where}: no model_max_length in tokenizer_config.json and the text encoder's length is dynamic`,
+      );
     }
     const idOf = (key: string): number | undefined => {
       const text = tokenText(config[key]);
@@ -75,7 +92,11 @@ export class PromptTokenizer {
     };
     // CLIP for SD 1.x has no pad token and pads with <|endoftext|>; SD 2.x pads with "!".
     const padId = idOf('pad_token') ?? idOf('eos_token');
-    if (padId === undefined) throw new ModelFolderError(`${where}: tokenizer_config.json names no pad_token (or eos_token) in the vocabulary`);
+    if (padId === undefined) {
+      throw new ModelFolderError(
+        `${where}: tokenizer_config.json names no pad_token (or eos_token) in the vocabulary`,
+      );
+    }
     const model = tokenizerJson.model as Json | undefined;
     const unkToken = tokenText(config.unk_token) ?? tokenText(model?.unk_token);
     const unkId = unkToken === undefined ? undefined : tokenizer.token_to_id(unkToken);
@@ -84,7 +105,9 @@ export class PromptTokenizer {
 
   /** The folder's tokenizer.json, or CLIP's vocab.json + merges.txt converted (clipTokenizer.ts). */
   static async load(folder: ModelFolder, fallbackLength?: number): Promise<PromptTokenizer> {
-    const config = folder.tokenizerConfig ? ((await readJsonFile(folder.tokenizerConfig)) as Json) : {};
+    const config = folder.tokenizerConfig
+      ? ((await readJsonFile(folder.tokenizerConfig)) as Json)
+      : {};
     let json: Json;
     let where: string;
     if (folder.tokenizerJson) {
@@ -120,16 +143,23 @@ export class PromptTokenizer {
     }
     const specials = full.tokens.length - n;
     const room = this.maxLength - specials;
-    if (room < 0) throw new InvalidOptionError(`the tokenizer adds ${specials} special tokens, more than the ${this.maxLength} the model reads`);
+    if (room < 0) {
+      throw new ModelFolderError(
+        `the tokenizer adds ${specials} special tokens, more than the ${this.maxLength} the model reads`,
+      );
+    }
     const kept = Math.min(n, room);
     const unknown: string[] = [];
     const ids = full.ids.map((id, j) => {
       const token = full.tokens[j];
-      const isUnknown = id === undefined || id === null || (id === this.unkId && token !== this.unkToken);
+      const isUnknown =
+        id === undefined || id === null || (id === this.unkId && token !== this.unkToken);
       if (!isUnknown) return id as number;
       unknown.push(token);
       if (this.unkId === undefined) {
-        throw new InvalidOptionError(`prompt token "${token}" is not in the vocabulary and the tokenizer has no unknown token`);
+        throw new InvalidOptionError(
+          `prompt token "${token}" is not in the vocabulary and the tokenizer has no unknown token`,
+        );
       }
       return this.unkId;
     });

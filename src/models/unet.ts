@@ -1,5 +1,11 @@
 /** The UNet network: (sample, timestep, prompt embeddings[, class labels]) → out_sample. */
-import { OnnxSession, feed, staticDim, type SessionOptions, type Signature } from '../backends/onnx.js';
+import {
+  OnnxSession,
+  feed,
+  staticDim,
+  type SessionOptions,
+  type Signature,
+} from '../backends/onnx.js';
 import { ModelFolderError, ModelSignatureError, ShapeError } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { readJsonFile } from './folder.js';
@@ -20,7 +26,10 @@ export const UNET_SIGNATURE: Signature = {
 };
 
 /** [C, H, W] of one sample: fixed by the export, or read from unet/config.json. */
-async function itemShapeOf(session: OnnxSession, configPath: string | undefined): Promise<number[]> {
+async function itemShapeOf(
+  session: OnnxSession,
+  configPath: string | undefined,
+): Promise<number[]> {
   const info = session.input('sample')!;
   const dims = [1, 2, 3].map((a) => staticDim(info, a));
   if (dims.every((d) => d !== undefined)) return dims as number[];
@@ -48,7 +57,11 @@ export class UnetModel {
     readonly itemShape: readonly number[],
   ) {}
 
-  static async load(path: string, configPath?: string, opts: SessionOptions = {}): Promise<UnetModel> {
+  static async load(
+    path: string,
+    configPath?: string,
+    opts: SessionOptions = {},
+  ): Promise<UnetModel> {
     const session = await OnnxSession.load(path, 'unet', UNET_SIGNATURE, opts);
     try {
       const itemShape = await itemShapeOf(session, configPath);
@@ -90,24 +103,43 @@ export class UnetModel {
    * exports, so fractional Karras timesteps are read at the nearest integer) and given as a
    * scalar or one value per item, as declared.
    */
-  async run(sample: Tensor, timestep: number, context: Tensor, classLabels?: readonly number[]): Promise<Tensor> {
+  async run(
+    sample: Tensor,
+    timestep: number,
+    context: Tensor,
+    classLabels?: readonly number[],
+  ): Promise<Tensor> {
     const b = sample.batch;
-    if (context.batch !== b) throw new ShapeError(`unet: ${b} samples but ${context.batch} prompt embeddings`);
+    if (context.batch !== b) {
+      throw new ShapeError(`unet: ${b} samples but ${context.batch} prompt embeddings`);
+    }
     const tInfo = this.session.input('timestep')!;
     const tDims = tInfo.shape.length === 0 ? [] : [staticDim(tInfo, 0) === 1 ? 1 : b];
     const feeds = {
       sample: feed(this.session.input('sample')!, sample.data, sample.shape),
       timestep: feed(tInfo, new Array<number>(tDims[0] ?? 1).fill(timestep), tDims),
-      encoder_hidden_states: feed(this.session.input('encoder_hidden_states')!, context.data, context.shape),
+      encoder_hidden_states: feed(
+        this.session.input('encoder_hidden_states')!,
+        context.data,
+        context.shape,
+      ),
       ...(this.needsClassLabels
-        ? { class_labels: feed(this.session.input('class_labels')!, classLabels ?? requireLabels(), [b]) }
+        ? {
+            class_labels: feed(
+              this.session.input('class_labels')!,
+              classLabels ?? requireLabels(),
+              [b],
+            ),
+          }
         : {}),
     };
     const t0 = performance.now();
     const out = (await this.session.run(feeds, ['out_sample'])).out_sample;
     this.networkMs += performance.now() - t0;
     if (out.dims.length !== sample.shape.length || out.dims.some((d, i) => d !== sample.shape[i])) {
-      throw new ShapeError(`unet: out_sample is [${out.dims.join(', ')}] for a sample of [${sample.shape.join(', ')}]`);
+      throw new ShapeError(
+        `unet: out_sample is [${out.dims.join(', ')}] for a sample of [${sample.shape.join(', ')}]`,
+      );
     }
     return new Tensor(out.data, sample.shape);
   }
@@ -118,5 +150,7 @@ export class UnetModel {
 }
 
 function requireLabels(): never {
-  throw new ModelSignatureError('unet: this export needs class_labels (an x4-upscaler UNet); none were given');
+  throw new ModelSignatureError(
+    'unet: this export needs class_labels (an x4-upscaler UNet); none were given',
+  );
 }

@@ -1,5 +1,11 @@
 /** The VAE decoder of a latent model: latents → image in about [-1, 1]. */
-import { OnnxSession, staticDim, feed, type SessionOptions, type Signature } from '../backends/onnx.js';
+import {
+  OnnxSession,
+  staticDim,
+  feed,
+  type SessionOptions,
+  type Signature,
+} from '../backends/onnx.js';
 import { ModelFolderError, ShapeError } from '../errors.js';
 import { Tensor, assertFinite } from '../tensor/tensor.js';
 import { readJsonFile } from './folder.js';
@@ -14,7 +20,9 @@ async function scalingFactor(configPath: string): Promise<number> {
   const cfg = (await readJsonFile(configPath)) as Record<string, unknown>;
   const sf = cfg?.scaling_factor;
   if (typeof sf !== 'number' || !(sf > 0) || !Number.isFinite(sf)) {
-    throw new ModelFolderError(`${configPath}: scaling_factor must be a positive number, got ${JSON.stringify(sf)}`);
+    throw new ModelFolderError(
+      `${configPath}: scaling_factor must be a positive number, got ${JSON.stringify(sf)}`,
+    );
   }
   return sf;
 }
@@ -25,9 +33,16 @@ export class VaeDecoderModel {
     readonly scalingFactor: number,
   ) {}
 
-  static async load(path: string, configPath: string, opts: SessionOptions = {}): Promise<VaeDecoderModel> {
+  static async load(
+    path: string,
+    configPath: string,
+    opts: SessionOptions = {},
+  ): Promise<VaeDecoderModel> {
     const sf = await scalingFactor(configPath);
-    return new VaeDecoderModel(await OnnxSession.load(path, 'vae_decoder', VAE_DECODER_SIGNATURE, opts), sf);
+    return new VaeDecoderModel(
+      await OnnxSession.load(path, 'vae_decoder', VAE_DECODER_SIGNATURE, opts),
+      sf,
+    );
   }
 
   /** Latent channels, where the export fixes them. */
@@ -39,9 +54,13 @@ export class VaeDecoderModel {
   async decode(latents: Tensor): Promise<Tensor> {
     const scaled = latents.data.map((v) => v / this.scalingFactor);
     const info = this.session.input('latent_sample')!;
-    const out = (await this.session.run({ latent_sample: feed(info, scaled, latents.shape) }, ['sample'])).sample;
+    const out = (
+      await this.session.run({ latent_sample: feed(info, scaled, latents.shape) }, ['sample'])
+    ).sample;
     if (out.dims.length !== 4 || out.dims[0] !== latents.batch) {
-      throw new ShapeError(`vae_decoder returned [${out.dims.join(', ')}] for latents [${latents.shape.join(', ')}]`);
+      throw new ShapeError(
+        `vae_decoder returned [${out.dims.join(', ')}] for latents [${latents.shape.join(', ')}]`,
+      );
     }
     const image = new Tensor(out.data, out.dims);
     assertFinite(image, `vae_decoder output (${this.session.path})`);

@@ -13,7 +13,11 @@ export function toUnitRange(x: Tensor): Tensor {
  * is the memory peak of latent models, and item i then decodes the same whatever n is.
  * Without a VAE (pixel space) the sample is the image in [-1, 1].
  */
-export async function decodeImages(x: Tensor, vae: VaeDecoderModel | undefined, signal?: AbortSignal): Promise<Tensor> {
+export async function decodeImages(
+  x: Tensor,
+  vae: VaeDecoderModel | undefined,
+  signal?: AbortSignal,
+): Promise<Tensor> {
   if (!vae) return toUnitRange(x);
   const parts: Tensor[] = [];
   for (let i = 0; i < x.batch; i++) {

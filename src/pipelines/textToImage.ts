@@ -74,7 +74,22 @@ export interface TextToImageResult {
   readonly gap: GapSummary;
   readonly gapSteps: readonly GapStep[];
   /** Milliseconds; networkMs is the time inside the UNet during sampling. */
-  readonly timings: { encodeMs: number; sampleMs: number; networkMs: number; decodeMs: number; totalMs: number };
+  readonly timings: {
+    encodeMs: number;
+    sampleMs: number;
+    networkMs: number;
+    decodeMs: number;
+    totalMs: number;
+  };
+}
+
+/** An empty prompt is an error (the empty prompt is what the unconditional pass reads). */
+export function checkPrompt(prompt: string): void {
+  if (prompt.trim() === '') {
+    throw new InvalidOptionError(
+      'the prompt is empty: say what to draw, e.g. "a thick slanted seven"',
+    );
+  }
 }
 
 /** Embed the prompt and the empty prompt in one text-encoder call. */
@@ -83,9 +98,7 @@ export async function encodePrompt(
   prompt: string,
   warn: (message: string) => void = (m) => console.warn(m),
 ): Promise<PromptEmbeddings> {
-  if (prompt.trim() === '') {
-    throw new InvalidOptionError('the prompt is empty: say what to draw, e.g. "a thick slanted seven"');
-  }
+  checkPrompt(prompt);
   const tokens = model.tokenizer.encode(prompt);
   if (tokens.dropped > 0) {
     warn(
@@ -93,14 +106,18 @@ export async function encodePrompt(
         `${tokens.dropped} token(s) dropped ("${tokens.droppedText}")`,
     );
   }
-  if (tokens.unknown.length > 0) warn(`not in the model's vocabulary (read as unknown): ${tokens.unknown.join(', ')}`);
+  if (tokens.unknown.length > 0) {
+    warn(`not in the model's vocabulary (read as unknown): ${tokens.unknown.join(', ')}`);
+  }
   const empty = model.tokenizer.encode('');
   const emb = await model.textEncoder.encode([empty.ids, tokens.ids]);
   return { uncond: emb.sliceBatch(0, 1), cond: emb.sliceBatch(1, 2), tokens };
 }
 
 function positiveInteger(v: number | undefined, name: string): void {
-  if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new InvalidOptionError(`${name} must be an integer ≥ 1, got ${v}`);
+  if (v !== undefined && !(Number.isInteger(v) && v >= 1)) {
+    throw new InvalidOptionError(`${name} must be an integer ≥ 1, got ${v}`);
+  }
 }
 
 /** The method, sampler and step count of a run (steps from `nfe` by counting, methods/nfe.ts). */
@@ -109,7 +126,9 @@ export async function planRun(model: TextToImageModel, opts: TextToImageOptions)
   positiveInteger(opts.steps, 'steps');
   positiveInteger(opts.nfe, 'nfe');
   if (!Number.isFinite(w)) throw new InvalidOptionError(`w must be a finite number, got ${w}`);
-  if (opts.steps !== undefined && opts.nfe !== undefined) throw new InvalidOptionError('give steps or nfe, not both');
+  if (opts.steps !== undefined && opts.nfe !== undefined) {
+    throw new InvalidOptionError('give steps or nfe, not both');
+  }
   const resolved = resolveMethod(opts.method ?? { name: 'cfg' });
   const samplerName = opts.sampler ?? 'ddim';
   const sampler = createSampler(samplerName, opts.samplerOptions);
@@ -119,11 +138,16 @@ export async function planRun(model: TextToImageModel, opts: TextToImageOptions)
     return { method: resolved.spec.build(w, resolved.options, sched), levels: sched.levels };
   };
   const steps =
-    opts.nfe !== undefined ? (await stepsForNfe(opts.nfe, build, sampler, plan.maxSteps)).steps : (opts.steps ?? DEFAULT_STEPS);
+    opts.nfe !== undefined
+      ? (await stepsForNfe(opts.nfe, build, sampler, plan.maxSteps)).steps
+      : (opts.steps ?? DEFAULT_STEPS);
   return { w, resolved, samplerName, sampler, steps, ...build(steps) };
 }
 
-export async function textToImage(model: TextToImageModel, opts: TextToImageOptions): Promise<TextToImageResult> {
+export async function textToImage(
+  model: TextToImageModel,
+  opts: TextToImageOptions,
+): Promise<TextToImageResult> {
   const t0 = performance.now();
   const warn = opts.warn ?? ((m: string) => console.warn(m));
   const n = opts.n ?? 1;

@@ -8,7 +8,14 @@ import { embeddedModelDir } from '../../models/embedded.js';
 import { inspectModelFolder } from '../../models/folder.js';
 import { loadTextToImageModel } from '../../models/load.js';
 import { checkUnetCalls, DEFAULT_UNET_CALLS, UNET_CALLS } from '../../models/unetDenoiser.js';
-import { DEFAULT_STEPS, encodePrompt, planRun, textToImage, type TextToImageResult } from '../../pipelines/textToImage.js';
+import {
+  checkPrompt,
+  DEFAULT_STEPS,
+  encodePrompt,
+  planRun,
+  textToImage,
+  type TextToImageResult,
+} from '../../pipelines/textToImage.js';
 import { schedulerConfigJson } from '../../sampling/schedule.js';
 import { createSampler, SAMPLER_NAMES } from '../../sampling/steps/index.js';
 import { checkSeed } from '../../tensor/random.js';
@@ -43,15 +50,21 @@ export function sidecarPath(out: string): string {
 
 /** Parse and check everything, outputs and model files included, before any work. */
 export async function prepareGenerate(prompt: string, flags: GenerateFlags) {
-  if (prompt.trim() === '') throw new InvalidOptionError('the prompt is empty: say what to draw, e.g. "a thick slanted seven"');
+  checkPrompt(prompt);
   const names = flags.compare ? parseNameList(flags.compare, '--compare') : [flags.method];
-  if (new Set(names).size !== names.length) throw new InvalidOptionError(`--compare names a method twice: "${flags.compare}"`);
+  if (new Set(names).size !== names.length) {
+    throw new InvalidOptionError(`--compare names a method twice: "${flags.compare}"`);
+  }
   const methods = methodChoices(names, flags);
   methods.forEach((m) => resolveMethod(m));
-  if (flags.steps !== undefined && flags.nfe !== undefined) throw new InvalidOptionError('give --steps or --nfe, not both');
-  const steps = flags.steps === undefined ? undefined : parseInteger(flags.steps, '--steps', 1, 100_000);
+  if (flags.steps !== undefined && flags.nfe !== undefined) {
+    throw new InvalidOptionError('give --steps or --nfe, not both');
+  }
+  const steps =
+    flags.steps === undefined ? undefined : parseInteger(flags.steps, '--steps', 1, 100_000);
   const nfe = flags.nfe === undefined ? undefined : parseInteger(flags.nfe, '--nfe', 1, 1_000_000);
-  const threads = flags.threads === undefined ? undefined : parseInteger(flags.threads, '--threads', 1, 1024);
+  const threads =
+    flags.threads === undefined ? undefined : parseInteger(flags.threads, '--threads', 1, 1024);
   createSampler(flags.sampler);
   const out = resolve(flags.out);
   const json = resolve(flags.json ?? sidecarPath(flags.out));
@@ -81,10 +94,19 @@ export async function prepareGenerate(prompt: string, flags: GenerateFlags) {
 type Prepared = Awaited<ReturnType<typeof prepareGenerate>>;
 
 /** Everything needed to reproduce and read the grid: settings, methods, steps, gap figures, timings. */
-function sidecar(p: Prepared, model: Awaited<ReturnType<typeof loadTextToImageModel>>, runs: TextToImageResult[], loadMs: number) {
+function sidecar(
+  p: Prepared,
+  model: Awaited<ReturnType<typeof loadTextToImageModel>>,
+  runs: TextToImageResult[],
+  loadMs: number,
+) {
   return {
     prompt: p.prompt,
-    tokens: { length: runs[0].tokens.length, dropped: runs[0].tokens.dropped, unknown: runs[0].tokens.unknown },
+    tokens: {
+      length: runs[0].tokens.length,
+      dropped: runs[0].tokens.dropped,
+      unknown: runs[0].tokens.unknown,
+    },
     png: p.out,
     layout: 'rows = methods (in order), columns = samples 0 … n−1',
     model: {
@@ -123,21 +145,30 @@ function sidecar(p: Prepared, model: Awaited<ReturnType<typeof loadTextToImageMo
 
 export function generateCommand(): Command {
   const cmd = new Command('generate')
-    .description('text to image on an ONNX model folder (default: the embedded MNIST model); writes a PNG grid and a JSON sidecar')
+    .description(
+      'text to image on an ONNX model folder (default: the embedded MNIST model); writes a PNG grid and a JSON sidecar',
+    )
     .argument('<prompt>', 'what to draw, e.g. "a thick slanted seven"')
-    .option('--model <dir>', 'model folder in the diffusers/optimum ONNX layout (default: the embedded models/mnist-t2i)')
+    .option(
+      '--model <dir>',
+      'model folder in the diffusers/optimum ONNX layout (default: the embedded models/mnist-t2i)',
+    )
     .option('--method <name>', `sampling method: ${METHOD_NAMES.join(', ')}`, 'cfg')
     .option('--compare <list>', 'comma-separated methods, one grid row each (replaces --method)')
     .option('--w <w>', 'guidance weight (1 = none)', '3')
     .option('--steps <n>', `sampling steps (default ${DEFAULT_STEPS} when --nfe is not given)`)
     .option('--nfe <n>', 'network evaluations per image: each method gets the most steps that fit')
     .option('--n <n>', 'images per method', '8')
-    .option('--seed <n>', 'seed (image i is the same whatever --n is)', '0')
+    .option('--seed <n>', 'seed (the noise of image i is the same whatever --n is)', '0')
     .option('--sampler <name>', `sampler: ${SAMPLER_NAMES.join(', ')}`, 'ddim')
     .option('--out <file>', 'PNG grid', 'grid.png')
     .option('--json <file>', 'JSON sidecar (default: the PNG name with .json)')
     .option('--threads <n>', 'onnxruntime threads per operator (default: the runtime’s)')
-    .option('--unet-calls <mode>', `guided steps as ${UNET_CALLS.join(' or ')} UNet calls`, DEFAULT_UNET_CALLS)
+    .option(
+      '--unet-calls <mode>',
+      `guided steps as ${UNET_CALLS.join(' or ')} UNet calls`,
+      DEFAULT_UNET_CALLS,
+    )
     .option('--ksd-items <n>', 'images used by the KSD gap measure', '256')
     .option('--no-progress', 'no progress on stderr');
   addMethodFlags(cmd);
@@ -151,12 +182,24 @@ export function generateCommand(): Command {
     const onInterrupt = () => controller.abort();
     process.once('SIGINT', onInterrupt);
     try {
-      const base = { prompt, w: p.w, steps: p.steps, nfe: p.nfe, n: p.n, seed: p.seed, sampler: p.sampler };
+      const base = {
+        prompt,
+        w: p.w,
+        steps: p.steps,
+        nfe: p.nfe,
+        n: p.n,
+        seed: p.seed,
+        sampler: p.sampler,
+      };
       const plans = [];
-      for (const method of p.methods) plans.push({ method, steps: (await planRun(model, { ...base, method })).steps });
+      for (const method of p.methods)
+        plans.push({ method, steps: (await planRun(model, { ...base, method })).steps });
       const embeddings = await encodePrompt(model, prompt, warn);
       const progress = createProgress(flags.progress);
-      progress.start(plans.reduce((a, r) => a + r.steps, 0), `generate ×${p.n}`);
+      progress.start(
+        plans.reduce((a, r) => a + r.steps, 0),
+        `generate ×${p.n}`,
+      );
       const runs: TextToImageResult[] = [];
       for (const { method, steps } of plans) {
         runs.push(
@@ -181,7 +224,15 @@ export function generateCommand(): Command {
       );
       await writeFileAtomic(p.out, png);
       await writeJsonAtomic(p.json, sidecar(p, model, runs, loadMs));
-      const rows = runs.map((r) => [r.method, r.w, r.steps, r.nfe, r.gap.gap, r.gap.driftGap, r.timings.totalMs / 1000]);
+      const rows = runs.map((r) => [
+        r.method,
+        r.w,
+        r.steps,
+        r.nfe,
+        r.gap.gap,
+        r.gap.driftGap,
+        r.timings.totalMs / 1000,
+      ]);
       process.stdout.write(
         `${formatTable(['method', 'w', 'steps', 'nfe', 'gap A', 'drift A_r', 'seconds'], rows)}\nwrote ${p.out} and ${p.json}\n`,
       );
