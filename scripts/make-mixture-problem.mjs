@@ -15,9 +15,11 @@ const centreScale = Number(process.env.CENTRE_SCALE ?? 0.5);
 let state = Number(seedArg) >>> 0 || 1;
 // xorshift32 + Box–Muller: only needs to be deterministic, not fancy.
 const uniform = () => {
-  state ^= state << 13; state >>>= 0;
+  state ^= state << 13;
+  state >>>= 0;
   state ^= state >>> 17;
-  state ^= state << 5; state >>>= 0;
+  state ^= state << 5;
+  state >>>= 0;
   return (state + 0.5) / 4294967296;
 };
 const normal = () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());

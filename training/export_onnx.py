@@ -171,7 +171,7 @@ def export_classifier(ckpt: str, metrics_path: str, out: str) -> None:
             'thickness_logits': {'shape': ['batch_size', 3], 'classes': md.CLASS_NAMES['thickness']},
             'slant_logits': {'shape': ['batch_size', 3], 'classes': md.CLASS_NAMES['slant']},
             'size_logits': {'shape': ['batch_size', 3], 'classes': md.CLASS_NAMES['size']},
-            'features': {'shape': ['batch_size', 64], 'note': 'penultimate layer (after ReLU)'},
+            'features': {'shape': ['batch_size', 64], 'note': 'penultimate layer: BatchNorm(Linear(pooled conv features)), before the SiLU that feeds the heads'},
         },
         'attributes': {
             'thickness': {

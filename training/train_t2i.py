@@ -3,7 +3,9 @@
     /usr/bin/python3 training/train_t2i.py --steps 3000
 
 * data: MNIST TRAIN split (training/mnist_data.py), images scaled to [-1, 1];
-  a fresh random caption per image per step; caption dropout 15 % -> "".
+  a fresh random caption per image per step; caption dropout 15 % -> "";
+  5 % of the other captions get one out-of-vocabulary word (-> <unk>) inserted
+  at a random position, so that unknown words in a prompt are harmless.
 * diffusion: cosine alpha-bar (diffusers squaredcos_cap_v2), 1000 steps,
   t ~ U{0..999}, epsilon-prediction MSE loss.
 * optimiser: AdamW (lr 2e-3 after 100 warm-up steps, constant; wd 0.01),
@@ -38,6 +40,7 @@ def main():
     ap.add_argument('--lr', type=float, default=2e-3)
     ap.add_argument('--warmup', type=int, default=100)
     ap.add_argument('--p-uncond', type=float, default=0.15)
+    ap.add_argument('--p-unk', type=float, default=0.05)
     ap.add_argument('--seed', type=int, default=1234)
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--ckpt-every', type=int, default=250)
@@ -92,10 +95,17 @@ def main():
         rng = np.random.default_rng([args.seed, step])
         g = torch.Generator().manual_seed(args.seed * 1_000_003 + step)
         idx = batch_indices(step)
-        caps = [
-            '' if rng.random() < args.p_uncond else md.make_caption(int(train.digits[i]), train.buckets[i], rng)
-            for i in idx
-        ]
+        caps = []
+        for i in idx:
+            if rng.random() < args.p_uncond:
+                caps.append('')
+                continue
+            c = md.make_caption(int(train.digits[i]), train.buckets[i], rng)
+            if rng.random() < args.p_unk:  # an out-of-vocabulary word -> <unk>
+                words = c.split(' ')
+                words.insert(int(rng.integers(0, len(words) + 1)), 'qqq')
+                c = ' '.join(words)
+            caps.append(c)
         ids = torch.from_numpy(tok.encode_batch(caps))
         x0 = x_all[idx].contiguous(memory_format=torch.channels_last)
         t = torch.randint(0, 1000, (len(idx),), generator=g)

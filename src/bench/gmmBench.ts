@@ -1,6 +1,7 @@
 import type { Problem } from './problem.js';
 import { modelMixtures, trueMixtures, type TrueMixtures } from '../denoisers/gaussianMixture.js';
 import { GmmDenoiser } from '../denoisers/gmmDenoiser.js';
+import { MixtureNetDenoiser } from '../models/mixtureNet.js';
 import { GapMonitor, type GapStep } from '../diffier/gapMonitor.js';
 import { EnergyReference } from '../eval/energy.js';
 import { gmmMetrics } from '../eval/gmmMetrics.js';
@@ -83,6 +84,12 @@ export interface GmmBenchResult {
   readonly targets: TargetRow[];
   /** Physical floor: the best energy over w of the exact π₀ʷ. */
   readonly floor: number;
+  /**
+   * Resolution of the energy at this sample size: 2·E|Y − Y'|/n, the bias the diagonal
+   * terms would add (the V-statistic's). Energies below it are indistinguishable from 0;
+   * ratios of energies (sensitivity) use max(energy, resolution) as denominator.
+   */
+  readonly resolution: number;
 }
 
 /** Validated once, before any work. */
@@ -91,7 +98,8 @@ function check(opts: GmmBenchOptions): void {
     throw new InvalidOptionError('give exactly one of --steps and --nfe');
   }
   if (opts.ws.length === 0) throw new InvalidOptionError('--w needs at least one weight');
-  if (!Number.isInteger(opts.samples) || opts.samples < 10) throw new InvalidOptionError('--samples must be an integer ≥ 10');
+  if (!Number.isInteger(opts.samples) || opts.samples < 10)
+    throw new InvalidOptionError('--samples must be an integer ≥ 10');
 }
 
 /** Runs every method × w on one problem and measures each run against the truth. */
@@ -104,8 +112,17 @@ export async function runGmmBench(opts: GmmBenchOptions): Promise<GmmBenchResult
   const schedule = scheduleFor(problem, opts.warn);
   const methods = opts.methods.map((m) => resolveMethod(m)); // validates names and options first
   const truth = trueMixtures(problem);
-  const model = modelMixtures(problem);
-  const denoiser = GmmDenoiser.forModel(problem);
+  // A trained network has no closed-form density: no guided target, no fidelity, no floor.
+  const model = problem.model.kind === 'onnx' ? undefined : modelMixtures(problem);
+  const denoiser =
+    problem.model.kind === 'onnx'
+      ? await MixtureNetDenoiser.load(
+          problem.model.path,
+          dim,
+          problem.target,
+          problem.classes.length,
+        )
+      : GmmDenoiser.forModel(problem);
 
   // References, drawn once from streams no run uses.
   const refSamples = truth.cond.sample(n, new BatchRandom((seed ^ 0x5eed0001) >>> 0, n));
@@ -114,7 +131,7 @@ export async function runGmmBench(opts: GmmBenchOptions): Promise<GmmBenchResult
   const targetCache = new Map<number, { ref: EnergyReference; row: TargetRow }>();
   const targetFor = (w: number) => {
     let hit = targetCache.get(w);
-    if (!hit) {
+    if (!hit && model) {
       const t = sampleGuidedTarget(model, { w, n, seed: (seed ^ 0x5eed0002) >>> 0 });
       const pr = knnRef.evaluate(t.samples.data);
       const row: TargetRow = {
@@ -177,7 +194,7 @@ export async function runGmmBench(opts: GmmBenchOptions): Promise<GmmBenchResult
           adherence: gm.adherence,
           nll: gm.nll,
           coverage: gm.coverage,
-          guidedEnergy: targetFor(w).ref.distance(x),
+          guidedEnergy: targetFor(w)?.ref.distance(x) ?? NaN,
           gap: gap.gap,
           driftGap: gap.driftGap,
           trueGap: gap.trueGap ?? NaN,
@@ -190,7 +207,7 @@ export async function runGmmBench(opts: GmmBenchOptions): Promise<GmmBenchResult
       opts.onRun?.(`${m.spec.name} w=${w}`);
     }
   }
-  const targets = opts.ws.map((w) => targetFor(w).row);
+  const targets = model ? opts.ws.map((w) => (targetFor(w) as { row: TargetRow }).row) : [];
   return {
     problem: problem.name,
     nfeBudget: opts.nfe,
@@ -201,13 +218,16 @@ export async function runGmmBench(opts: GmmBenchOptions): Promise<GmmBenchResult
     estimators: ESTIMATORS,
     runs,
     targets,
-    floor: Math.min(...targets.map((t) => t.energy)),
+    floor: targets.length ? Math.min(...targets.map((t) => t.energy)) : NaN,
+    resolution: (2 * energyRef.within) / n,
   };
 }
 
 const ESTIMATORS = {
-  energy: 'D² = 2E|X−Y| − E|X−X′| − E|Y−Y′|, within terms as U-statistics, vs an exact sample of the true conditional of the same size',
-  guidedEnergy: 'the same D² vs a sample of the model’s guided target π₀ʷ ∝ p_c^w p_u^(1−w) (SIR + MALA)',
+  energy:
+    'D² = 2E|X−Y| − E|X−X′| − E|Y−Y′|, within terms as U-statistics, vs an exact sample of the true conditional of the same size',
+  guidedEnergy:
+    'the same D² vs a sample of the model’s guided target π₀ʷ ∝ p_c^w p_u^(1−w) (SIR + MALA)',
   precisionRecall: 'Kynkäänniemi et al. 2019, k = 5',
   gap: 'A = Σ_{t>0} s_t²·KSD²(p_t, π_t^w), IMQ kernel, median bandwidth, U-statistic on the first ksdItems samples',
   driftGap: 'A_r = Σ_{t>0} mean_i max(0, r_t − 1)',

@@ -35,9 +35,18 @@ export async function metricCurves(result: GmmBenchResult): Promise<Map<string, 
       points: rows.map((r) => ({ x: r.w, y: r.metrics[metric] })),
     }));
     if (metric === 'energy') {
-      series.push({ name: 'exact π₀ʷ (floor)', points: result.targets.map((t) => ({ x: t.w, y: t.energy })) });
+      series.push({
+        name: 'exact π₀ʷ (floor)',
+        points: result.targets.map((t) => ({ x: t.w, y: t.energy })),
+      });
     }
-    const spec = lineChart({ title: `${result.problem}: ${label}`, xLabel: 'guidance weight w', yLabel: metric, series, legendTitle: 'method' });
+    const spec = lineChart({
+      title: `${result.problem}: ${label}`,
+      xLabel: 'guidance weight w',
+      yLabel: metric,
+      series,
+      legendTitle: 'method',
+    });
     out.set(`${metric}-vs-w.svg`, await renderSvg(spec));
   }
   return out;
@@ -50,7 +59,14 @@ export async function paretoPlot(result: GmmBenchResult): Promise<string> {
     points: rows.map((r) => ({ x: r.metrics.adherence, y: r.metrics.energy, label: `w=${r.w}` })),
   }));
   return renderSvg(
-    paretoChart({ title: `${result.problem}: quality vs adherence`, xLabel: 'adherence', yLabel: 'energy distance to the true conditional', series, logY: true, legendTitle: 'method' }),
+    paretoChart({
+      title: `${result.problem}: quality vs adherence`,
+      xLabel: 'adherence',
+      yLabel: 'energy distance to the true conditional',
+      series,
+      logY: true,
+      legendTitle: 'method',
+    }),
   );
 }
 
@@ -58,12 +74,22 @@ export async function paretoPlot(result: GmmBenchResult): Promise<string> {
 export async function gapCurves(result: GmmBenchResult): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const [name, rows] of byMethod(result.runs)) {
-    for (const [field, label] of [['gap', 'G_t (KSD)'], ['drift', 'mean max(0, r_t − 1)']] as const) {
+    for (const [field, label] of [
+      ['gap', 'G_t (KSD)'],
+      ['drift', 'mean max(0, r_t − 1)'],
+    ] as const) {
       const series = rows.map((r) => ({
         name: `w=${r.w}`,
         points: r.gapSteps.filter((s) => s.i > 0).map((s) => ({ x: s.sigma, y: s[field] })),
       }));
-      const spec = lineChart({ title: `${result.problem} · ${name}: ${label} per step`, xLabel: 'σ_t', yLabel: field, series, logX: true, legendTitle: 'weight' });
+      const spec = lineChart({
+        title: `${result.problem} · ${name}: ${label} per step`,
+        xLabel: 'σ_t',
+        yLabel: field,
+        series,
+        logX: true,
+        legendTitle: 'weight',
+      });
       out.set(`${field}-per-step-${name}.svg`, await renderSvg(spec));
     }
   }
@@ -71,19 +97,30 @@ export async function gapCurves(result: GmmBenchResult): Promise<Map<string, str
 }
 
 /** 2-D problems: samples of every method × w over the true conditional density. */
-export async function scatterPlot(result: GmmBenchResult, truthCond: GaussianMixture): Promise<string | undefined> {
+export async function scatterPlot(
+  result: GmmBenchResult,
+  truthCond: GaussianMixture,
+): Promise<string | undefined> {
   if (result.dim !== 2 || result.runs.some((r) => !r.samples)) return undefined;
   const all = result.runs.flatMap((r) => (r.samples ?? []).slice(0, SCATTER_POINTS));
   const xs = all.map((p) => p[0]);
   const ys = all.map((p) => p[1]);
-  const q = (v: number[], f: number) => [...v].sort((a, b) => a - b)[Math.floor(f * (v.length - 1))];
-  const pad = (lo: number, hi: number): [number, number] => [lo - 0.15 * (hi - lo), hi + 0.15 * (hi - lo)];
+  const q = (v: number[], f: number) =>
+    [...v].sort((a, b) => a - b)[Math.floor(f * (v.length - 1))];
+  const pad = (lo: number, hi: number): [number, number] => [
+    lo - 0.15 * (hi - lo),
+    hi + 0.15 * (hi - lo),
+  ];
   const xDomain = pad(q(xs, 0.005), q(xs, 0.995));
   const yDomain = pad(q(ys, 0.005), q(ys, 0.995));
   return renderSvg(
     facetScatter({
       title: `${result.problem}: samples over the true conditional density`,
-      points: result.runs.flatMap((r) => (r.samples ?? []).slice(0, SCATTER_POINTS).map((p) => ({ x: p[0], y: p[1], method: r.method, w: r.w }))),
+      points: result.runs.flatMap((r) =>
+        (r.samples ?? [])
+          .slice(0, SCATTER_POINTS)
+          .map((p) => ({ x: p[0], y: p[1], method: r.method, w: r.w })),
+      ),
       background: densityGrid(truthCond, xDomain, yDomain, 40),
       xDomain,
       yDomain,
@@ -92,7 +129,12 @@ export async function scatterPlot(result: GmmBenchResult, truthCond: GaussianMix
   );
 }
 
-function densityGrid(mix: GaussianMixture, xd: [number, number], yd: [number, number], cells: number): GridCell[] {
+function densityGrid(
+  mix: GaussianMixture,
+  xd: [number, number],
+  yd: [number, number],
+  cells: number,
+): GridCell[] {
   const pts = new Float64Array(cells * cells * 2);
   for (let i = 0; i < cells; i++) {
     for (let j = 0; j < cells; j++) {

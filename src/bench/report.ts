@@ -1,3 +1,4 @@
+import { spearman } from '../diffier/sweep.js';
 import type { GmmBenchResult, RunRow } from './gmmBench.js';
 
 /**
@@ -46,6 +47,12 @@ export interface GroupSummary {
   readonly samples: number;
   /** Best energy over w of the exact π₀ʷ (mean over seeds). */
   readonly floor: Stat;
+  /** Best energy of the exact π₀ʷ among weights whose adherence ≥ 0.99 (NaN: none). */
+  readonly constrainedFloor: Stat;
+  /** Energy resolution at this sample size (see GmmBenchResult.resolution). */
+  readonly resolution: number;
+  /** Spearman correlation over w of CFG's accumulated errors with its energy (seed means). */
+  readonly gapCorrelation: Record<string, number>;
   readonly methods: readonly MethodSummary[];
 }
 
@@ -53,8 +60,32 @@ export function stat(values: readonly number[]): Stat {
   const v = values.filter(Number.isFinite);
   if (v.length === 0) return { mean: NaN, sd: NaN, n: 0 };
   const mean = v.reduce((a, b) => a + b, 0) / v.length;
-  const sd = v.length > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (v.length - 1)) : 0;
+  const sd =
+    v.length > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (v.length - 1)) : 0;
   return { mean, sd, n: v.length };
+}
+
+function constrainedMin(targets: readonly { adherence: number; energy: number }[]): number {
+  const ok = targets.filter((t) => t.adherence >= ADHERENCE_CONSTRAINT).map((t) => t.energy);
+  return ok.length ? Math.min(...ok) : NaN;
+}
+
+/** Rank correlation over w between CFG's accumulated errors and its energy, on seed means. */
+function gapCorrelation(rs: readonly GmmBenchResult[]): Record<string, number> {
+  const cfgRuns = rs.flatMap((r) => r.runs.filter((x) => x.method === 'cfg'));
+  const ws = [...new Set(cfgRuns.map((r) => r.w))].sort((a, b) => a - b);
+  const mean = (w: number, k: 'gap' | 'driftGap' | 'trueGap' | 'energy') =>
+    stat(cfgRuns.filter((r) => r.w === w).map((r) => r.metrics[k])).mean;
+  const energy = ws.map((w) => mean(w, 'energy'));
+  return Object.fromEntries(
+    (['gap', 'driftGap', 'trueGap'] as const).map((k) => [
+      k,
+      spearman(
+        ws.map((w) => mean(w, k)),
+        energy,
+      ),
+    ]),
+  );
 }
 
 /** Group results by (problem, NFE budget) and summarise each method over seeds. */
@@ -72,19 +103,33 @@ export function summarise(results: readonly GmmBenchResult[]): GroupSummary[] {
       seeds: rs.map((r) => r.seed),
       samples: rs[0].samples,
       floor: stat(rs.map((r) => r.floor)),
-      methods: methods.map((m) => summariseMethod(m, rs.map((r) => r.runs.filter((x) => x.method === m)))),
+      resolution: stat(rs.map((r) => r.resolution)).mean,
+      constrainedFloor: stat(rs.map((r) => constrainedMin(r.targets))),
+      methods: methods.map((m) =>
+        summariseMethod(
+          m,
+          rs.map((r) => r.runs.filter((x) => x.method === m)),
+          stat(rs.map((r) => r.resolution)).mean,
+        ),
+      ),
+      gapCorrelation: gapCorrelation(rs),
     };
   });
 }
 
-function summariseMethod(method: string, perSeed: readonly (readonly RunRow[])[]): MethodSummary {
+function summariseMethod(
+  method: string,
+  perSeed: readonly (readonly RunRow[])[],
+  resolution: number,
+): MethodSummary {
   const at = (runs: readonly RunRow[], w: number) => runs.find((r) => r.w === w);
   const fidelity = perSeed.map((runs) => {
     const v = FIDELITY_WEIGHTS.map((w) => at(runs, w)?.metrics.guidedEnergy ?? NaN);
     return v.reduce((a, b) => a + b, 0) / v.length;
   });
   const ws = [...new Set(perSeed.flatMap((runs) => runs.map((r) => r.w)))].sort((a, b) => a - b);
-  const meanAt = (w: number, f: (r: RunRow) => number) => stat(perSeed.map((runs) => (at(runs, w) ? f(at(runs, w) as RunRow) : NaN))).mean;
+  const meanAt = (w: number, f: (r: RunRow) => number) =>
+    stat(perSeed.map((runs) => (at(runs, w) ? f(at(runs, w) as RunRow) : NaN))).mean;
   const adherence = ws.map((w) => ({ w, value: meanAt(w, (r) => r.metrics.adherence) }));
   const energies = ws.map((w) => meanAt(w, (r) => r.metrics.energy));
   const bestIdx = energies.indexOf(Math.min(...energies));
@@ -98,7 +143,9 @@ function summariseMethod(method: string, perSeed: readonly (readonly RunRow[])[]
     fidelity: stat(fidelity),
     constrained: stat(
       perSeed.map((runs) => {
-        const ok = runs.filter((r) => r.metrics.adherence >= ADHERENCE_CONSTRAINT).map((r) => r.metrics.energy);
+        const ok = runs
+          .filter((r) => r.metrics.adherence >= ADHERENCE_CONSTRAINT)
+          .map((r) => r.metrics.energy);
         return ok.length ? Math.min(...ok) : NaN;
       }),
     ),
@@ -108,7 +155,7 @@ function summariseMethod(method: string, perSeed: readonly (readonly RunRow[])[]
     sensitivity: stat(
       perSeed.map((runs) => {
         const e = at(runs, SENSITIVITY_W)?.metrics.energy ?? NaN;
-        return e / Math.min(...runs.map((r) => r.metrics.energy));
+        return e / Math.max(resolution, Math.min(...runs.map((r) => r.metrics.energy)));
       }),
     ),
     adherence,
@@ -117,13 +164,16 @@ function summariseMethod(method: string, perSeed: readonly (readonly RunRow[])[]
   };
 }
 
-const f = (s: Stat, digits = 4) => (Number.isFinite(s.mean) ? `${s.mean.toFixed(digits)}${s.n > 1 ? ` ± ${s.sd.toFixed(digits)}` : ''}` : '—');
+const f = (s: Stat, digits = 4) =>
+  Number.isFinite(s.mean)
+    ? `${s.mean.toFixed(digits)}${s.n > 1 ? ` ± ${s.sd.toFixed(digits)}` : ''}`
+    : '—';
 
 /** Markdown tables of a summary, one per (problem, budget). */
 export function markdownTables(groups: readonly GroupSummary[]): string {
   return groups
     .map((g) => {
-      const head = `### ${g.problem}, ${g.nfeBudget === undefined ? 'fixed steps' : `NFE ≤ ${g.nfeBudget}`} (${g.samples} samples, seeds ${g.seeds.join(', ')}; physical floor ${f(g.floor)})`;
+      const head = `### ${g.problem}, ${g.nfeBudget === undefined ? 'fixed steps' : `NFE ≤ ${g.nfeBudget}`}\n\n${g.samples} samples, seeds ${g.seeds.join(', ')}; physical floor ${f(g.floor)}; constrained floor (exact π₀ʷ with adherence ≥ 0.99) ${f(g.constrainedFloor)}; energy resolution ${g.resolution.toFixed(4)}.`;
       const rows = g.methods.map((m) =>
         [
           m.method,
@@ -165,19 +215,47 @@ export function goalChecks(groups: readonly GroupSummary[], method = 'diffier'):
     const peers = g.methods.filter((m) => m.method !== method);
     const cfg = g.methods.find((m) => m.method === 'cfg');
     if (!me || peers.length === 0) continue;
-    const push = (goal: string, value: string, pass: boolean) => out.push({ problem: g.problem, nfeBudget: g.nfeBudget, goal, value, pass });
+    const push = (goal: string, value: string, pass: boolean) =>
+      out.push({ problem: g.problem, nfeBudget: g.nfeBudget, goal, value, pass });
     const bestPeerFid = Math.min(...peers.map((p) => p.fidelity.mean));
-    push('fidelity ≤ 0.5 × best peer', `${me.fidelity.mean.toFixed(4)} vs ${bestPeerFid.toFixed(4)}`, me.fidelity.mean <= 0.5 * bestPeerFid);
+    push(
+      'fidelity ≤ 0.5 × best peer',
+      `${me.fidelity.mean.toFixed(4)} vs ${bestPeerFid.toFixed(4)}`,
+      me.fidelity.mean <= 0.5 * bestPeerFid,
+    );
     const peerCons = peers.map((p) => p.constrained.mean).filter(Number.isFinite);
     const bestPeerCons = peerCons.length ? Math.min(...peerCons) : NaN;
+    // The floor of a constrained figure is the exact target's constrained figure when it
+    // reaches the constraint, else the unconstrained floor; never below the resolution.
+    const floor = Math.max(
+      g.resolution,
+      Number.isFinite(g.constrainedFloor.mean) ? g.constrainedFloor.mean : g.floor.mean,
+    );
     push(
       'constrained quality ≤ best peer and ≤ 1.25 × floor',
-      `${me.constrained.mean.toFixed(4)} vs peer ${bestPeerCons.toFixed(4)}, floor ${g.floor.mean.toFixed(4)}`,
-      Number.isFinite(me.constrained.mean) && !(me.constrained.mean > bestPeerCons) && me.constrained.mean <= 1.25 * Math.max(g.floor.mean, 0),
+      `${me.constrained.mean.toFixed(4)} vs peer ${bestPeerCons.toFixed(4)}, floor ${floor.toFixed(4)}`,
+      Number.isFinite(me.constrained.mean) &&
+        !(me.constrained.mean > bestPeerCons) &&
+        me.constrained.mean <= 1.25 * floor,
     );
+    const rho = Math.max(
+      ...Object.values(g.gapCorrelation).map((v) => (Number.isFinite(v) ? Math.abs(v) : 0)),
+    );
+    const rhos = Object.entries(g.gapCorrelation)
+      .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+      .join(', ');
+    push('accumulated errors rank CFG’s quality over w (|ρ| ≥ 0.9)', rhos, rho >= 0.9);
     if (cfg) {
-      push('sensitivity ≤ 0.3 × CFG', `${me.sensitivity.mean.toFixed(2)} vs ${cfg.sensitivity.mean.toFixed(2)}`, me.sensitivity.mean <= 0.3 * cfg.sensitivity.mean);
-      push('adherence reaches CFG’s', `${me.maxAdherence.toFixed(4)} vs ${cfg.maxAdherence.toFixed(4)}`, me.maxAdherence >= cfg.maxAdherence - 0.002);
+      push(
+        'sensitivity ≤ 0.3 × CFG',
+        `${me.sensitivity.mean.toFixed(2)} vs ${cfg.sensitivity.mean.toFixed(2)}`,
+        me.sensitivity.mean <= 0.3 * cfg.sensitivity.mean,
+      );
+      push(
+        'adherence reaches CFG’s',
+        `${me.maxAdherence.toFixed(4)} vs ${cfg.maxAdherence.toFixed(4)}`,
+        me.maxAdherence >= cfg.maxAdherence - 0.002,
+      );
     }
     push('adherence never falls as w rises', me.monotone ? 'monotone' : 'falls', me.monotone);
   }
@@ -188,6 +266,9 @@ export function goalTable(checks: readonly GoalCheck[]): string {
   return [
     '| problem | NFE | goal | measured | met |',
     '|---|---|---|---|---|',
-    ...checks.map((c) => `| ${c.problem} | ${c.nfeBudget ?? '—'} | ${c.goal} | ${c.value} | ${c.pass ? 'yes' : '**no**'} |`),
+    ...checks.map(
+      (c) =>
+        `| ${c.problem} | ${c.nfeBudget ?? '—'} | ${c.goal} | ${c.value} | ${c.pass ? 'yes' : '**no**'} |`,
+    ),
   ].join('\n');
 }

@@ -9,7 +9,9 @@ import { sweepCommand } from './commands/sweep.js';
 /** The `diffier` command line: parse, validate, run, report; errors become one line and exit code 2. */
 export function buildProgram(): Command {
   const program = new Command('diffier')
-    .description('Diffusion sampling with guidance: measure the training–inference gap and reduce it (DiffIER).')
+    .description(
+      'Diffusion sampling with guidance: measure the training–inference gap and reduce it (DiffIER).',
+    )
     .showHelpAfterError()
     .exitOverride();
   const bench = program.command('bench').description('benchmarks');

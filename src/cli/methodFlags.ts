@@ -8,14 +8,20 @@ export function addMethodFlags(cmd: Command): Command {
     for (const o of m.options) {
       const dflt = o.default === undefined ? '' : ` (default ${String(o.default)})`;
       const choices = o.choices ? ` [${o.choices.join('|')}]` : '';
-      cmd.option(`--${m.name}-${kebab(o.key)} <value>`, `${m.name}: ${o.description}${choices}${dflt}`);
+      cmd.option(
+        `--${m.name}-${kebab(o.key)} <value>`,
+        `${m.name}: ${o.description}${choices}${dflt}`,
+      );
     }
   }
   return cmd;
 }
 
 /** Turn parsed CLI options into method choices for the named methods. */
-export function methodChoices(names: readonly string[], opts: Record<string, unknown>): MethodChoice[] {
+export function methodChoices(
+  names: readonly string[],
+  opts: Record<string, unknown>,
+): MethodChoice[] {
   return names.map((name) => {
     const spec = METHODS.find((m) => m.name === name);
     const options: Record<string, OptionValue | undefined> = {};

@@ -15,10 +15,17 @@ export function parseNumberOrInfinity(value: string, option: string): number {
   return parseNumber(value, option);
 }
 
-export function parseInteger(value: string, option: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+export function parseInteger(
+  value: string,
+  option: string,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   const n = parseNumber(value, option);
   if (!Number.isInteger(n) || n < min || n > max) {
-    throw new InvalidOptionError(`${option} must be an integer in [${min}, ${max}], got "${value}"`);
+    throw new InvalidOptionError(
+      `${option} must be an integer in [${min}, ${max}], got "${value}"`,
+    );
   }
   return n;
 }
@@ -27,13 +34,16 @@ export function parseInteger(value: string, option: string, min: number, max = N
 export function parseNumberList(value: string, option: string): number[] {
   const parts = value.split(',').map((p) => p.trim());
   if (parts.length === 0 || parts.some((p) => p === '')) {
-    throw new InvalidOptionError(`${option} must be a comma-separated list of numbers, got "${value}"`);
+    throw new InvalidOptionError(
+      `${option} must be a comma-separated list of numbers, got "${value}"`,
+    );
   }
   return parts.map((p) => parseNumber(p, option));
 }
 
 export function parseNameList(value: string, option: string): string[] {
   const parts = value.split(',').map((p) => p.trim());
-  if (parts.some((p) => p === '')) throw new InvalidOptionError(`${option} has an empty name in "${value}"`);
+  if (parts.some((p) => p === ''))
+    throw new InvalidOptionError(`${option} has an empty name in "${value}"`);
   return parts;
 }

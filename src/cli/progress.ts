@@ -11,7 +11,11 @@ export function createProgress(enabled = true): Progress {
   if (!enabled) return { start() {}, tick() {}, stop() {} };
   if (process.stderr.isTTY) {
     const bar = new cliProgress.SingleBar(
-      { stream: process.stderr, format: '{bar} {percentage}% | {value}/{total} | {label}', hideCursor: true },
+      {
+        stream: process.stderr,
+        format: '{bar} {percentage}% | {value}/{total} | {label}',
+        hideCursor: true,
+      },
       cliProgress.Presets.shades_classic,
     );
     return {

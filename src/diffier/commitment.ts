@@ -42,7 +42,7 @@ export function commitment(x: Tensor, epsCond: Tensor, level: NoiseLevel): numbe
 }
 
 export interface CommitmentOptions {
-  /** Exponent q of the schedule w_t = 1 + (w − 1)·c_t^q. Default 8. */
+  /** Exponent q of the schedule w_t = 1 + (w − 1)·c_t^q. Default 2 (docs/diffier.md). */
   readonly q?: number;
   /** Smallest batch for which c_t is measured; smaller batches use `fallback`. Default 8. */
   readonly minBatch?: number;
@@ -63,11 +63,16 @@ interface CommitState<S> {
  * (c → 1) the full w applies. c_t is measured on the batch, not at the user's w, so w stays
  * a knob inside the schedule.
  */
-export function commitmentGuidance<S>(inner: GuidanceRule<S>, options: CommitmentOptions = {}): GuidanceRule<CommitState<S>> {
-  const q = options.q ?? 8;
+export function commitmentGuidance<S>(
+  inner: GuidanceRule<S>,
+  options: CommitmentOptions = {},
+): GuidanceRule<CommitState<S>> {
+  const q = options.q ?? 2;
   const minBatch = options.minBatch ?? 8;
-  if (!(q >= 0) || !Number.isFinite(q)) throw new InvalidOptionError(`commitment q must be finite and ≥ 0, got ${q}`);
-  if (!Number.isInteger(minBatch) || minBatch < 2) throw new InvalidOptionError(`commitment minBatch must be an integer ≥ 2`);
+  if (!(q >= 0) || !Number.isFinite(q))
+    throw new InvalidOptionError(`commitment q must be finite and ≥ 0, got ${q}`);
+  if (!Number.isInteger(minBatch) || minBatch < 2)
+    throw new InvalidOptionError(`commitment minBatch must be an integer ≥ 2`);
   return {
     name: `${inner.name}+commitment`,
     w: inner.w,

@@ -1,6 +1,11 @@
 import { InvalidOptionError } from '../errors.js';
 import type { NoiseLevel } from '../sampling/noiseLevel.js';
-import type { Transition, TransitionContext, TransitionResult, TransitionWrapper } from '../sampling/sample.js';
+import type {
+  Transition,
+  TransitionContext,
+  TransitionResult,
+  TransitionWrapper,
+} from '../sampling/sample.js';
 import { cleanEstimates, driftRatios } from './drift.js';
 import { invert, linearGuidance, renoise } from './renoise.js';
 
@@ -42,12 +47,17 @@ export function cycle(options: CycleOptions = {}): TransitionWrapper {
   const gamma = options.inversionWeight ?? 0;
   const skipLast = options.skipLast ?? 0;
   const adaptiveTau = options.adaptiveTau ?? Infinity;
-  if (!Number.isInteger(k) || k < 0) throw new InvalidOptionError(`cycle k must be an integer ≥ 0, got ${k}`);
-  if (!Number.isInteger(back) || back < 1) throw new InvalidOptionError(`cycle back must be an integer ≥ 1, got ${back}`);
-  if (!(sigmaLo >= 0) || !(sigmaHi > sigmaLo)) throw new InvalidOptionError(`cycle window needs 0 ≤ sigmaLo < sigmaHi`);
-  if (mode !== 'stochastic' && mode !== 'inversion') throw new InvalidOptionError(`cycle renoise must be stochastic or inversion`);
+  if (!Number.isInteger(k) || k < 0)
+    throw new InvalidOptionError(`cycle k must be an integer ≥ 0, got ${k}`);
+  if (!Number.isInteger(back) || back < 1)
+    throw new InvalidOptionError(`cycle back must be an integer ≥ 1, got ${back}`);
+  if (!(sigmaLo >= 0) || !(sigmaHi > sigmaLo))
+    throw new InvalidOptionError(`cycle window needs 0 ≤ sigmaLo < sigmaHi`);
+  if (mode !== 'stochastic' && mode !== 'inversion')
+    throw new InvalidOptionError(`cycle renoise must be stochastic or inversion`);
   if (!Number.isFinite(gamma)) throw new InvalidOptionError(`cycle inversionWeight must be finite`);
-  if (!Number.isInteger(skipLast) || skipLast < 0) throw new InvalidOptionError(`cycle skipLast must be an integer ≥ 0`);
+  if (!Number.isInteger(skipLast) || skipLast < 0)
+    throw new InvalidOptionError(`cycle skipLast must be an integer ≥ 0`);
   if (!(adaptiveTau > 0)) throw new InvalidOptionError(`cycle adaptiveTau must be > 0`);
 
   return (inner: Transition): Transition =>
@@ -56,7 +66,12 @@ export function cycle(options: CycleOptions = {}): TransitionWrapper {
       const sigma = ctx.from.sigma;
       // Inversion evaluates the network at the landing level, which the final level never allows.
       const evaluable = mode === 'stochastic' || ctx.to.timestep >= 0;
-      const active = k > 0 && evaluable && sigma > sigmaLo && sigma <= sigmaHi && ctx.i < ctx.numSteps - skipLast;
+      const active =
+        k > 0 &&
+        evaluable &&
+        sigma > sigmaLo &&
+        sigma <= sigmaHi &&
+        ctx.i < ctx.numSteps - skipLast;
       if (!active) return result;
       const start = Math.max(0, ctx.i + 1 - back);
       const high = ctx.levels[start];
@@ -96,7 +111,11 @@ async function invertWith(
 }
 
 /** Batch median of the drift ratio between two evaluations of the same step. */
-function medianDrift(ctx: TransitionContext, before: TransitionResult, after: TransitionResult): number {
+function medianDrift(
+  ctx: TransitionContext,
+  before: TransitionResult,
+  after: TransitionResult,
+): number {
   const batch = ctx.x.batch;
   const w = before.pred.weights;
   const a = cleanEstimates(before.xIn, before.pred, ctx.from, w);

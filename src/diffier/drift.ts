@@ -36,7 +36,11 @@ export function cleanEstimates(
  * A consistent trajectory's clean estimate moves little; guidance that fights the
  * diffusion makes the guided one jump. r = 1 when nothing moved at all (0/0).
  */
-export function driftRatios(now: CleanEstimates, prev: CleanEstimates, batch: number): Float64Array {
+export function driftRatios(
+  now: CleanEstimates,
+  prev: CleanEstimates,
+  batch: number,
+): Float64Array {
   const n = now.cond.length / batch;
   const r = new Float64Array(batch);
   for (let i = 0; i < batch; i++) {

@@ -43,19 +43,27 @@ interface ControlState<S> {
 }
 
 /** Error-controlled guidance: wraps any rule and lowers its weight where r_t says it fights the diffusion. */
-export function errorControl<S>(inner: GuidanceRule<S>, options: ErrorControlOptions = {}): GuidanceRule<ControlState<S>> {
+export function errorControl<S>(
+  inner: GuidanceRule<S>,
+  options: ErrorControlOptions = {},
+): GuidanceRule<ControlState<S>> {
   const mode = options.mode ?? 'window';
   if (mode !== 'smooth' && mode !== 'window') {
-    throw new InvalidOptionError(`error-control mode must be smooth or window, got ${String(mode)}`);
+    throw new InvalidOptionError(
+      `error-control mode must be smooth or window, got ${String(mode)}`,
+    );
   }
   const tau = options.tau ?? (mode === 'smooth' ? 1.5 : 1.3);
   const p = options.p ?? 2;
   const refW = options.refW ?? 2;
   const scope = options.scope ?? 'sample';
   if (!(tau > 0)) throw new InvalidOptionError(`error-control tau must be > 0, got ${tau}`);
-  if (!(p > 0) || !Number.isFinite(p)) throw new InvalidOptionError(`error-control p must be finite and > 0, got ${p}`);
-  if (!(refW > 1) || !Number.isFinite(refW)) throw new InvalidOptionError(`error-control refW must be finite and > 1, got ${refW}`);
-  if (scope !== 'sample' && scope !== 'batch') throw new InvalidOptionError(`error-control scope must be sample or batch`);
+  if (!(p > 0) || !Number.isFinite(p))
+    throw new InvalidOptionError(`error-control p must be finite and > 0, got ${p}`);
+  if (!(refW > 1) || !Number.isFinite(refW))
+    throw new InvalidOptionError(`error-control refW must be finite and > 1, got ${refW}`);
+  if (scope !== 'sample' && scope !== 'batch')
+    throw new InvalidOptionError(`error-control scope must be sample or batch`);
 
   const controlled = (
     pred: Predictions,
@@ -76,7 +84,8 @@ export function errorControl<S>(inner: GuidanceRule<S>, options: ErrorControlOpt
     }
     const r = driftRatios(now, prev, batch);
     if (mode === 'smooth') {
-      for (let i = 0; i < batch; i++) out[i] = 1 + (weights[i] - 1) * Math.min(1, Math.pow(tau / r[i], p));
+      for (let i = 0; i < batch; i++)
+        out[i] = 1 + (weights[i] - 1) * Math.min(1, Math.pow(tau / r[i], p));
       return out;
     }
     if (scope === 'batch') {

@@ -72,9 +72,19 @@ export class GapMonitor {
 
     let trueGap: number | undefined;
     if (this.options.trueScore && batch >= 2) {
-      trueGap = s2 * ksdSquared(xIn.data, this.options.trueScore(xIn, from), batch, dim, { maxItems });
+      trueGap =
+        s2 * ksdSquared(xIn.data, this.options.trueScore(xIn, from), batch, dim, { maxItems });
     }
-    const step: GapStep = { i: p.i, timestep: from.timestep, sigma: from.sigma, gap, drift, driftMedian, trueGap, nfe: p.nfe };
+    const step: GapStep = {
+      i: p.i,
+      timestep: from.timestep,
+      sigma: from.sigma,
+      gap,
+      drift,
+      driftMedian,
+      trueGap,
+      nfe: p.nfe,
+    };
     this.steps.push(step);
     this.options.onGap?.(step);
   };
@@ -82,7 +92,10 @@ export class GapMonitor {
   summary(): GapSummary {
     const later = this.steps.filter((s) => s.i > 0);
     const sum = (f: (s: GapStep) => number) => later.reduce((acc, s) => acc + f(s), 0);
-    const out: GapSummary = { gap: sum((s) => s.gap), driftGap: sum((s) => (Number.isNaN(s.drift) ? 0 : s.drift)) };
+    const out: GapSummary = {
+      gap: sum((s) => s.gap),
+      driftGap: sum((s) => (Number.isNaN(s.drift) ? 0 : s.drift)),
+    };
     return this.options.trueScore ? { ...out, trueGap: sum((s) => s.trueGap ?? 0) } : out;
   }
 }

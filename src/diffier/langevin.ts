@@ -19,8 +19,10 @@ export function checkLangevin(options: LangevinOptions): Required<LangevinOption
   const k = options.k ?? 1;
   const stepScale = options.stepScale ?? 1;
   const maxStepRatio = options.maxStepRatio ?? 1;
-  if (!Number.isInteger(k) || k < 0) throw new InvalidOptionError(`Langevin k must be an integer ≥ 0, got ${k}`);
-  if (!(stepScale > 0) || !Number.isFinite(stepScale)) throw new InvalidOptionError(`Langevin stepScale must be finite and > 0`);
+  if (!Number.isInteger(k) || k < 0)
+    throw new InvalidOptionError(`Langevin k must be an integer ≥ 0, got ${k}`);
+  if (!(stepScale > 0) || !Number.isFinite(stepScale))
+    throw new InvalidOptionError(`Langevin stepScale must be finite and > 0`);
   if (!(maxStepRatio > 0)) throw new InvalidOptionError(`Langevin maxStepRatio must be > 0`);
   return { k, stepScale, maxStepRatio };
 }
@@ -39,14 +41,18 @@ export async function langevinCorrect(
   options: Required<LangevinOptions>,
 ): Promise<Tensor> {
   if (options.k === 0 || to.timestep < 0 || !(to.s > 0) || !(from.sigma > to.sigma)) return x;
-  const delta = Math.min((options.stepScale * (from.sigma ** 2 - to.sigma ** 2)) / 2, options.maxStepRatio * to.sigma ** 2);
+  const delta = Math.min(
+    (options.stepScale * (from.sigma ** 2 - to.sigma ** 2)) / 2,
+    options.maxStepRatio * to.sigma ** 2,
+  );
   const drift = (delta / to.sigma) * to.a;
   const noise = Math.sqrt(2 * delta) * to.a;
   for (let rep = 0; rep < options.k; rep++) {
     const eps = await epsAt(x);
     const z = ctx.rng.normal(x.shape);
     const next = new Float32Array(x.data.length);
-    for (let j = 0; j < next.length; j++) next[j] = x.data[j] - drift * eps.data[j] + noise * z.data[j];
+    for (let j = 0; j < next.length; j++)
+      next[j] = x.data[j] - drift * eps.data[j] + noise * z.data[j];
     x = x.like(next);
   }
   return x;
@@ -58,9 +64,17 @@ export async function langevinCorrect(
  */
 export function langevin(options: LangevinOptions = {}): TransitionWrapper {
   const opts = checkLangevin(options);
-  return (inner: Transition): Transition => async (ctx) => {
-    const result = await inner(ctx);
-    const x = await langevinCorrect(ctx, result.x, ctx.from, ctx.to, async (xx) => (await ctx.guide(xx, ctx.to, ctx.to)).eps, opts);
-    return { ...result, x };
-  };
+  return (inner: Transition): Transition =>
+    async (ctx) => {
+      const result = await inner(ctx);
+      const x = await langevinCorrect(
+        ctx,
+        result.x,
+        ctx.from,
+        ctx.to,
+        async (xx) => (await ctx.guide(xx, ctx.to, ctx.to)).eps,
+        opts,
+      );
+      return { ...result, x };
+    };
 }

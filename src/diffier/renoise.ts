@@ -33,6 +33,7 @@ export function invert(x: Tensor, eps: Tensor, low: NoiseLevel, high: NoiseLevel
 export function linearGuidance(cond: Tensor, uncond: Tensor | undefined, gamma: number): Tensor {
   if (!uncond || gamma === 1) return cond;
   const out = new Float32Array(cond.data.length);
-  for (let j = 0; j < out.length; j++) out[j] = uncond.data[j] + gamma * (cond.data[j] - uncond.data[j]);
+  for (let j = 0; j < out.length; j++)
+    out[j] = uncond.data[j] + gamma * (cond.data[j] - uncond.data[j]);
   return cond.like(out);
 }

@@ -27,7 +27,7 @@ export function spearman(a: readonly number[], b: readonly number[]): number {
 function ranks(v: readonly number[]): number[] {
   const order = v.map((x, i) => [x, i] as const).sort((p, q) => p[0] - q[0]);
   const r = new Array<number>(v.length);
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     let j = i;
     while (j + 1 < order.length && order[j + 1][0] === order[i][0]) j++;
     for (let k = i; k <= j; k++) r[order[k][1]] = (i + j) / 2 + 1;
@@ -37,7 +37,15 @@ function ranks(v: readonly number[]): number[] {
 }
 
 export const ERROR_MEASURES = ['gap', 'driftGap', 'trueGap'] as const;
-export const QUALITY_METRICS = ['energy', 'guidedEnergy', 'precision', 'recall', 'adherence', 'nll', 'coverage'] as const;
+export const QUALITY_METRICS = [
+  'energy',
+  'guidedEnergy',
+  'precision',
+  'recall',
+  'adherence',
+  'nll',
+  'coverage',
+] as const;
 
 /** `{ "<error>:<metric>": ρ }` over the runs of one sweep (one run per w). */
 export function correlations(runs: readonly { metrics: object }[]): Record<string, number> {
@@ -60,7 +68,10 @@ export function correlations(runs: readonly { metrics: object }[]): Record<strin
  * much as the trajectory tolerates". The tolerance is the one docs/diffier.md justifies on
  * the shipped problems.
  */
-export function recommendW(runs: readonly { w: number; metrics: { driftGap: number } }[], tolerance = RECOMMEND_TOLERANCE): number {
+export function recommendW(
+  runs: readonly { w: number; metrics: { driftGap: number } }[],
+  tolerance = RECOMMEND_TOLERANCE,
+): number {
   const sorted = [...runs].sort((p, q) => p.w - q.w);
   if (sorted.length === 0) return NaN;
   const base = sorted[0].metrics.driftGap;

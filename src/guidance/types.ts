@@ -45,5 +45,10 @@ export interface GuidanceRule<S = unknown> {
   describe(): Record<string, unknown>;
   createState(batch: number): S;
   weights(ctx: GuidanceContext, state: S): Float64Array;
-  combine(pred: Predictions, weights: Float64Array, ctx: GuidanceContext, state: S): GuidedPrediction;
+  combine(
+    pred: Predictions,
+    weights: Float64Array,
+    ctx: GuidanceContext,
+    state: S,
+  ): GuidedPrediction;
 }

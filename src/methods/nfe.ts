@@ -12,7 +12,9 @@ const countingDenoiser: Denoiser = {
   itemShape: [1],
   async predict(x: Tensor, _level: NoiseLevel, request: PredictionRequest): Promise<Predictions> {
     const eps = x.like(x.data.map((v) => v / 2));
-    return request === 'both' ? { cond: eps, uncond: x.like(x.data.map((v) => v / 3)) } : { cond: eps };
+    return request === 'both'
+      ? { cond: eps, uncond: x.like(x.data.map((v) => v / 3)) }
+      : { cond: eps };
   },
 };
 
@@ -21,7 +23,11 @@ const countingDenoiser: Denoiser = {
  * on a one-item batch with a stand-in network — so no method has to state its cost as a
  * separate formula that could drift from what it does.
  */
-export async function countNfe(method: MethodInstance, sampler: SamplerStep, levels: readonly NoiseLevel[]): Promise<number> {
+export async function countNfe(
+  method: MethodInstance,
+  sampler: SamplerStep,
+  levels: readonly NoiseLevel[],
+): Promise<number> {
   const result = await sample({
     denoiser: countingDenoiser,
     rule: method.rule,

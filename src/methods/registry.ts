@@ -4,7 +4,11 @@ import { GUIDANCE_METHODS } from './guidanceMethods.js';
 import type { MethodSpec, OptionSpec, OptionValue } from './types.js';
 
 /** Every method the CLI and the benchmarks know, by name. */
-export const METHODS: readonly MethodSpec[] = [...GUIDANCE_METHODS, DIFFIER_METHOD, ...PEER_METHODS];
+export const METHODS: readonly MethodSpec[] = [
+  ...GUIDANCE_METHODS,
+  DIFFIER_METHOD,
+  ...PEER_METHODS,
+];
 
 export const METHOD_NAMES = METHODS.map((m) => m.name);
 
@@ -22,7 +26,10 @@ export interface ResolvedMethod {
 
 export function methodSpec(name: string): MethodSpec {
   const spec = METHODS.find((m) => m.name === name);
-  if (!spec) throw new InvalidOptionError(`unknown method "${name}"; known methods: ${METHOD_NAMES.join(', ')}`);
+  if (!spec)
+    throw new InvalidOptionError(
+      `unknown method "${name}"; known methods: ${METHOD_NAMES.join(', ')}`,
+    );
   return spec;
 }
 
@@ -33,7 +40,9 @@ export function resolveMethod(choice: MethodChoice): ResolvedMethod {
   for (const key of Object.keys(given)) {
     if (given[key] !== undefined && !spec.options.some((o) => o.key === key)) {
       const valid = spec.options.map((o) => o.key).join(', ') || 'none';
-      throw new InvalidOptionError(`unknown option "${key}" for method ${spec.name}; its options: ${valid}`);
+      throw new InvalidOptionError(
+        `unknown option "${key}" for method ${spec.name}; its options: ${valid}`,
+      );
     }
   }
   const options: Record<string, OptionValue> = {};
@@ -48,14 +57,25 @@ function parseOption(method: string, opt: OptionSpec, raw: OptionValue): OptionV
   const where = `--${method}-${kebab(opt.key)}`;
   if (opt.kind === 'choice') {
     const v = String(raw);
-    if (!opt.choices?.includes(v)) throw new InvalidOptionError(`${where} must be one of ${opt.choices?.join(', ')}, got "${v}"`);
+    if (!opt.choices?.includes(v))
+      throw new InvalidOptionError(
+        `${where} must be one of ${opt.choices?.join(', ')}, got "${v}"`,
+      );
     return v;
   }
-  const v = typeof raw === 'number' ? raw : /^\+?inf(inity)?$/i.test(String(raw).trim()) ? Infinity : Number(String(raw).trim() === '' ? NaN : raw);
+  const v =
+    typeof raw === 'number'
+      ? raw
+      : /^\+?inf(inity)?$/i.test(String(raw).trim())
+        ? Infinity
+        : Number(String(raw).trim() === '' ? NaN : raw);
   if (Number.isNaN(v) || (!Number.isFinite(v) && opt.kind !== 'number-or-inf') || v === -Infinity) {
-    throw new InvalidOptionError(`${where} must be a ${opt.kind === 'number-or-inf' ? 'number or inf' : 'finite number'}, got "${raw}"`);
+    throw new InvalidOptionError(
+      `${where} must be a ${opt.kind === 'number-or-inf' ? 'number or inf' : 'finite number'}, got "${raw}"`,
+    );
   }
-  if (opt.kind === 'integer' && !Number.isInteger(v)) throw new InvalidOptionError(`${where} must be an integer, got "${raw}"`);
+  if (opt.kind === 'integer' && !Number.isInteger(v))
+    throw new InvalidOptionError(`${where} must be an integer, got "${raw}"`);
   return v;
 }
 

@@ -40,5 +40,9 @@ export interface MethodSpec {
   readonly name: string;
   readonly summary: string;
   readonly options: readonly OptionSpec[];
-  build(w: number, options: Readonly<Record<string, OptionValue>>, schedule: ScheduleInfo): MethodInstance;
+  build(
+    w: number,
+    options: Readonly<Record<string, OptionValue>>,
+    schedule: ScheduleInfo,
+  ): MethodInstance;
 }

@@ -104,7 +104,8 @@ export async function sample(opts: SampleOptions): Promise<SampleResult> {
   const { denoiser, rule, sampler, levels, rng, signal } = opts;
   if (levels.length < 2) throw new ShapeError('a schedule needs at least two levels (one step)');
   const batch = opts.x.batch;
-  if (rng.batch !== batch) throw new ShapeError(`${rng.batch} noise streams for a batch of ${batch}`);
+  if (rng.batch !== batch)
+    throw new ShapeError(`${rng.batch} noise streams for a batch of ${batch}`);
   const state = rule.createState(batch);
   const numSteps = levels.length - 1;
   let evals = 0;
@@ -129,7 +130,10 @@ export async function sample(opts: SampleOptions): Promise<SampleResult> {
     return rule.combine(raw, weights, ctx, state);
   };
 
-  const transition = (opts.wrappers ?? []).reduce<Transition>((t, wrap) => wrap(t), plainTransition);
+  const transition = (opts.wrappers ?? []).reduce<Transition>(
+    (t, wrap) => wrap(t),
+    plainTransition,
+  );
   let x = opts.x;
   let history: unknown = undefined;
   for (let i = 0; i < numSteps; i++) {

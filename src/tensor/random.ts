@@ -102,7 +102,10 @@ export class BatchRandom {
     offset = 0,
   ) {
     checkSeed(seed);
-    this.streams = Array.from({ length: batch }, (_, i) => new RandomStream(streamKey(seed, offset + i)));
+    this.streams = Array.from(
+      { length: batch },
+      (_, i) => new RandomStream(streamKey(seed, offset + i)),
+    );
   }
 
   get batch(): number {

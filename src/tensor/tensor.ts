@@ -15,9 +15,7 @@ export class Tensor {
       throw new ShapeError(`invalid shape [${shape.join(', ')}]`);
     }
     if (size !== data.length) {
-      throw new ShapeError(
-        `shape [${shape.join(', ')}] needs ${size} values, got ${data.length}`,
-      );
+      throw new ShapeError(`shape [${shape.join(', ')}] needs ${size} values, got ${data.length}`);
     }
     this.data = data;
     this.shape = [...shape];
@@ -32,7 +30,8 @@ export class Tensor {
     const cols = rows[0]?.length ?? 0;
     const data = new Float32Array(rows.length * cols);
     rows.forEach((row, i) => {
-      if (row.length !== cols) throw new ShapeError(`row ${i} has ${row.length} values, expected ${cols}`);
+      if (row.length !== cols)
+        throw new ShapeError(`row ${i} has ${row.length} values, expected ${cols}`);
       data.set(row, i * cols);
     });
     return new Tensor(data, [rows.length, cols]);
@@ -98,7 +97,9 @@ export function concatBatch(parts: readonly Tensor[]): Tensor {
   let total = 0;
   for (const p of parts) {
     if (p.shape.length !== tail.length + 1 || p.shape.slice(1).some((d, i) => d !== tail[i])) {
-      throw new ShapeError(`concatBatch: item shape [${p.shape.slice(1).join(', ')}] ≠ [${tail.join(', ')}]`);
+      throw new ShapeError(
+        `concatBatch: item shape [${p.shape.slice(1).join(', ')}] ≠ [${tail.join(', ')}]`,
+      );
     }
     total += p.batch;
   }

@@ -35,7 +35,8 @@ export async function prepareBench(flags: BenchGmmFlags) {
   const methods = methodChoices(parseNameList(flags.methods, '--methods'), flags);
   methods.forEach((m) => resolveMethod(m));
   const ws = parseNumberList(flags.w, '--w');
-  const steps = flags.steps === undefined ? undefined : parseInteger(flags.steps, '--steps', 1, 1000);
+  const steps =
+    flags.steps === undefined ? undefined : parseInteger(flags.steps, '--steps', 1, 1000);
   const nfe = flags.nfe === undefined ? undefined : parseInteger(flags.nfe, '--nfe', 1, 100000);
   const samples = parseInteger(flags.samples, '--samples', 10, 1_000_000);
   const seed = checkSeed(parseInteger(flags.seed, '--seed', 0, 0xffffffff));
@@ -44,7 +45,16 @@ export async function prepareBench(flags: BenchGmmFlags) {
   const problem = await loadProblem(flags.problem);
   for (const path of [flags.json, flags.samplesOut]) if (path) await checkWritable(path);
   if (flags.plots) await checkWritable(join(flags.plots, 'x.svg'));
-  return { problem, methods, ws, steps: nfe === undefined ? (steps ?? 50) : steps, nfe, samples, seed, ksdItems };
+  return {
+    problem,
+    methods,
+    ws,
+    steps: nfe === undefined ? (steps ?? 50) : steps,
+    nfe,
+    samples,
+    seed,
+    ksdItems,
+  };
 }
 
 export function benchTable(result: GmmBenchResult): string {
@@ -62,17 +72,53 @@ export function benchTable(result: GmmBenchResult): string {
     r.metrics.gap,
     r.metrics.driftGap,
   ]);
-  for (const t of result.targets) rows.push(['exact π₀ʷ', t.w, 0, 0, t.energy, 0, t.precision, t.recall, t.adherence, NaN, NaN, NaN]);
-  const header = ['method', 'w', 'steps', 'nfe', 'energy', 'guidedE', 'prec', 'recall', 'adher', 'cover', 'gap A', 'drift A_r'];
+  for (const t of result.targets)
+    rows.push([
+      'exact π₀ʷ',
+      t.w,
+      0,
+      0,
+      t.energy,
+      0,
+      t.precision,
+      t.recall,
+      t.adherence,
+      NaN,
+      NaN,
+      NaN,
+    ]);
+  const header = [
+    'method',
+    'w',
+    'steps',
+    'nfe',
+    'energy',
+    'guidedE',
+    'prec',
+    'recall',
+    'adher',
+    'cover',
+    'gap A',
+    'drift A_r',
+  ];
   return `${result.problem} (${result.dim}-D, ${result.samples} samples, seed ${result.seed}, ${result.sampler}); physical floor ${result.floor.toFixed(4)}\n${formatTable(header, rows)}`;
 }
 
-export async function writeBenchOutputs(result: GmmBenchResult, flags: { json?: string; samplesOut?: string; plots?: string; problemPath: string }) {
+export async function writeBenchOutputs(
+  result: GmmBenchResult,
+  flags: { json?: string; samplesOut?: string; plots?: string; problemPath: string },
+) {
   const runsOnly = result.runs.map(({ samples: _s, ...rest }) => rest);
   if (flags.json) await writeJsonAtomic(flags.json, { ...result, runs: runsOnly });
   if (flags.samplesOut) {
     await writeJsonAtomic(flags.samplesOut, {
-      runs: result.runs.map((r) => ({ method: r.method, w: r.w, steps: r.steps, nfe: r.nfe, samples: r.samples })),
+      runs: result.runs.map((r) => ({
+        method: r.method,
+        w: r.w,
+        steps: r.steps,
+        nfe: r.nfe,
+        samples: r.samples,
+      })),
     });
   }
   if (flags.plots) {
@@ -87,7 +133,9 @@ export async function writeBenchOutputs(result: GmmBenchResult, flags: { json?: 
 
 export function benchGmmCommand(): Command {
   const cmd = new Command('gmm')
-    .description('ground-truth guidance benchmark on a Gaussian-mixture problem (docs/benchmark.md)')
+    .description(
+      'ground-truth guidance benchmark on a Gaussian-mixture problem (docs/benchmark.md)',
+    )
     .requiredOption('--problem <file>', 'problem file (JSON, docs/benchmark.md)')
     .option('--methods <list>', 'comma-separated methods (diffier methods list them)', 'cfg')
     .option('--w <list>', 'comma-separated guidance weights', '1,1.5,2,3,5,7.5,10')
@@ -115,7 +163,9 @@ export function benchGmmCommand(): Command {
       warn: (m) => process.stderr.write(`warning: ${m}\n`),
     });
     progress.stop();
-    process.stdout.write(`${benchTable(result)}\n(${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
+    process.stdout.write(
+      `${benchTable(result)}\n(${((performance.now() - t0) / 1000).toFixed(1)} s)\n`,
+    );
     await writeBenchOutputs(result, { ...flags, problemPath: flags.problem });
   });
 }

@@ -2,7 +2,13 @@ import { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GmmBenchResult } from '../../bench/gmmBench.js';
-import { goalChecks, goalTable, markdownTables, summarise, type GroupSummary } from '../../bench/report.js';
+import {
+  goalChecks,
+  goalTable,
+  markdownTables,
+  summarise,
+  type GroupSummary,
+} from '../../bench/report.js';
 import { ConfigError } from '../../errors.js';
 import { checkWritable, writeFileAtomic } from '../../io/atomicWrite.js';
 import { paretoChart } from '../../plot/charts.js';
@@ -30,7 +36,9 @@ async function pareto(g: GroupSummary, results: readonly GmmBenchResult[]): Prom
   const series = g.methods.map((m) => ({
     name: m.method,
     points: m.adherence.map((a) => {
-      const e = mine.flatMap((r) => r.runs.filter((x) => x.method === m.method && x.w === a.w).map((x) => x.metrics.energy));
+      const e = mine.flatMap((r) =>
+        r.runs.filter((x) => x.method === m.method && x.w === a.w).map((x) => x.metrics.energy),
+      );
       return { x: a.value, y: e.reduce((s, v) => s + v, 0) / e.length, label: `${a.w}` };
     }),
   }));
@@ -48,7 +56,9 @@ async function pareto(g: GroupSummary, results: readonly GmmBenchResult[]): Prom
 
 export function benchReportCommand(): Command {
   return new Command('report')
-    .description('summarise bench gmm JSON results (seeds, budgets, problems) into markdown tables, goal checks and Pareto plots')
+    .description(
+      'summarise bench gmm JSON results (seeds, budgets, problems) into markdown tables, goal checks and Pareto plots',
+    )
     .argument('<results...>', 'result files written by `diffier bench gmm --json`')
     .requiredOption('--out <file>', 'markdown file to write')
     .option('--plots <dir>', 'write one Pareto SVG per problem and budget')

@@ -11,7 +11,9 @@ import { benchTable, prepareBench, type BenchGmmFlags } from './benchGmm.js';
 
 export function sweepCommand(): Command {
   const cmd = new Command('sweep')
-    .description('one method over a list of w: accumulated errors, per-step curves, quality, rank correlations, a recommended w')
+    .description(
+      'one method over a list of w: accumulated errors, per-step curves, quality, rank correlations, a recommended w',
+    )
     .requiredOption('--problem <file>', 'problem file (JSON)')
     .requiredOption('--method <name>', 'the method to sweep')
     .option('--w <list>', 'comma-separated guidance weights', '1,1.5,2,3,5,7.5,10')
@@ -39,7 +41,9 @@ export function sweepCommand(): Command {
     const correlation = correlations(result.runs);
     const recommendedW = recommendW(result.runs);
     const corrRows = Object.entries(correlation).map(([k, v]) => [k, v]);
-    process.stdout.write(`${benchTable(result)}\n\nSpearman rank correlation over w\n${formatTable(['error:metric', 'rho'], corrRows)}\n\nrecommended w: ${recommendedW}\n`);
+    process.stdout.write(
+      `${benchTable(result)}\n\nSpearman rank correlation over w\n${formatTable(['error:metric', 'rho'], corrRows)}\n\nrecommended w: ${recommendedW}\n`,
+    );
     if (flags.json) await writeJsonAtomic(flags.json, { ...result, correlation, recommendedW });
     if (flags.plots) {
       const files = new Map([...(await metricCurves(result)), ...(await gapCurves(result))]);

@@ -23,21 +23,29 @@ export function pcg(w: number, options: PcgOptions = {}): TransitionWrapper {
   if (!Number.isFinite(gamma)) throw new InvalidOptionError(`pcg gamma must be finite`);
   const corrector = checkLangevin(options);
 
-  return (_inner: Transition): Transition => async (ctx) => {
-    const { from, to } = ctx;
-    const raw = await ctx.predict(ctx.x, from, 'cond');
-    const pred: GuidedPrediction = {
-      eps: raw.cond,
-      x0: x0FromEps(ctx.x, raw.cond, from),
-      raw,
-      weights: new Float64Array(ctx.x.batch).fill(1),
+  return (_inner: Transition): Transition =>
+    async (ctx) => {
+      const { from, to } = ctx;
+      const raw = await ctx.predict(ctx.x, from, 'cond');
+      const pred: GuidedPrediction = {
+        eps: raw.cond,
+        x0: x0FromEps(ctx.x, raw.cond, from),
+        raw,
+        weights: new Float64Array(ctx.x.batch).fill(1),
+      };
+      const out = ctx.sampler.step({
+        x: ctx.x,
+        from,
+        to,
+        pred,
+        rng: ctx.rng,
+        history: ctx.history,
+      });
+      const guided = async (x: typeof ctx.x) => {
+        const r = await ctx.predict(x, to, gamma === 1 ? 'cond' : 'both');
+        return linearGuidance(r.cond, r.uncond, gamma);
+      };
+      const x = await langevinCorrect(ctx, out.x, from, to, guided, corrector);
+      return { x, history: out.history, xIn: ctx.x, pred };
     };
-    const out = ctx.sampler.step({ x: ctx.x, from, to, pred, rng: ctx.rng, history: ctx.history });
-    const guided = async (x: typeof ctx.x) => {
-      const r = await ctx.predict(x, to, gamma === 1 ? 'cond' : 'both');
-      return linearGuidance(r.cond, r.uncond, gamma);
-    };
-    const x = await langevinCorrect(ctx, out.x, from, to, guided, corrector);
-    return { x, history: out.history, xIn: ctx.x, pred };
-  };
 }

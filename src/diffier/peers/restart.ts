@@ -42,30 +42,36 @@ export function restart(
   timestepOf: (sigma: number) => number,
 ): TransitionWrapper {
   for (const iv of intervals) {
-    if (!(iv.sigmaMax > iv.sigmaMin) || !(iv.sigmaMin > 0)) throw new InvalidOptionError(`restart needs 0 < σ_min < σ_max`);
-    if (!Number.isInteger(iv.n) || iv.n < 2) throw new InvalidOptionError(`restart N must be an integer ≥ 2`);
-    if (!Number.isInteger(iv.k) || iv.k < 0) throw new InvalidOptionError(`restart K must be an integer ≥ 0`);
+    if (!(iv.sigmaMax > iv.sigmaMin) || !(iv.sigmaMin > 0))
+      throw new InvalidOptionError(`restart needs 0 < σ_min < σ_max`);
+    if (!Number.isInteger(iv.n) || iv.n < 2)
+      throw new InvalidOptionError(`restart N must be an integer ≥ 2`);
+    if (!Number.isInteger(iv.k) || iv.k < 0)
+      throw new InvalidOptionError(`restart K must be an integer ≥ 0`);
   }
-  return (inner: Transition): Transition => async (ctx) => {
-    let result = await inner(ctx);
-    for (const iv of intervals) {
-      if (landingStep(ctx.levels, iv.sigmaMin) !== ctx.i + 1) continue;
-      const low = ctx.to;
-      const tMax = timestepOf(iv.sigmaMax);
-      // Restart's down path: N points from t_max to the landing timestep.
-      const path = Array.from({ length: iv.n }, (_, j) =>
-        j === iv.n - 1 ? low : levelAt(Math.round(tMax + ((low.timestep - tMax) * j) / (iv.n - 1))),
-      );
-      for (let rep = 0; rep < iv.k; rep++) {
-        let x = renoise(result.x, low, path[0], ctx.rng);
-        for (let j = 0; j < iv.n - 1; j++) {
-          result = await inner({ ...ctx, x, from: path[j], to: path[j + 1], history: undefined });
-          x = result.x;
+  return (inner: Transition): Transition =>
+    async (ctx) => {
+      let result = await inner(ctx);
+      for (const iv of intervals) {
+        if (landingStep(ctx.levels, iv.sigmaMin) !== ctx.i + 1) continue;
+        const low = ctx.to;
+        const tMax = timestepOf(iv.sigmaMax);
+        // Restart's down path: N points from t_max to the landing timestep.
+        const path = Array.from({ length: iv.n }, (_, j) =>
+          j === iv.n - 1
+            ? low
+            : levelAt(Math.round(tMax + ((low.timestep - tMax) * j) / (iv.n - 1))),
+        );
+        for (let rep = 0; rep < iv.k; rep++) {
+          let x = renoise(result.x, low, path[0], ctx.rng);
+          for (let j = 0; j < iv.n - 1; j++) {
+            result = await inner({ ...ctx, x, from: path[j], to: path[j + 1], history: undefined });
+            x = result.x;
+          }
         }
       }
-    }
-    return result;
-  };
+      return result;
+    };
 }
 
 /** Index of the level (excluding the start) whose σ is closest to σ_min. */
