@@ -1,4 +1,4 @@
-import { spearman } from '../diffier/sweep.js';
+import { recommendW, spearman } from '../diffier/sweep.js';
 import type { GmmBenchResult, RunRow } from './gmmBench.js';
 
 /**
@@ -38,6 +38,8 @@ export interface MethodSummary {
   /** Adherence never falls by more than its noise as w rises. */
   readonly monotone: boolean;
   readonly maxAdherence: number;
+  /** `diffier sweep`'s recommendation from the seed-mean accumulated drift A_r per w. */
+  readonly recommendedW: number;
 }
 
 export interface GroupSummary {
@@ -161,6 +163,7 @@ function summariseMethod(
     adherence,
     monotone,
     maxAdherence: Math.max(...adherence.map((a) => a.value)),
+    recommendedW: recommendW(ws.map((w) => ({ w, metrics: { driftGap: meanAt(w, (r) => r.metrics.driftGap) } }))),
   };
 }
 
@@ -182,6 +185,7 @@ export function markdownTables(groups: readonly GroupSummary[]): string {
           f(m.constrained),
           f(m.bestEnergy),
           String(m.bestW),
+          String(m.recommendedW),
           f(m.recall, 3),
           f(m.sensitivity, 1),
           `${m.adherence[0]?.value.toFixed(3)} → ${m.adherence[m.adherence.length - 1]?.value.toFixed(3)}`,
@@ -191,8 +195,8 @@ export function markdownTables(groups: readonly GroupSummary[]): string {
       return [
         head,
         '',
-        '| method | NFE | fidelity to π₀ʷ (w∈{2,3,5}) | constrained quality (adh ≥ 0.99) | best energy | best w | recall at best w | sensitivity E(7.5)/best | adherence w min→max | adherence monotone |',
-        '|---|---|---|---|---|---|---|---|---|---|',
+        '| method | NFE | fidelity to π₀ʷ (w∈{2,3,5}) | constrained quality (adh ≥ 0.99) | best energy | best w | recommended w (A_r rule) | recall at best w | sensitivity E(7.5)/best | adherence w min→max | adherence monotone |',
+        '|---|---|---|---|---|---|---|---|---|---|---|',
         ...rows.map((r) => `| ${r} |`),
       ].join('\n');
     })
