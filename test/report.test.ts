@@ -7,7 +7,15 @@ import { goalChecks, markdownTables, stat, summarise } from '../src/bench/report
 const WS = [1, 2, 3, 5, 7.5, 10];
 
 /** A synthetic run whose metrics are simple functions of w. */
-function run(method: string, w: number, f: { energy: (w: number) => number; adherence: (w: number) => number; guided: (w: number) => number }): RunRow {
+function run(
+  method: string,
+  w: number,
+  f: {
+    energy: (w: number) => number;
+    adherence: (w: number) => number;
+    guided: (w: number) => number;
+  },
+): RunRow {
   return {
     method,
     options: {},
@@ -15,14 +23,34 @@ function run(method: string, w: number, f: { energy: (w: number) => number; adhe
     steps: 50,
     nfe: 100,
     seed: 1,
-    metrics: { energy: f.energy(w), precision: 1, recall: 1, adherence: f.adherence(w), nll: 0, coverage: 1, guidedEnergy: f.guided(w), gap: w, driftGap: w - 1, trueGap: w, evals: 100 },
+    metrics: {
+      energy: f.energy(w),
+      precision: 1,
+      recall: 1,
+      adherence: f.adherence(w),
+      nll: 0,
+      coverage: 1,
+      guidedEnergy: f.guided(w),
+      gap: w,
+      driftGap: w - 1,
+      trueGap: w,
+      evals: 100,
+    },
     gapSteps: [],
   };
 }
 
 function result(seed: number, noise: number): GmmBenchResult {
-  const cfg = { energy: (w: number) => 0.1 * w + noise, adherence: (w: number) => Math.min(1, 0.9 + 0.02 * w), guided: (w: number) => 0.05 * w };
-  const good = { energy: (w: number) => 0.01 + 0.001 * w + noise, adherence: (w: number) => Math.min(1, 0.9 + 0.015 * w), guided: (w: number) => 0.001 * w };
+  const cfg = {
+    energy: (w: number) => 0.1 * w + noise,
+    adherence: (w: number) => Math.min(1, 0.9 + 0.02 * w),
+    guided: (w: number) => 0.05 * w,
+  };
+  const good = {
+    energy: (w: number) => 0.01 + 0.001 * w + noise,
+    adherence: (w: number) => Math.min(1, 0.9 + 0.015 * w),
+    guided: (w: number) => 0.001 * w,
+  };
   return {
     problem: 'p',
     nfeBudget: 100,
@@ -32,7 +60,14 @@ function result(seed: number, noise: number): GmmBenchResult {
     seed,
     estimators: {},
     runs: [...WS.map((w) => run('cfg', w, cfg)), ...WS.map((w) => run('diffier', w, good))],
-    targets: WS.map((w) => ({ w, energy: 0.01, precision: 1, recall: 1, adherence: Math.min(1, 0.9 + 0.015 * w), acceptance: 0.5 })),
+    targets: WS.map((w) => ({
+      w,
+      energy: 0.01,
+      precision: 1,
+      recall: 1,
+      adherence: Math.min(1, 0.9 + 0.015 * w),
+      acceptance: 0.5,
+    })),
     floor: 0.01,
     resolution: 0.001,
   };
@@ -57,7 +92,7 @@ describe('bench report', () => {
     assert.equal(cfg.bestW, 1);
     assert.ok(cfg.monotone && me.monotone);
     // sensitivity: E(7.5)/best, both seed means
-    assert.ok(Math.abs(cfg.sensitivity.mean - ((0.75 / 0.1 + 0.752 / 0.102) / 2)) < 1e-9);
+    assert.ok(Math.abs(cfg.sensitivity.mean - (0.75 / 0.1 + 0.752 / 0.102) / 2) < 1e-9);
     assert.equal(cfg.recommendedW, 2); // A_r = w − 1 stays within 1 of A_r(1) = 0 up to w = 2
     assert.match(markdownTables([g]), /\| diffier \|/);
   });

@@ -19,7 +19,8 @@ const MODELS = {
 };
 
 function toTensor({ dtype, shape, data }) {
-  if (dtype === 'int64') return new ort.Tensor('int64', BigInt64Array.from(data.map(BigInt)), shape);
+  if (dtype === 'int64')
+    return new ort.Tensor('int64', BigInt64Array.from(data.map(BigInt)), shape);
   return new ort.Tensor('float32', Float32Array.from(data), shape);
 }
 
@@ -42,7 +43,9 @@ for (const [name, path] of Object.entries(MODELS)) {
     out[k].data.forEach((x, i) => (maxDiff = Math.max(maxDiff, Math.abs(x - v.data[i]))));
     const ok = maxDiff < 1e-4 && out[k].dims.join() === v.shape.join();
     if (!ok) failed = true;
-    console.log(`  ${k} [${out[k].dims}] max |ort - torch| = ${maxDiff.toExponential(2)} ${ok ? 'ok' : 'FAIL'}`);
+    console.log(
+      `  ${k} [${out[k].dims}] max |ort - torch| = ${maxDiff.toExponential(2)} ${ok ? 'ok' : 'FAIL'}`,
+    );
   }
 }
 process.exit(failed ? 1 : 0);

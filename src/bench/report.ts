@@ -163,7 +163,9 @@ function summariseMethod(
     adherence,
     monotone,
     maxAdherence: Math.max(...adherence.map((a) => a.value)),
-    recommendedW: recommendW(ws.map((w) => ({ w, metrics: { driftGap: meanAt(w, (r) => r.metrics.driftGap) } }))),
+    recommendedW: recommendW(
+      ws.map((w) => ({ w, metrics: { driftGap: meanAt(w, (r) => r.metrics.driftGap) } })),
+    ),
   };
 }
 
