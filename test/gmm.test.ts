@@ -64,12 +64,14 @@ describe('parseProblem', () => {
     assert.equal(p.source, 'mem.json');
   });
 
-  it('weights are given for all entries or none: a partial list is an error, not a guess', () => {
+  it('a missing weight counts as 1 before normalising (the contract: weights default to equal)', () => {
     const raw = validProblem();
     delete cls(raw, 0).weight;
-    assert.throws(
-      () => parseProblem(raw),
-      /classes: give a weight for every entry or for none \(classes\[0\]\.weight is missing\)/,
+    cls(raw, 1).weight = 3;
+    const p = parseProblem(raw);
+    assert.deepEqual(
+      p.classes.map((c) => c.weight),
+      [0.25, 0.75],
     );
   });
 
@@ -141,9 +143,9 @@ describe('parseProblem', () => {
       /classes\[1\]\.components\[0\]\.weight must be > 0/,
     ],
     [
-      'partial component weights',
-      (p) => delete comp(p, 1, 1).weight,
-      /classes\[1\]\.components\[1\]\.weight is missing/,
+      'zero component weight',
+      (p) => (comp(p, 1, 1).weight = 0),
+      /classes\[1\]\.components\[1\]\.weight must be > 0/,
     ],
     [
       'unknown key',

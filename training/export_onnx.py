@@ -231,6 +231,8 @@ def frechet(a: np.ndarray, b: np.ndarray) -> float:
 def export_mixture(problem: str, ckpt: str, onnx_path: str, problem_out: str) -> None:
     mix = Mixture(problem)
     st = torch.load(ckpt)
+    if 'problem' in st and st['problem']['classes'] != mix.spec['classes']:
+        raise SystemExit(f'{problem} changed since the MLP was trained: retrain it')
     model = MixtureEpsMLP(st['dim'], st['num_classes'], hidden=st['hidden'])
     model.load_state_dict(st['state'])
     model.eval()

@@ -106,8 +106,9 @@ def main():
             common.log(f'step {step + 1}/{args.steps} loss {np.mean(win):.4f}')
             win = []
     torch.save({'state': ema.state_dict(), 'dim': mix.dim, 'num_classes': mix.num_classes,
-                'hidden': args.hidden}, os.path.join(out_dir, 'ema.pt'))
-    metrics = {'losses': losses, 'eval_ema': evaluate(ema.eval(), mix, abar), 'args': vars(args)}
+                'hidden': args.hidden, 'problem': mix.spec}, os.path.join(out_dir, 'ema.pt'))
+    metrics = {'losses': losses, 'eval_ema': evaluate(ema.eval(), mix, abar), 'args': vars(args),
+               'problem': mix.spec}
     with open(os.path.join(out_dir, 'metrics.json'), 'w') as f:
         json.dump(metrics, f, indent=1)
     for t, row in metrics['eval_ema'].items():

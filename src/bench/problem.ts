@@ -231,21 +231,17 @@ function parseModel(raw: unknown, fail: Fail): ModelSpec {
   }
 }
 
-/** Optional positive weights → normalised weights (equal when all are absent). */
+/**
+ * Optional positive weights → normalised weights. A missing weight counts as 1 (so all
+ * absent means equal weights), the contract's "weights default to equal".
+ */
 function normalise(
   raw: readonly unknown[],
   listPath: string,
   itemPath: (i: number) => string,
   fail: Fail,
 ): number[] {
-  const given = raw.map((w) => w !== undefined);
-  if (given.every((g) => !g)) return raw.map(() => 1 / raw.length);
-  if (!given.every((g) => g)) {
-    fail(
-      `${listPath}: give a weight for every entry or for none (${itemPath(given.indexOf(false))} is missing)`,
-    );
-  }
-  const w = raw.map((v, i) => positive(v, itemPath(i), fail));
+  const w = raw.map((v, i) => (v === undefined ? 1 : positive(v, itemPath(i), fail)));
   const sum = w.reduce((a, b) => a + b, 0);
   return w.map((v) => v / sum);
 }

@@ -349,7 +349,13 @@ export async function runT2iBench(opts: T2iBenchOptions): Promise<T2iBenchResult
   const runs: T2iRun[] = [];
   for (const method of opts.methods) {
     for (const w of opts.ws) {
-      const plan = await planRun(model, { prompt: prompts[0].text, method, w, nfe: opts.nfe, steps: opts.steps });
+      const plan = await planRun(model, {
+        prompt: prompts[0].text,
+        method,
+        w,
+        nfe: opts.nfe,
+        steps: opts.steps,
+      });
       const images: Tensor[] = [];
       const gaps: { gap: number; driftGap: number }[] = [];
       let sampleMs = 0;
@@ -462,7 +468,7 @@ function concatRows(parts: readonly Float32Array[]): Float32Array {
   return out;
 }
 
-/** Table rows for the CLI. */
+/** Table rows for the CLI ("–" where a figure does not apply). */
 export function t2iTableRows(result: T2iBenchResult): (string | number)[][] {
   const f = result.reference.floor;
   const rows: (string | number)[][] = result.runs.map((r) => [
@@ -474,13 +480,27 @@ export function t2iTableRows(result: T2iBenchResult): (string | number)[][] {
     r.metrics.precision,
     r.metrics.recall,
     r.metrics.adherence,
-    r.metrics.attributeAdherence ?? NaN,
+    r.metrics.attributeAdherence ?? '–',
     r.metrics.jointAdherence,
     r.metrics.gap,
     r.metrics.driftGap,
     r.timings.msPerImage / 1000,
   ]);
-  rows.push(['real (train)', NaN, 0, 0, f.fid, f.precision, f.recall, f.adherence, NaN, NaN, NaN, NaN, NaN]);
+  rows.push([
+    'real (train)',
+    '–',
+    '–',
+    '–',
+    f.fid,
+    f.precision,
+    f.recall,
+    f.adherence,
+    '–',
+    '–',
+    '–',
+    '–',
+    '–',
+  ]);
   return rows;
 }
 
@@ -552,10 +572,19 @@ export async function t2iPlots(result: T2iBenchResult): Promise<Map<string, stri
       ),
     );
   };
-  await curve('fid-vs-w.svg', 'FID-style distance (lower is better)', (r) => r.metrics.fid, floor.fid);
+  await curve(
+    'fid-vs-w.svg',
+    'FID-style distance (lower is better)',
+    (r) => r.metrics.fid,
+    floor.fid,
+  );
   await curve('adherence-vs-w.svg', 'digit adherence', (r) => r.metrics.adherence, floor.adherence);
   if (result.runs.some((r) => r.metrics.attributeAdherence !== null)) {
-    await curve('attribute-adherence-vs-w.svg', 'attribute adherence', (r) => r.metrics.attributeAdherence);
+    await curve(
+      'attribute-adherence-vs-w.svg',
+      'attribute adherence',
+      (r) => r.metrics.attributeAdherence,
+    );
   }
   await curve('recall-vs-w.svg', 'k-NN recall', (r) => r.metrics.recall, floor.recall);
   await curve('gap-vs-w.svg', 'accumulated gap A', (r) => r.metrics.gap);
@@ -568,7 +597,11 @@ export async function t2iPlots(result: T2iBenchResult): Promise<Map<string, stri
         yLabel: 'FID-style distance',
         series: groups.map(([name, rows]) => ({
           name,
-          points: rows.map((r) => ({ x: r.metrics.adherence, y: r.metrics.fid, label: `w=${r.w}` })),
+          points: rows.map((r) => ({
+            x: r.metrics.adherence,
+            y: r.metrics.fid,
+            label: `w=${r.w}`,
+          })),
         })),
         legendTitle: 'method',
       }),

@@ -3,6 +3,8 @@ import { Command, CommanderError } from 'commander';
 import { DiffierError } from '../errors.js';
 import { benchGmmCommand } from './commands/benchGmm.js';
 import { benchReportCommand } from './commands/benchReport.js';
+import { benchSpeedCommand } from './commands/benchSpeed.js';
+import { benchT2iCommand } from './commands/benchT2i.js';
 import { generateCommand } from './commands/generate.js';
 import { sweepCommand } from './commands/sweep.js';
 
@@ -17,6 +19,8 @@ export function buildProgram(): Command {
   const bench = program.command('bench').description('benchmarks');
   bench.addCommand(benchGmmCommand());
   bench.addCommand(benchReportCommand());
+  bench.addCommand(benchT2iCommand());
+  bench.addCommand(benchSpeedCommand());
   program.addCommand(sweepCommand());
   program.addCommand(generateCommand());
   return program;

@@ -66,7 +66,9 @@ export async function checkMnist(dir = mnistDigitsDir()): Promise<string> {
     if (!st?.isFile()) missing.push(`${d}.json`);
   }
   if (missing.length > 0) {
-    throw new DatasetError(`MNIST digits not found in ${dir} (missing ${missing.join(', ')}): ${MISSING_HINT}`);
+    throw new DatasetError(
+      `MNIST digits not found in ${dir} (missing ${missing.join(', ')}): ${MISSING_HINT}`,
+    );
   }
   return dir;
 }

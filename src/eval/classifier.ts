@@ -188,7 +188,12 @@ export class EvalClassifier {
   /** Predictions and features of images [n, 1, 28, 28] in [0, 1]. */
   async classify(images: Tensor): Promise<ClassifierOutput> {
     const [c, h, w] = CLASSIFIER_ITEM_SHAPE;
-    if (images.shape.length !== 4 || images.shape[1] !== c || images.shape[2] !== h || images.shape[3] !== w) {
+    if (
+      images.shape.length !== 4 ||
+      images.shape[1] !== c ||
+      images.shape[2] !== h ||
+      images.shape[3] !== w
+    ) {
       throw new ShapeError(
         `the evaluation classifier reads [n, ${c}, ${h}, ${w}] images, got [${images.shape.join(', ')}]`,
       );
@@ -196,7 +201,9 @@ export class EvalClassifier {
     const n = images.batch;
     for (let i = 0; i < images.data.length; i++) {
       if (!Number.isFinite(images.data[i])) {
-        throw new NonFiniteError(`evaluation classifier: image ${Math.floor(i / (c * h * w))} has a non-finite pixel`);
+        throw new NonFiniteError(
+          `evaluation classifier: image ${Math.floor(i / (c * h * w))} has a non-finite pixel`,
+        );
       }
     }
     const logits = HEADS.map(([, k]) => new Float32Array(n * k));

@@ -157,9 +157,7 @@ export function symmetricEigen(
       }
     }
   }
-  const order = Array.from({ length: n }, (_, i) => i).sort(
-    (i, j) => a[j * n + j] - a[i * n + i],
-  );
+  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => a[j * n + j] - a[i * n + i]);
   const values = new Float64Array(n);
   const vectors = new Float64Array(n * n);
   order.forEach((src, dst) => {
@@ -218,5 +216,8 @@ export function frechetDistance(x: Moments, y: Moments): number {
 
 /** Fréchet distance between two sets of rows of `dim` features. */
 export function frechetFromSamples(x: Rows, y: Rows, dim: number): number {
-  return frechetDistance(moments(x, dim, 'first feature set'), moments(y, dim, 'second feature set'));
+  return frechetDistance(
+    moments(x, dim, 'first feature set'),
+    moments(y, dim, 'second feature set'),
+  );
 }

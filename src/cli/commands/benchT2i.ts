@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   runT2iBench,
@@ -25,7 +26,6 @@ import { addMethodFlags, methodChoices } from '../methodFlags.js';
 import { parseInteger, parseNameList, parseNumberList } from '../parse.js';
 import { createProgress } from '../progress.js';
 import { formatTable } from '../table.js';
-import { stat } from 'node:fs/promises';
 
 export interface BenchT2iFlags {
   model?: string;
@@ -140,7 +140,10 @@ export function benchT2iCommand(): Command {
     .option('--evaluator <path>', 'evaluation network folder or .onnx (default: models/mnist-eval)')
     .option('--methods <list>', 'comma-separated methods', 'cfg,apg,pcg,diffier')
     .option('--w <list>', 'comma-separated guidance weights', '1,2,3,5,7.5')
-    .option('--nfe <n>', `evaluation budget per image; each method gets the most steps that fit (default ${DEFAULT_T2I_NFE} unless --steps)`)
+    .option(
+      '--nfe <n>',
+      `evaluation budget per image; each method gets the most steps that fit (default ${DEFAULT_T2I_NFE} unless --steps)`,
+    )
     .option('--steps <n>', 'sampling steps for every method (instead of --nfe)')
     .option('--n <n>', 'images per prompt', '16')
     .option('--seed <n>', 'seed (prompt p’s noise is keyed by the seed and p)', '0')
