@@ -24,7 +24,8 @@ import {
   ShapeError,
 } from '../src/errors.js';
 import { classifierShapeProblems, EvalClassifier, evalModelDir } from '../src/eval/classifier.js';
-import { Tensor } from '../src/tensor/tensor.js';
+import { frechetFromSamples } from '../src/eval/frechet.js';
+import { concatBatch, Tensor } from '../src/tensor/tensor.js';
 import { BAD, removeTempDirs, ROOT, TINY, tempDir } from './helpers/t2iFixtures.js';
 
 after(removeTempDirs);
@@ -98,6 +99,27 @@ describe('evaluation classifier', () => {
     // Batching does not change the answer.
     const one = await classifier.classify(images.sliceBatch(5, 6));
     assert.ok(Math.abs(one.features[0] - out.features[5 * 64]) < 1e-4);
+  });
+  it('reproduces the Python reference of config.json (Fréchet floor, held-out digit accuracy)', async () => {
+    // training/export_onnx.py: FD of TRAIN (first 100 of each digit) vs HELD-OUT (1000), numpy.
+    const ref = classifier.config?.reference as { frechet_train100perdigit_vs_heldout?: number };
+    const acc = classifier.config?.heldout_accuracy as { digit?: number };
+    const m = await loadMnist();
+    const digits = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+    const train = await classifier.classify(
+      concatBatch(digits.map((d) => takeImages(m.train.get(d)!, 0, 100))),
+    );
+    const held = await classifier.classify(
+      concatBatch(digits.map((d) => takeImages(m.heldOut.get(d)!, 0, 100))),
+    );
+    const fd = frechetFromSamples(train.features, held.features, 64);
+    assert.ok(
+      Math.abs(fd - ref.frechet_train100perdigit_vs_heldout!) < 1e-3,
+      `${fd} vs ${ref.frechet_train100perdigit_vs_heldout}`,
+    );
+    let right = 0;
+    for (let i = 0; i < 1000; i++) right += held.digit[i] === Math.floor(i / 100) ? 1 : 0;
+    assert.ok(Math.abs(right / 1000 - acc.digit!) <= 0.003, `${right / 1000} vs ${acc.digit}`);
   });
   it('rejects images of the wrong shape and non-finite pixels', async () => {
     await assert.rejects(classifier.classify(Tensor.zeros([2, 1, 14, 14])), ShapeError);

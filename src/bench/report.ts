@@ -238,10 +238,11 @@ export function goalChecks(groups: readonly GroupSummary[], method = 'diffier'):
       Number.isFinite(g.constrainedFloor.mean) ? g.constrainedFloor.mean : g.floor.mean,
     );
     push(
-      'constrained quality ≤ best peer and ≤ 1.25 × floor',
+      'constrained quality ≤ best peer (+ resolution) and ≤ 1.25 × floor',
       `${me.constrained.mean.toFixed(4)} vs peer ${bestPeerCons.toFixed(4)}, floor ${floor.toFixed(4)}`,
+      // Differences below the energy resolution are noise, not a ranking.
       Number.isFinite(me.constrained.mean) &&
-        !(me.constrained.mean > bestPeerCons) &&
+        !(me.constrained.mean > bestPeerCons + g.resolution) &&
         me.constrained.mean <= 1.25 * floor,
     );
     const rho = Math.max(
