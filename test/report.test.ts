@@ -32,6 +32,7 @@ function run(
       coverage: 1,
       guidedEnergy: f.guided(w),
       gap: w,
+      condGap: w,
       driftGap: w - 1,
       trueGap: w,
       evals: 100,

@@ -14,7 +14,8 @@ const CURVES: readonly [MetricName, string][] = [
   ['recall', 'k-NN recall'],
   ['precision', 'k-NN precision'],
   ['coverage', 'mode coverage'],
-  ['gap', 'accumulated gap A (KSD)'],
+  ['gap', 'accumulated gap A (KSD vs the guided field)'],
+  ['condGap', 'accumulated gap vs the conditional training marginal'],
   ['driftGap', 'accumulated drift A_r'],
   ['trueGap', 'accumulated true gap'],
 ];
@@ -76,6 +77,7 @@ export async function gapCurves(result: GmmBenchResult): Promise<Map<string, str
   for (const [name, rows] of byMethod(result.runs)) {
     for (const [field, label] of [
       ['gap', 'G_t (KSD)'],
+      ['condGap', 'KSD vs the conditional training marginal'],
       ['drift', 'mean max(0, r_t − 1)'],
     ] as const) {
       const series = rows.map((r) => ({

@@ -76,11 +76,11 @@ function constrainedMin(targets: readonly { adherence: number; energy: number }[
 function gapCorrelation(rs: readonly GmmBenchResult[]): Record<string, number> {
   const cfgRuns = rs.flatMap((r) => r.runs.filter((x) => x.method === 'cfg'));
   const ws = [...new Set(cfgRuns.map((r) => r.w))].sort((a, b) => a - b);
-  const mean = (w: number, k: 'gap' | 'driftGap' | 'trueGap' | 'energy') =>
+  const mean = (w: number, k: 'gap' | 'condGap' | 'driftGap' | 'trueGap' | 'energy') =>
     stat(cfgRuns.filter((r) => r.w === w).map((r) => r.metrics[k])).mean;
   const energy = ws.map((w) => mean(w, 'energy'));
   return Object.fromEntries(
-    (['gap', 'driftGap', 'trueGap'] as const).map((k) => [
+    (['gap', 'condGap', 'driftGap', 'trueGap'] as const).map((k) => [
       k,
       spearman(
         ws.map((w) => mean(w, k)),

@@ -12,6 +12,12 @@ export interface GapStep {
   readonly sigma: number;
   /** G_t = s_t²·KSD²(p_t, π_t^w) with the guided scores at the nominal w. */
   readonly gap: number;
+  /**
+   * s_t²·KSD²(p_t, q_t^model(·|c)) with the conditional model's own score −ε_c/s_t: how far
+   * the iterates are from the marginal the network was trained on (the training–inference
+   * gap itself, seen from the model).
+   */
+  readonly condGap: number;
   /** mean_i max(0, r_t − 1); NaN at the first step. */
   readonly drift: number;
   /** Median of r_t over the batch; NaN at the first step. */
@@ -24,6 +30,8 @@ export interface GapStep {
 export interface GapSummary {
   /** A = Σ_t G_t, first step excluded. */
   readonly gap: number;
+  /** Σ_t of condGap, first step excluded. */
+  readonly condGap: number;
   /** A_r = Σ_t mean_i max(0, r_t − 1), first step excluded. */
   readonly driftGap: number;
   /** Σ_t of the true gap, first step excluded (when a true score is known). */
@@ -59,6 +67,9 @@ export class GapMonitor {
     for (let j = 0; j < scores.length; j++) scores[j] = -guidedEps.data[j] / from.s;
     const s2 = from.s * from.s;
     const gap = batch >= 2 ? s2 * ksdSquared(xIn.data, scores, batch, dim, { maxItems }) : NaN;
+    const condScores = new Float64Array(scores.length);
+    for (let j = 0; j < condScores.length; j++) condScores[j] = -pred.raw.cond.data[j] / from.s;
+    const condGap = batch >= 2 ? s2 * ksdSquared(xIn.data, condScores, batch, dim, { maxItems }) : NaN;
 
     const now = cleanEstimates(xIn, pred, from, p.w);
     let drift = NaN;
@@ -80,6 +91,7 @@ export class GapMonitor {
       timestep: from.timestep,
       sigma: from.sigma,
       gap,
+      condGap,
       drift,
       driftMedian,
       trueGap,
@@ -94,6 +106,7 @@ export class GapMonitor {
     const sum = (f: (s: GapStep) => number) => later.reduce((acc, s) => acc + f(s), 0);
     const out: GapSummary = {
       gap: sum((s) => s.gap),
+      condGap: sum((s) => s.condGap),
       driftGap: sum((s) => (Number.isNaN(s.drift) ? 0 : s.drift)),
     };
     return this.options.trueScore ? { ...out, trueGap: sum((s) => s.trueGap ?? 0) } : out;

@@ -70,7 +70,9 @@ export function benchTable(result: GmmBenchResult): string {
     r.metrics.adherence,
     r.metrics.coverage,
     r.metrics.gap,
+    r.metrics.condGap,
     r.metrics.driftGap,
+    r.metrics.trueGap,
   ]);
   for (const t of result.targets)
     rows.push([
@@ -83,6 +85,8 @@ export function benchTable(result: GmmBenchResult): string {
       t.precision,
       t.recall,
       t.adherence,
+      NaN,
+      NaN,
       NaN,
       NaN,
       NaN,
@@ -99,7 +103,9 @@ export function benchTable(result: GmmBenchResult): string {
     'adher',
     'cover',
     'gap A',
+    'cond gap',
     'drift A_r',
+    'true gap',
   ];
   return `${result.problem} (${result.dim}-D, ${result.samples} samples, seed ${result.seed}, ${result.sampler}); physical floor ${result.floor.toFixed(4)}\n${formatTable(header, rows)}`;
 }
