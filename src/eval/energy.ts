@@ -1,5 +1,6 @@
-import { InvalidOptionError, ShapeError } from '../errors.js';
-import { Tensor } from '../tensor/tensor.js';
+import { flatRows, rowCount, type Rows } from './rows.js';
+
+export type { Rows };
 
 /**
  * Energy distance between two samples (Székely & Rizzo):
@@ -20,9 +21,6 @@ import { Tensor } from '../tensor/tensor.js';
  * samples of the same law it scatters around 0 and may be slightly negative (reported as
  * is, never clipped). Distances are computed in float64 from the (float32) inputs.
  */
-
-/** Points as flat rows of `dim` values, or a [n, dim] tensor. */
-export type Rows = Float32Array | Float64Array | Tensor;
 
 export interface EnergyTerms {
   /** The estimate of D² (may be slightly negative). */
@@ -55,8 +53,8 @@ export class EnergyReference {
 
   constructor(y: Rows, dim: number) {
     this.dim = dim;
-    this.size = rowCount(y, dim, 'reference sample');
-    this.y = Float64Array.from(flat(y));
+    this.size = rowCount(y, dim, 'reference sample', 2);
+    this.y = Float64Array.from(flatRows(y));
     this.within = meanWithinDistance(this.y, dim);
   }
 
@@ -65,8 +63,8 @@ export class EnergyReference {
   }
 
   terms(x: Rows): EnergyTerms {
-    rowCount(x, this.dim, 'sample');
-    const xs = Float64Array.from(flat(x));
+    rowCount(x, this.dim, 'sample', 2);
+    const xs = Float64Array.from(flatRows(x));
     const cross = meanCrossDistance(xs, this.y, this.dim);
     const withinX = meanWithinDistance(xs, this.dim);
     return { distance: 2 * cross - withinX - this.within, cross, withinX, withinY: this.within };
@@ -75,8 +73,8 @@ export class EnergyReference {
 
 /** 1/(n·m) Σ_i Σ_j |x_i − y_j|. */
 export function meanCrossDistance(x: Rows, y: Rows, dim: number): number {
-  const n = rowCount(x, dim, 'x');
-  const m = rowCount(y, dim, 'y');
+  const n = rowCount(x, dim, 'x', 2);
+  const m = rowCount(y, dim, 'y', 2);
   const xs = float64(x);
   const ys = float64(y);
   let total = 0;
@@ -86,7 +84,7 @@ export function meanCrossDistance(x: Rows, y: Rows, dim: number): number {
 
 /** U-statistic 1/(n(n−1)) Σ_{i≠i'} |x_i − x_i'| = 2/(n(n−1)) Σ_{i<i'} |x_i − x_i'|. */
 export function meanWithinDistance(x: Rows, dim: number): number {
-  const n = rowCount(x, dim, 'x');
+  const n = rowCount(x, dim, 'x', 2);
   const xs = float64(x);
   let total = 0;
   for (let i = 0; i < n - 1; i++) total += rowDistanceSum(xs, i, xs, i + 1, n, dim);
@@ -177,25 +175,7 @@ export function squaredDistancesFromRow(
   }
 }
 
-function flat(x: Rows): Float32Array | Float64Array {
-  return x instanceof Tensor ? x.data : x;
-}
-
 function float64(x: Rows): Float64Array {
-  const f = flat(x);
+  const f = flatRows(x);
   return f instanceof Float64Array ? f : Float64Array.from(f);
-}
-
-function rowCount(x: Rows, dim: number, what: string): number {
-  if (!Number.isInteger(dim) || dim < 1)
-    throw new InvalidOptionError(`dim must be ≥ 1, got ${dim}`);
-  if (x instanceof Tensor && (x.shape.length !== 2 || x.shape[1] !== dim)) {
-    throw new ShapeError(`${what}: expected [n, ${dim}], got [${x.shape.join(', ')}]`);
-  }
-  const len = flat(x).length;
-  if (len % dim !== 0) throw new ShapeError(`${what}: ${len} values are not rows of ${dim}`);
-  const n = len / dim;
-  if (n < 2)
-    throw new InvalidOptionError(`${what}: the energy distance needs ≥ 2 points, got ${n}`);
-  return n;
 }

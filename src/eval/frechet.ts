@@ -1,5 +1,7 @@
 import { InvalidOptionError, NonFiniteError, ShapeError } from '../errors.js';
-import { Tensor } from '../tensor/tensor.js';
+import { flatRows, rowCount, type Rows } from './rows.js';
+
+export type { Rows };
 
 /**
  * Fréchet distance between two feature sets (the "FID" of Heusel et al. 2017, on whatever
@@ -16,9 +18,6 @@ import { Tensor } from '../tensor/tensor.js';
  * negative; they are clamped to 0. Covariances use the unbiased 1/(n−1) normalisation, as
  * numpy's `np.cov` (the reference FID code) does. All arithmetic is float64.
  */
-
-/** Points as flat rows of `dim` values, or a [n, dim] tensor. */
-export type Rows = Float32Array | Float64Array | Tensor;
 
 /** Mean and covariance of a set of rows. */
 export interface Moments {
@@ -39,26 +38,11 @@ export interface SymmetricEigen {
   readonly sweeps: number;
 }
 
-function flat(x: Rows): Float32Array | Float64Array {
-  return x instanceof Tensor ? x.data : x;
-}
-
-function rowCount(x: Rows, dim: number, what: string): number {
-  if (!Number.isInteger(dim) || dim < 1)
-    throw new InvalidOptionError(`dim must be ≥ 1, got ${dim}`);
-  if (x instanceof Tensor && (x.shape.length !== 2 || x.shape[1] !== dim)) {
-    throw new ShapeError(`${what}: expected [n, ${dim}], got [${x.shape.join(', ')}]`);
-  }
-  const len = flat(x).length;
-  if (len % dim !== 0) throw new ShapeError(`${what}: ${len} values are not rows of ${dim}`);
-  return len / dim;
-}
-
 /** Mean and unbiased covariance (1/(n−1)) of rows of `dim` values; needs n ≥ 2. */
 export function moments(x: Rows, dim: number, what = 'features'): Moments {
   const n = rowCount(x, dim, what);
   if (n < 2) throw new InvalidOptionError(`${what}: a covariance needs at least 2 rows, got ${n}`);
-  const d = flat(x);
+  const d = flatRows(x);
   const mean = new Float64Array(dim);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < dim; j++) mean[j] += d[i * dim + j];

@@ -1,5 +1,7 @@
-import { InvalidOptionError, ShapeError } from '../errors.js';
-import { Tensor } from '../tensor/tensor.js';
+import { InvalidOptionError } from '../errors.js';
+import { flatRows, rowCount, type Rows } from './rows.js';
+
+export type { Rows };
 import { squaredDistancesFromRow } from './energy.js';
 
 /**
@@ -16,9 +18,6 @@ import { squaredDistancesFromRow } from './energy.js';
  * distances in float64; the cost is O((n² + m² + n·m)·d), with an early exit as soon as a
  * point is found inside a ball (the balls are tried largest first).
  */
-
-/** Points as flat rows of `dim` values, or a [n, dim] tensor. */
-export type Rows = Float32Array | Float64Array | Tensor;
 
 export interface PrecisionRecall {
   readonly precision: number;
@@ -70,11 +69,11 @@ export class KnnReference {
  * new distance is one comparison unless it beats the current k-th best).
  */
 export function kthNeighbourSquared(x: Rows, dim: number, k: number): Float64Array {
-  const n = rows(x, dim, 'sample');
+  const n = rowCount(x, dim, 'sample');
   if (!Number.isInteger(k) || k < 1)
     throw new InvalidOptionError(`k must be an integer ≥ 1, got ${k}`);
   if (n <= k) throw new InvalidOptionError(`k-NN radii need more than k = ${k} points, got ${n}`);
-  const f = flat(x);
+  const f = flatRows(x);
   const xs = f instanceof Float64Array ? f : Float64Array.from(f);
   const best = new Float64Array(n * k).fill(Infinity);
   const row = new Float64Array(n);
@@ -109,9 +108,9 @@ class Balls {
   private readonly dim: number;
 
   constructor(x: Rows, dim: number, k: number, what: string) {
-    const n = rows(x, dim, what);
+    const n = rowCount(x, dim, what);
     this.dim = dim;
-    this.points = Float64Array.from(flat(x));
+    this.points = Float64Array.from(flatRows(x));
     const r2 = kthNeighbourSquared(this.points, dim, k);
     // Largest balls first: a covered query usually stops after a few comparisons.
     const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => r2[b] - r2[a]);
@@ -126,7 +125,7 @@ class Balls {
   /** Fraction of the query rows that lie in at least one ball. */
   fractionCovering(queries: Float64Array): number {
     const { dim, centres, radii2 } = this;
-    const q = rows(queries, dim, 'query');
+    const q = rowCount(queries, dim, 'query');
     const n = radii2.length;
     const d2 = new Float64Array(CHUNK);
     let inside = 0;
@@ -145,19 +144,4 @@ class Balls {
     }
     return inside / q;
   }
-}
-
-function flat(x: Rows): Float32Array | Float64Array {
-  return x instanceof Tensor ? x.data : x;
-}
-
-function rows(x: Rows, dim: number, what: string): number {
-  if (!Number.isInteger(dim) || dim < 1)
-    throw new InvalidOptionError(`dim must be ≥ 1, got ${dim}`);
-  if (x instanceof Tensor && (x.shape.length !== 2 || x.shape[1] !== dim)) {
-    throw new ShapeError(`${what}: expected [n, ${dim}], got [${x.shape.join(', ')}]`);
-  }
-  const len = flat(x).length;
-  if (len % dim !== 0) throw new ShapeError(`${what}: ${len} values are not rows of ${dim}`);
-  return len / dim;
 }
