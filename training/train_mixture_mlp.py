@@ -57,7 +57,7 @@ def evaluate(model, mix: Mixture, abar: torch.Tensor, n: int = 4000, seed: int =
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--problem', default=os.path.join(common.REPO_ROOT, 'bench', 'problems', '2d-overlapping.json'))
-    ap.add_argument('--steps', type=int, default=6000)
+    ap.add_argument('--steps', type=int, default=4000)
     ap.add_argument('--batch', type=int, default=1024)
     ap.add_argument('--lr', type=float, default=1e-3)
     ap.add_argument('--hidden', type=int, default=256)

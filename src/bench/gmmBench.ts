@@ -232,7 +232,8 @@ const ESTIMATORS = {
     'the same D² vs a sample of the model’s guided target π₀ʷ ∝ p_c^w p_u^(1−w) (SIR + MALA)',
   precisionRecall: 'Kynkäänniemi et al. 2019, k = 5',
   gap: 'A = Σ_{t>0} s_t²·KSD²(p_t, π_t^w), IMQ kernel, median bandwidth, U-statistic on the first ksdItems samples',
-  condGap: 'Σ_{t>0} s_t²·KSD²(p_t, q_t^model(·|c)) with the conditional model’s score −ε_c/s_t (same estimator)',
+  condGap:
+    'Σ_{t>0} s_t²·KSD²(p_t, q_t^model(·|c)) with the conditional model’s score −ε_c/s_t (same estimator)',
   driftGap: 'A_r = Σ_{t>0} mean_i max(0, r_t − 1)',
   trueGap: 'Σ_{t>0} s_t²·KSD²(p_t, q_t(·|c)) with the exact score of the true conditional',
 };

@@ -69,7 +69,8 @@ export class GapMonitor {
     const gap = batch >= 2 ? s2 * ksdSquared(xIn.data, scores, batch, dim, { maxItems }) : NaN;
     const condScores = new Float64Array(scores.length);
     for (let j = 0; j < condScores.length; j++) condScores[j] = -pred.raw.cond.data[j] / from.s;
-    const condGap = batch >= 2 ? s2 * ksdSquared(xIn.data, condScores, batch, dim, { maxItems }) : NaN;
+    const condGap =
+      batch >= 2 ? s2 * ksdSquared(xIn.data, condScores, batch, dim, { maxItems }) : NaN;
 
     const now = cleanEstimates(xIn, pred, from, p.w);
     let drift = NaN;
