@@ -18,7 +18,6 @@ import common  # noqa: F401
 import argparse
 import json
 import os
-import shutil
 
 import numpy as np
 import onnx
@@ -84,8 +83,6 @@ def export_t2i(ckpt: str, out: str) -> None:
     unet.load_state_dict(st['unet'])
     te.eval()
     unet.eval()
-    if os.path.isdir(out):
-        shutil.rmtree(out)
 
     _write_json(os.path.join(out, 'model_index.json'), {
         '_class_name': 'DiffierPixelPipeline', '_diffusers_version': '0.30.0',
