@@ -251,7 +251,7 @@ export function goalChecks(groups: readonly GroupSummary[], method = 'diffier'):
     const rhos = Object.entries(g.gapCorrelation)
       .map(([k, v]) => `${k} ${v.toFixed(2)}`)
       .join(', ');
-    push('accumulated errors rank CFG’s quality over w (|ρ| ≥ 0.9)', rhos, rho >= 0.9);
+    push('accumulated errors rank CFG’s quality over w (abs. Spearman ≥ 0.9)', rhos, rho >= 0.9);
     if (cfg) {
       push(
         'sensitivity ≤ 0.3 × CFG',
