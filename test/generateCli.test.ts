@@ -4,34 +4,15 @@
  * error, a non-zero exit and no file at all.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { PNG } from 'pngjs';
 import { resolveMethod } from '../src/methods/registry.js';
 import { BAD, removeTempDirs, ROOT, TINY, tempDir, tinyCopy } from './helpers/t2iFixtures.js';
+import { cli } from './helpers/cli.js';
 
 after(removeTempDirs);
-
-const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(args: string[], cwd = ROOT): Promise<Result> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args], { cwd });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 /** Run generate into a fresh folder; returns the result and the folder's files afterwards. */
 async function generate(prompt: string, extra: string[], model = TINY) {

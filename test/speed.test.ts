@@ -5,11 +5,9 @@
  * the exact posterior mean of its Gaussian data, and bad input fails before any work.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import {
   machineInfo,
   matmulModelPath,
@@ -21,23 +19,10 @@ import {
 import { loadTextToImageModel } from '../src/models/load.js';
 import { noiseLevel } from '../src/sampling/noiseLevel.js';
 import { Tensor } from '../src/tensor/tensor.js';
-import { removeTempDirs, ROOT, TINY, tempDir } from './helpers/t2iFixtures.js';
+import { removeTempDirs, TINY, tempDir } from './helpers/t2iFixtures.js';
+import { cli } from './helpers/cli.js';
 
 after(removeTempDirs);
-
-const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
-
-async function cli(args: string[]) {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args], {
-      cwd: ROOT,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe('speed bench parts', () => {
   it('the analytic count of TinyCrossAttnUNet matches PyTorch’s parameter count', () => {

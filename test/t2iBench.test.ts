@@ -6,11 +6,9 @@
  * plots, determinism, and bad input failing before any file is written.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { PNG } from 'pngjs';
 import type { ValueInfo } from '../src/backends/onnx.js';
 import { selectPrompts, T2I_PROMPTS } from '../src/bench/t2iBench.js';
@@ -27,22 +25,9 @@ import { classifierShapeProblems, EvalClassifier, evalModelDir } from '../src/ev
 import { frechetFromSamples } from '../src/eval/frechet.js';
 import { concatBatch, Tensor } from '../src/tensor/tensor.js';
 import { BAD, removeTempDirs, ROOT, TINY, tempDir } from './helpers/t2iFixtures.js';
+import { cli } from './helpers/cli.js';
 
 after(removeTempDirs);
-
-const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
-
-async function cli(args: string[]) {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args], {
-      cwd: ROOT,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe('MNIST split', () => {
   it('holds out the last 100 images of each digit file', async () => {
