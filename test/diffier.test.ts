@@ -162,12 +162,7 @@ describe('gap measures', () => {
     const x2 = rng.normal([16, 2]);
     const est = async (x: Tensor, i: number) => {
       const raw = await den.predict(x, levels[i], 'both');
-      return cleanEstimates(
-        x,
-        { raw, eps: raw.cond, x0: raw.cond, weights: new Float64Array(16) },
-        levels[i],
-        1,
-      );
+      return cleanEstimates(x, raw, levels[i], 1);
     };
     const r = driftRatios(await est(x2, 4), await est(x1, 3), 16);
     for (const v of r) assert.equal(v, 1);

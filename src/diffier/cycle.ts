@@ -118,8 +118,8 @@ function medianDrift(
 ): number {
   const batch = ctx.x.batch;
   const w = before.pred.weights;
-  const a = cleanEstimates(before.xIn, before.pred, ctx.from, w);
-  const b = cleanEstimates(after.xIn, after.pred, ctx.from, w);
+  const a = cleanEstimates(before.xIn, before.pred.raw, ctx.from, w);
+  const b = cleanEstimates(after.xIn, after.pred.raw, ctx.from, w);
   const r = Array.from(driftRatios(b, a, batch)).sort((p, q) => p - q);
   return r[r.length >> 1];
 }

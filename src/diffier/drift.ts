@@ -1,4 +1,4 @@
-import type { GuidedPrediction } from '../guidance/types.js';
+import type { Predictions } from '../denoisers/types.js';
 import { x0FromEps } from '../sampling/convert.js';
 import type { NoiseLevel } from '../sampling/noiseLevel.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -15,13 +15,13 @@ export interface CleanEstimates {
 
 export function cleanEstimates(
   x: Tensor,
-  pred: GuidedPrediction,
+  raw: Predictions,
   level: NoiseLevel,
   weights: Float64Array | number,
 ): CleanEstimates {
-  const cond = x0FromEps(x, pred.raw.cond, level).data;
-  if (!pred.raw.uncond) return { cond, guided: cond };
-  const uncond = x0FromEps(x, pred.raw.uncond, level).data;
+  const cond = x0FromEps(x, raw.cond, level).data;
+  if (!raw.uncond) return { cond, guided: cond };
+  const uncond = x0FromEps(x, raw.uncond, level).data;
   const guided = new Float32Array(cond.length);
   const n = cond.length / x.batch;
   for (let i = 0; i < x.batch; i++) {

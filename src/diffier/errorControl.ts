@@ -1,6 +1,6 @@
 import { InvalidOptionError } from '../errors.js';
 import type { Predictions } from '../denoisers/types.js';
-import type { GuidanceContext, GuidanceRule, GuidedPrediction } from '../guidance/types.js';
+import type { GuidanceContext, GuidanceRule } from '../guidance/types.js';
 import { cleanEstimates, driftRatios, type CleanEstimates } from './drift.js';
 
 /**
@@ -73,7 +73,7 @@ export function errorControl<S>(
   ): Float64Array => {
     const batch = ctx.x.batch;
     const measureAt = mode === 'smooth' ? weights : refW;
-    const now = cleanEstimates(ctx.x, { raw: pred } as GuidedPrediction, ctx.level, measureAt);
+    const now = cleanEstimates(ctx.x, pred, ctx.level, measureAt);
     const prev = state.prev;
     state.prev = now;
     const out = new Float64Array(batch);

@@ -72,7 +72,7 @@ export class GapMonitor {
     const condGap =
       batch >= 2 ? s2 * ksdSquared(xIn.data, condScores, batch, dim, { maxItems }) : NaN;
 
-    const now = cleanEstimates(xIn, pred, from, p.w);
+    const now = cleanEstimates(xIn, pred.raw, from, p.w);
     let drift = NaN;
     let driftMedian = NaN;
     if (this.prev) {
