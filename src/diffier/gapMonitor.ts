@@ -2,7 +2,7 @@ import type { NoiseLevel } from '../sampling/noiseLevel.js';
 import type { StepPayload } from '../sampling/sample.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { cleanEstimates, driftRatios, type CleanEstimates } from './drift.js';
-import { ksdSquared } from './ksd.js';
+import { KsdBatch } from './ksd.js';
 import { linearGuidance } from './renoise.js';
 
 /** The gap measures of one sampling step (diffier-method.md §1). */
@@ -62,15 +62,14 @@ export class GapMonitor {
     const batch = xIn.batch;
     const dim = xIn.itemSize;
     const maxItems = this.options.ksdItems ?? 256;
-    const guidedEps = linearGuidance(pred.raw.cond, pred.raw.uncond, p.w);
-    const scores = new Float64Array(guidedEps.data.length);
-    for (let j = 0; j < scores.length; j++) scores[j] = -guidedEps.data[j] / from.s;
+    // One prepared batch (distances, bandwidth) scored against each field: G_t against the
+    // guided score −ε_w/s at the nominal w, condGap against the conditional score −ε_c/s.
     const s2 = from.s * from.s;
-    const gap = batch >= 2 ? s2 * ksdSquared(xIn.data, scores, batch, dim, { maxItems }) : NaN;
-    const condScores = new Float64Array(scores.length);
-    for (let j = 0; j < condScores.length; j++) condScores[j] = -pred.raw.cond.data[j] / from.s;
-    const condGap =
-      batch >= 2 ? s2 * ksdSquared(xIn.data, condScores, batch, dim, { maxItems }) : NaN;
+    const batchKsd = batch >= 2 ? new KsdBatch(xIn.data, batch, dim, { maxItems }) : undefined;
+    const scoreOf = (eps: Float32Array) => Float64Array.from(eps, (e) => -e / from.s);
+    const guidedEps = linearGuidance(pred.raw.cond, pred.raw.uncond, p.w);
+    const gap = batchKsd ? s2 * batchKsd.against(scoreOf(guidedEps.data)) : NaN;
+    const condGap = batchKsd ? s2 * batchKsd.against(scoreOf(pred.raw.cond.data)) : NaN;
 
     const now = cleanEstimates(xIn, pred.raw, from, p.w);
     let drift = NaN;
@@ -82,11 +81,10 @@ export class GapMonitor {
     }
     this.prev = now;
 
-    let trueGap: number | undefined;
-    if (this.options.trueScore && batch >= 2) {
-      trueGap =
-        s2 * ksdSquared(xIn.data, this.options.trueScore(xIn, from), batch, dim, { maxItems });
-    }
+    const trueGap =
+      this.options.trueScore && batchKsd
+        ? s2 * batchKsd.against(this.options.trueScore(xIn, from))
+        : undefined;
     const step: GapStep = {
       i: p.i,
       timestep: from.timestep,

@@ -109,40 +109,64 @@ export function ksdSquared(
   dim: number,
   opts: KsdOptions = {},
 ): number {
-  checkShape(x, n, dim, 'x');
-  checkShape(scores, n, dim, 'scores');
-  const maxItems = opts.maxItems ?? DEFAULT_KSD_MAX_ITEMS;
-  if (!Number.isInteger(maxItems) || maxItems < 2) {
-    throw new InvalidOptionError(`ksd maxItems must be an integer ≥ 2, got ${maxItems}`);
-  }
-  const m = Math.min(n, maxItems);
-  if (m < 2) throw new InvalidOptionError(`KSD needs a batch of at least 2 items, got ${n}`);
+  return new KsdBatch(x, n, dim, opts).against(scores);
+}
 
-  // Float64 copies: one monomorphic inner loop, and no float32 rounding in the sums.
-  const xs = toFloat64(x, m * dim, dim, 'x');
-  const ss = toFloat64(scores, m * dim, dim, 'scores');
-  const r2 = pairwiseSquaredDistances(xs, m, dim);
-  const c2 = medianOrOne(r2);
+/**
+ * A batch prepared once (float64 copy, pairwise distances, median bandwidth) and then
+ * scored against several score fields — the gap monitor measures the same iterates against
+ * the guided, the conditional and the true score at every step.
+ */
+export class KsdBatch {
+  private readonly xs: Float64Array;
+  private readonly r2: Float64Array;
+  private readonly c2: number;
+  private readonly m: number;
 
-  let sum = 0;
-  let p = 0; // index into r2, same (i < j) order as pairwiseSquaredDistances
-  for (let i = 0; i < m; i++) {
-    const oi = i * dim;
-    for (let j = i + 1; j < m; j++, p++) {
-      const oj = j * dim;
-      let sdot = 0;
-      let rds = 0;
-      for (let a = 0; a < dim; a++) {
-        const si = ss[oi + a];
-        const sj = ss[oj + a];
-        sdot += si * sj;
-        rds += (xs[oi + a] - xs[oj + a]) * (si - sj);
-      }
-      sum += steinTerm(r2[p], sdot, rds, dim, c2);
+  constructor(
+    x: FloatArray,
+    private readonly n: number,
+    private readonly dim: number,
+    opts: KsdOptions = {},
+  ) {
+    checkShape(x, n, dim, 'x');
+    const maxItems = opts.maxItems ?? DEFAULT_KSD_MAX_ITEMS;
+    if (!Number.isInteger(maxItems) || maxItems < 2) {
+      throw new InvalidOptionError(`ksd maxItems must be an integer ≥ 2, got ${maxItems}`);
     }
+    this.m = Math.min(n, maxItems);
+    if (this.m < 2) throw new InvalidOptionError(`KSD needs a batch of at least 2 items, got ${n}`);
+    // Float64 copies: one monomorphic inner loop, and no float32 rounding in the sums.
+    this.xs = toFloat64(x, this.m * dim, dim, 'x');
+    this.r2 = pairwiseSquaredDistances(this.xs, this.m, dim);
+    this.c2 = medianOrOne(this.r2);
   }
-  // Σ_{i≠j} = 2 Σ_{i<j} by symmetry of u.
-  return (2 * sum) / (m * (m - 1));
+
+  /** KSD² of the batch against `scores` (the target's score at each item). */
+  against(scores: FloatArray): number {
+    const { m, dim, xs, r2, c2 } = this;
+    checkShape(scores, this.n, dim, 'scores');
+    const ss = toFloat64(scores, m * dim, dim, 'scores');
+    let sum = 0;
+    let p = 0; // index into r2, same (i < j) order as pairwiseSquaredDistances
+    for (let i = 0; i < m; i++) {
+      const oi = i * dim;
+      for (let j = i + 1; j < m; j++, p++) {
+        const oj = j * dim;
+        let sdot = 0;
+        let rds = 0;
+        for (let a = 0; a < dim; a++) {
+          const si = ss[oi + a];
+          const sj = ss[oj + a];
+          sdot += si * sj;
+          rds += (xs[oi + a] - xs[oj + a]) * (si - sj);
+        }
+        sum += steinTerm(r2[p], sdot, rds, dim, c2);
+      }
+    }
+    // Σ_{i≠j} = 2 Σ_{i<j} by symmetry of u.
+    return (2 * sum) / (m * (m - 1));
+  }
 }
 
 function checkShape(a: FloatArray, n: number, dim: number, what: string): void {
