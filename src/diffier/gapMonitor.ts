@@ -66,7 +66,12 @@ export class GapMonitor {
     // guided score −ε_w/s at the nominal w, condGap against the conditional score −ε_c/s.
     const s2 = from.s * from.s;
     const batchKsd = batch >= 2 ? new KsdBatch(xIn.data, batch, dim, { maxItems }) : undefined;
-    const scoreOf = (eps: Float32Array) => Float64Array.from(eps, (e) => -e / from.s);
+    const scoreOf = (eps: Float32Array) => {
+      // A plain loop: TypedArray.from with a map function is an order of magnitude slower.
+      const out = new Float64Array(eps.length);
+      for (let j = 0; j < eps.length; j++) out[j] = -eps[j] / from.s;
+      return out;
+    };
     const guidedEps = linearGuidance(pred.raw.cond, pred.raw.uncond, p.w);
     const gap = batchKsd ? s2 * batchKsd.against(scoreOf(guidedEps.data)) : NaN;
     const condGap = batchKsd ? s2 * batchKsd.against(scoreOf(pred.raw.cond.data)) : NaN;
