@@ -81,3 +81,17 @@ export class ModelRunError extends DiffierError {
     super('MODEL_RUN', message);
   }
 }
+
+/** Text the speech front end cannot speak (characters or phonemes the model does not know). */
+export class UnspeakableTextError extends DiffierError {
+  constructor(message: string) {
+    super('UNSPEAKABLE_TEXT', message);
+  }
+}
+
+/** The speech front end (the espeak-ng program) is missing or failed. */
+export class FrontEndError extends DiffierError {
+  constructor(message: string) {
+    super('FRONT_END', message);
+  }
+}

@@ -6,6 +6,7 @@ import { benchReportCommand } from './commands/benchReport.js';
 import { benchSpeedCommand } from './commands/benchSpeed.js';
 import { benchT2iCommand } from './commands/benchT2i.js';
 import { generateCommand } from './commands/generate.js';
+import { speakCommand } from './commands/speak.js';
 import { sweepCommand } from './commands/sweep.js';
 
 /** The `diffier` command line: parse, validate, run, report; errors become one line and exit code 2. */
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   bench.addCommand(benchSpeedCommand());
   program.addCommand(sweepCommand());
   program.addCommand(generateCommand());
+  program.addCommand(speakCommand());
   return program;
 }
 

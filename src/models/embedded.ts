@@ -25,3 +25,8 @@ export function packageRoot(): string {
 export function embeddedModelDir(): string {
   return join(packageRoot(), 'models', 'mnist-t2i');
 }
+
+/** The embedded text-to-speech model: `models/tts-espeak`. */
+export function embeddedTtsModelDir(): string {
+  return join(packageRoot(), 'models', 'tts-espeak');
+}

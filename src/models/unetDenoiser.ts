@@ -65,7 +65,8 @@ export class UnetDenoiser implements Denoiser {
   private readonly contexts = new Map<number, { cond: Tensor; uncond: Tensor; both: Tensor }>();
 
   constructor(
-    private readonly unet: UnetModel,
+    /** The UNet, or any network called the same way (the TTS mel decoder). */
+    private readonly unet: Pick<UnetModel, 'itemShape' | 'run'>,
     /** Prompt embedding [1, S, H]. */
     private readonly cond: Tensor,
     /** Unconditional (empty prompt) embedding [1, S, H]. */

@@ -121,7 +121,10 @@ function positiveInteger(v: number | undefined, name: string): void {
 }
 
 /** The method, sampler and step count of a run (steps from `nfe` by counting, methods/nfe.ts). */
-export async function planRun(model: TextToImageModel, opts: TextToImageOptions) {
+export async function planRun(
+  model: Pick<TextToImageModel, 'schedule'>,
+  opts: Partial<TextToImageOptions>,
+) {
   const w = opts.w ?? 3;
   positiveInteger(opts.steps, 'steps');
   positiveInteger(opts.nfe, 'nfe');

@@ -1,0 +1,240 @@
+import { Command } from 'commander';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { encodeWav } from '../../audio/wav.js';
+import { InvalidOptionError } from '../../errors.js';
+import { checkWritable, writeFileAtomic, writeJsonAtomic } from '../../io/atomicWrite.js';
+import { METHOD_NAMES, resolveMethod } from '../../methods/registry.js';
+import { embeddedTtsModelDir } from '../../models/embedded.js';
+import { loadTextToSpeechModel } from '../../models/ttsModel.js';
+import { planRun } from '../../pipelines/textToImage.js';
+import {
+  DEFAULT_TTS_STEPS,
+  prepareText,
+  textToSpeech,
+  type TextToSpeechResult,
+} from '../../pipelines/textToSpeech.js';
+import { renderSvg } from '../../plot/render.js';
+import { spectrogramChart } from '../../plot/spectrogram.js';
+import { writeSvg } from '../../plot/write.js';
+import { schedulerConfigJson } from '../../sampling/schedule.js';
+import { createSampler, SAMPLER_NAMES } from '../../sampling/steps/index.js';
+import { checkSeed } from '../../tensor/random.js';
+import { checkText } from '../../tts/text.js';
+import { addMethodFlags, methodChoices } from '../methodFlags.js';
+import { parseInteger, parseNameList, parseNumber } from '../parse.js';
+import { createProgress } from '../progress.js';
+import { formatTable } from '../table.js';
+
+export interface SpeakFlags {
+  model?: string;
+  method: string;
+  compare?: string;
+  w: string;
+  steps?: string;
+  nfe?: string;
+  seed: string;
+  sampler: string;
+  out: string;
+  json?: string;
+  plot?: string;
+  threads?: string;
+  vocoderIterations: string;
+  progress: boolean;
+  [flag: string]: unknown;
+}
+
+/** speech.wav + method → speech-method.wav (one file per method of --compare). */
+export function methodWavPath(out: string, method: string): string {
+  const ext = extname(out);
+  return join(dirname(out), `${basename(out, ext)}-${method}${ext || '.wav'}`);
+}
+
+/** speech.wav → speech.<ext>. */
+function besides(out: string, ext: string): string {
+  const e = extname(out);
+  return join(dirname(out), `${basename(out, e)}${ext}`);
+}
+
+/** Parse and check everything, output paths included, before the model is loaded. */
+export async function prepareSpeak(text: string, flags: SpeakFlags) {
+  checkText(text);
+  const names = flags.compare ? parseNameList(flags.compare, '--compare') : [flags.method];
+  if (new Set(names).size !== names.length) {
+    throw new InvalidOptionError(`--compare names a method twice: "${flags.compare}"`);
+  }
+  const methods = methodChoices(names, flags);
+  methods.forEach((m) => resolveMethod(m));
+  if (flags.steps !== undefined && flags.nfe !== undefined) {
+    throw new InvalidOptionError('give --steps or --nfe, not both');
+  }
+  createSampler(flags.sampler);
+  const out = resolve(flags.out);
+  const wavs = flags.compare ? names.map((n) => methodWavPath(out, n)) : [out];
+  const json = resolve(flags.json ?? besides(out, '.json'));
+  const plot =
+    flags.plot !== undefined
+      ? resolve(flags.plot)
+      : flags.compare
+        ? besides(out, '.svg')
+        : undefined;
+  const all = [...wavs, json, ...(plot ? [plot] : [])];
+  if (new Set(all).size !== all.length) {
+    throw new InvalidOptionError(`--out, --json and --plot must name different files`);
+  }
+  for (const p of all) await checkWritable(p);
+  const nfe = flags.nfe === undefined ? undefined : parseInteger(flags.nfe, '--nfe', 1, 1_000_000);
+  return {
+    text,
+    methods,
+    w: parseNumber(flags.w, '--w'),
+    steps:
+      nfe === undefined
+        ? flags.steps === undefined
+          ? DEFAULT_TTS_STEPS
+          : parseInteger(flags.steps, '--steps', 1, 100_000)
+        : undefined,
+    nfe,
+    seed: checkSeed(parseInteger(flags.seed, '--seed', 0, 0xffffffff)),
+    sampler: flags.sampler,
+    threads:
+      flags.threads === undefined ? undefined : parseInteger(flags.threads, '--threads', 1, 1024),
+    vocoderIterations: parseInteger(flags.vocoderIterations, '--vocoder-iterations', 1, 1000),
+    wavs,
+    json,
+    plot,
+    modelDir: resolve(flags.model ?? embeddedTtsModelDir()),
+  };
+}
+
+export function speakCommand(): Command {
+  const cmd = new Command('speak')
+    .description(
+      'text to speech with guidance on the embedded espeak-ng-trained model (needs the espeak-ng program); writes a WAV and a JSON sidecar',
+    )
+    .argument('<text>', 'English text; several sentences are spoken one after another')
+    .option('--model <dir>', 'TTS model folder (default: the embedded models/tts-espeak)')
+    .option('--method <name>', `sampling method: ${METHOD_NAMES.join(', ')}`, 'diffier')
+    .option('--compare <list>', 'comma-separated methods: one WAV each (OUT-<method>.wav)')
+    .option('--w <w>', 'guidance weight on the text (1 = none)', '3')
+    .option('--steps <n>', `sampling steps (default ${DEFAULT_TTS_STEPS} when --nfe is not given)`)
+    .option(
+      '--nfe <n>',
+      'network evaluations per sentence: each method gets the most steps that fit',
+    )
+    .option('--seed <n>', 'seed (same seed, same WAV bytes)', '0')
+    .option('--sampler <name>', `sampler: ${SAMPLER_NAMES.join(', ')}`, 'ddim')
+    .option('--out <file>', 'WAV file (16-bit mono)', 'speech.wav')
+    .option('--json <file>', 'JSON sidecar (default: OUT with .json)')
+    .option('--plot <file>', 'mel spectrogram SVG (default with --compare: OUT with .svg)')
+    .option('--threads <n>', 'onnxruntime threads per operator (default: the runtime’s)')
+    .option('--vocoder-iterations <n>', 'Griffin–Lim iterations', '32')
+    .option('--no-progress', 'no progress on stderr');
+  addMethodFlags(cmd);
+  return cmd.action(async (text: string, flags: SpeakFlags) => {
+    const p = await prepareSpeak(text, flags);
+    const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
+    const model = await loadTextToSpeechModel(p.modelDir, { threads: p.threads, warn });
+    const controller = new AbortController();
+    const onInterrupt = () => controller.abort();
+    process.once('SIGINT', onInterrupt);
+    try {
+      const phonemized = await prepareText(model, text);
+      const base = { text, w: p.w, steps: p.steps, nfe: p.nfe, seed: p.seed, sampler: p.sampler };
+      const plans = [];
+      for (const method of p.methods)
+        plans.push({ method, steps: (await planRun(model, { ...base, method })).steps });
+      const progress = createProgress(flags.progress);
+      progress.start(
+        plans.reduce((a, r) => a + r.steps, 0) * phonemized.length,
+        `speak ${phonemized.length} sentence(s)`,
+      );
+      const runs: TextToSpeechResult[] = [];
+      for (const { method, steps } of plans) {
+        let sentence = 0;
+        runs.push(
+          await textToSpeech(model, {
+            ...base,
+            method,
+            steps,
+            nfe: undefined,
+            phonemized,
+            vocoderIterations: p.vocoderIterations,
+            signal: controller.signal,
+            onSentence: (k) => (sentence = k),
+            onStep: (s) =>
+              progress.tick(
+                `${method.name} sentence ${sentence + 1} step ${s.i + 1}/${s.numSteps}`,
+              ),
+          }),
+        );
+      }
+      progress.stop();
+      for (let i = 0; i < runs.length; i++) {
+        await writeFileAtomic(p.wavs[i], encodeWav(runs[i].audio, runs[i].sampleRate));
+      }
+      if (p.plot) {
+        const mel = model.norm.mel;
+        const spec = spectrogramChart(
+          runs.map((r) => ({
+            title: `${r.sentences[0].method} (w ${p.w})`,
+            logMel: r.sentences[0].logMel,
+          })),
+          { title: `"${phonemized[0].sentence}"`, frameSeconds: mel.hop / mel.sampleRate },
+        );
+        await writeSvg(p.plot, await renderSvg(spec));
+      }
+      await writeJsonAtomic(p.json, {
+        text,
+        sentences: phonemized.map((s) => ({ text: s.sentence, phonemes: s.tokens.join(' ') })),
+        model: {
+          dir: model.dir,
+          scheduler: schedulerConfigJson(model.schedule),
+          mel: model.norm.mel,
+        },
+        settings: {
+          w: p.w,
+          steps: p.steps ?? null,
+          nfe: p.nfe ?? null,
+          seed: p.seed,
+          sampler: p.sampler,
+          vocoderIterations: p.vocoderIterations,
+        },
+        runs: runs.map((r, i) => ({
+          wav: p.wavs[i],
+          method: r.sentences[0].method,
+          options: r.sentences[0].options,
+          seconds: r.audio.length / r.sampleRate,
+          nfe: r.nfe,
+          gap: r.gap,
+          sentences: r.sentences.map((s) => ({
+            text: s.sentence,
+            frames: s.frames,
+            steps: s.steps,
+            nfe: s.nfe,
+            networkCalls: s.networkCalls,
+            gap: s.gap,
+            gapSteps: s.gapSteps,
+          })),
+          timings: r.timings,
+        })),
+        plot: p.plot ?? null,
+      });
+      const rows = runs.map((r) => [
+        r.sentences[0].method,
+        p.w,
+        r.sentences[0].steps,
+        r.nfe,
+        r.gap.driftGap,
+        r.audio.length / r.sampleRate,
+        r.timings.totalMs / 1000,
+      ]);
+      process.stdout.write(
+        `${formatTable(['method', 'w', 'steps', 'nfe', 'drift A_r', 'audio s', 'seconds'], rows)}\n` +
+          `wrote ${[...p.wavs, p.json, ...(p.plot ? [p.plot] : [])].join(', ')}\n`,
+      );
+    } finally {
+      process.removeListener('SIGINT', onInterrupt);
+      await model.release();
+    }
+  });
+}
