@@ -5,6 +5,7 @@ import { benchGmmCommand } from './commands/benchGmm.js';
 import { benchReportCommand } from './commands/benchReport.js';
 import { benchSpeedCommand } from './commands/benchSpeed.js';
 import { benchT2iCommand } from './commands/benchT2i.js';
+import { benchTtsCommand } from './commands/benchTts.js';
 import { generateCommand } from './commands/generate.js';
 import { speakCommand } from './commands/speak.js';
 import { sweepCommand } from './commands/sweep.js';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   bench.addCommand(benchGmmCommand());
   bench.addCommand(benchReportCommand());
   bench.addCommand(benchT2iCommand());
+  bench.addCommand(benchTtsCommand());
   bench.addCommand(benchSpeedCommand());
   program.addCommand(sweepCommand());
   program.addCommand(generateCommand());

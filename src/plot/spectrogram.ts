@@ -1,7 +1,7 @@
 /**
- * Mel spectrograms as a Vega-Lite heat map, one row per panel (method). Cells are pooled
- * (means over 2 mel bins × k frames) so that an SVG of a few seconds of speech stays a
- * few hundred kB.
+ * Mel spectrograms as a Vega-Lite heat map, one row per panel (method, w). Cells are pooled
+ * (means over 4 mel bins × k frames, at most 80 columns) and drawn on integer pixel
+ * positions without ARIA labels, so that a six-panel SVG stays near half a megabyte.
  */
 import type { Spectrogram } from '../audio/mel.js';
 import type { TopLevelSpec } from './render.js';
@@ -16,51 +16,68 @@ export interface SpectrogramChartOptions {
   readonly title: string;
   /** Seconds per frame (hop / sample rate). */
   readonly frameSeconds: number;
-  /** At most this many pooled columns per panel. Default 120. */
-  readonly maxColumns?: number;
 }
+
+const BINS_PER_CELL = 4;
+const MAX_COLUMNS = 80;
+const CELL_W = 5;
+const CELL_H = 4;
 
 export function spectrogramChart(
   panels: readonly SpectrogramPanel[],
   opts: SpectrogramChartOptions,
 ): TopLevelSpec {
   const values: Record<string, number | string>[] = [];
+  const frames = Math.max(...panels.map((p) => p.logMel.frames));
+  const k = Math.max(1, Math.ceil(frames / MAX_COLUMNS));
+  const columns = Math.ceil(frames / k);
+  const rows = Math.ceil(Math.max(...panels.map((p) => p.logMel.rows)) / BINS_PER_CELL);
   for (const p of panels) {
-    const { rows, frames, data } = p.logMel;
-    const k = Math.max(1, Math.ceil(frames / (opts.maxColumns ?? 120)));
-    for (let m0 = 0; m0 < rows; m0 += 2) {
-      const m1 = Math.min(rows, m0 + 2);
-      for (let t0 = 0; t0 < frames; t0 += k) {
-        const t1 = Math.min(frames, t0 + k);
+    const { rows: nMels, frames: nf, data } = p.logMel;
+    for (let r = 0; r * BINS_PER_CELL < nMels; r++) {
+      const m0 = r * BINS_PER_CELL;
+      const m1 = Math.min(nMels, m0 + BINS_PER_CELL);
+      for (let c = 0; c * k < nf; c++) {
+        const t1 = Math.min(nf, (c + 1) * k);
         let s = 0;
-        for (let m = m0; m < m1; m++) for (let t = t0; t < t1; t++) s += data[m * frames + t];
-        values.push({
-          panel: p.title,
-          t0: +(t0 * opts.frameSeconds).toFixed(4),
-          t1: +(t1 * opts.frameSeconds).toFixed(4),
-          m0,
-          m1,
-          v: +(s / ((m1 - m0) * (t1 - t0))).toFixed(2),
-        });
+        for (let m = m0; m < m1; m++) for (let t = c * k; t < t1; t++) s += data[m * nf + t];
+        values.push({ panel: p.title, c, r, v: +(s / ((m1 - m0) * (t1 - c * k))).toFixed(2) });
       }
     }
   }
+  const secondsPerColumn = k * opts.frameSeconds;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: opts.title,
     data: { values },
+    config: { aria: false },
     facet: {
       row: { field: 'panel', type: 'nominal', sort: panels.map((p) => p.title), title: null },
     },
     spec: {
-      width: 480,
-      height: 120,
-      mark: { type: 'rect' },
+      width: columns * CELL_W,
+      height: rows * CELL_H,
+      mark: { type: 'rect', aria: false },
+      transform: [
+        { calculate: 'datum.c + 1', as: 'c1' },
+        { calculate: 'datum.r + 1', as: 'r1' },
+      ],
       encoding: {
-        x: { field: 't0', type: 'quantitative', title: 'time (s)' },
-        x2: { field: 't1' },
-        y: { field: 'm0', type: 'quantitative', title: 'mel bin' },
-        y2: { field: 'm1' },
+        x: {
+          field: 'c',
+          type: 'quantitative',
+          scale: { domain: [0, columns], nice: false },
+          title: 'time (s)',
+          axis: { labelExpr: `format(datum.value * ${secondsPerColumn}, '.1f')` },
+        },
+        x2: { field: 'c1' },
+        y: {
+          field: 'r',
+          type: 'quantitative',
+          scale: { domain: [0, rows], nice: false },
+          title: `mel bin ÷ ${BINS_PER_CELL}`,
+        },
+        y2: { field: 'r1' },
         color: { field: 'v', type: 'quantitative', title: 'ln mel', scale: { scheme: 'viridis' } },
       },
     },

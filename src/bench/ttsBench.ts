@@ -1,0 +1,265 @@
+/**
+ * The text-to-speech benchmark: methods × w at a matched NFE budget on the held-out
+ * sentences of bench/tts/ (never trained on), with espeak-ng's own timings, so that every
+ * generated spectrogram is frame-aligned with espeak-ng's rendering:
+ *
+ * - mcd: mel cepstral distortion (eval/speech.ts) of each generated log-mel against the
+ *   log-mel of espeak-ng's WAV, mean over sentences and samples;
+ * - sc: spectral convergence of the vocoded sample 0 against espeak-ng's WAV;
+ * - gap, condGap, driftGap: the gap monitor's accumulated figures, mean over sentences
+ *   (the KSD gaps need n ≥ 2 samples per sentence).
+ * Floors: "prior μ" scores the encoder's μ alone (no diffusion); "reference + Griffin–Lim"
+ * scores espeak-ng's own mel through the vocoder (what the vocoder alone loses in sc).
+ * Sentence j's noise is keyed by (seed, j), the same for every method and w.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { spectralConvergence } from '../audio/griffinLim.js';
+import { logMel, type Spectrogram } from '../audio/mel.js';
+import { decodeWav } from '../audio/wav.js';
+import { ConfigError, InvalidOptionError } from '../errors.js';
+import { melCepstralDistortion } from '../eval/speech.js';
+import { readJsonFile } from '../models/folder.js';
+import { packageRoot } from '../models/embedded.js';
+import type { MethodChoice } from '../methods/registry.js';
+import type { OptionValue } from '../methods/types.js';
+import type { TextToSpeechModel } from '../models/ttsModel.js';
+import { planRun } from '../pipelines/textToImage.js';
+import { denormalise, expandPrior, sampleMel, vocode } from '../pipelines/textToSpeech.js';
+import { streamKey } from '../tensor/random.js';
+import { Tensor } from '../tensor/tensor.js';
+import { knownVariant } from '../tts/frontend.js';
+
+export function heldOutFile(): string {
+  return join(packageRoot(), 'bench', 'tts', 'heldout.json');
+}
+
+export interface HeldOutSentence {
+  readonly text: string;
+  readonly ids: number[];
+  readonly durations: number[];
+  readonly audio: Float64Array;
+  readonly logMel: Spectrogram;
+}
+
+/** Read bench/tts/heldout.json and its WAVs; the timings must cover each rendering's frames. */
+export async function loadHeldOut(
+  model: TextToSpeechModel,
+  file = heldOutFile(),
+  count?: number,
+): Promise<HeldOutSentence[]> {
+  const doc = (await readJsonFile(file)) as { items?: unknown };
+  if (!Array.isArray(doc.items)) throw new ConfigError(`${file}: "items" must be a list`);
+  const items = doc.items.slice(0, count) as {
+    text: string;
+    tokens: string[];
+    durations: number[];
+    wav: string;
+  }[];
+  const out: HeldOutSentence[] = [];
+  for (const it of items) {
+    const ids = it.tokens.map((t) => {
+      const v = knownVariant(t, model.phonemes);
+      if (v === undefined) throw new ConfigError(`${file}: phoneme ${t} is not in the model`);
+      return model.phonemes.ids.get(v)!;
+    });
+    const path = join(dirname(file), it.wav);
+    const wav = decodeWav(await readFile(path), path);
+    if (wav.sampleRate !== model.norm.mel.sampleRate) {
+      throw new ConfigError(
+        `${path}: ${wav.sampleRate} Hz, the model is ${model.norm.mel.sampleRate} Hz`,
+      );
+    }
+    const mel = logMel(wav.audio, model.norm.mel);
+    if (
+      it.durations.reduce((a, b) => a + b, 0) !== mel.frames ||
+      it.durations.length !== ids.length
+    ) {
+      throw new ConfigError(`${file}: the timings of "${it.text}" do not match its WAV`);
+    }
+    out.push({ text: it.text, ids, durations: it.durations, audio: wav.audio, logMel: mel });
+  }
+  if (out.length === 0) throw new InvalidOptionError('no held-out sentences selected');
+  return out;
+}
+
+export interface TtsMetrics {
+  readonly mcd: number;
+  readonly sc: number;
+  readonly gap: number;
+  readonly condGap: number;
+  readonly driftGap: number;
+}
+
+export interface TtsRun {
+  readonly method: string;
+  readonly options: Readonly<Record<string, OptionValue>>;
+  readonly w: number;
+  readonly steps: number;
+  readonly nfe: number;
+  readonly metrics: TtsMetrics;
+  /** Per sentence: mcd (mean over samples), sc (sample 0). */
+  readonly sentences: readonly { mcd: number; sc: number; driftGap: number }[];
+  /** Sentence 0, sample 0: log-mel and audio (for plots and listening). */
+  readonly example: { logMel: Spectrogram; audio: Float64Array };
+  readonly sampleMs: number;
+}
+
+export interface TtsBenchOptions {
+  readonly model: TextToSpeechModel;
+  readonly sentences: readonly HeldOutSentence[];
+  readonly methods: readonly MethodChoice[];
+  readonly ws: readonly number[];
+  readonly nfe?: number;
+  readonly steps?: number;
+  /** Samples per sentence (≥ 2 for the KSD gap). */
+  readonly n: number;
+  readonly seed: number;
+  readonly sampler?: string;
+  readonly vocoderIterations?: number;
+  readonly signal?: AbortSignal;
+  readonly onSentence?: (label: string) => void;
+}
+
+export interface TtsBenchResult {
+  readonly benchmark: 'tts';
+  readonly settings: Record<string, unknown>;
+  readonly floors: { priorMcd: number; vocoderSc: number };
+  readonly reference: { logMel: Spectrogram; audio: Float64Array; prior: Spectrogram };
+  readonly sentences: readonly string[];
+  readonly runs: readonly TtsRun[];
+}
+
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+export async function runTtsBench(opts: TtsBenchOptions): Promise<TtsBenchResult> {
+  const { model, sentences, n } = opts;
+  if ((opts.nfe === undefined) === (opts.steps === undefined))
+    throw new InvalidOptionError('give exactly one of nfe and steps');
+  if (opts.methods.length === 0 || opts.ws.length === 0)
+    throw new InvalidOptionError('give at least one method and one w');
+  const nMels = model.norm.mel.nMels;
+  const glSeed = (j: number) => streamKey(opts.seed, 0x10000 + j);
+  // Floors: the prior alone, and the vocoder on espeak-ng's own mel.
+  const priors: Spectrogram[] = [];
+  for (const s of sentences) {
+    const enc = await model.encoder.encode(s.ids);
+    const mu = expandPrior(enc.mu, s.durations, nMels);
+    priors.push(denormalise(model, new Tensor(mu, [1, nMels, s.logMel.frames])));
+  }
+  const priorMcd = mean(sentences.map((s, j) => melCepstralDistortion(priors[j], s.logMel)));
+  const vocoderSc = mean(
+    sentences.map((s, j) =>
+      spectralConvergence(s.audio, vocode(model, s.logMel, glSeed(j), opts.vocoderIterations)),
+    ),
+  );
+  const runs: TtsRun[] = [];
+  for (const method of opts.methods) {
+    for (const w of opts.ws) {
+      const plan = await planRun(model, {
+        method,
+        w,
+        nfe: opts.nfe,
+        steps: opts.steps,
+        sampler: opts.sampler,
+      });
+      const per: { mcd: number; sc: number; gap: number; condGap: number; driftGap: number }[] = [];
+      let example: TtsRun['example'] | undefined;
+      let nfe = 0;
+      let name = method.name;
+      let options: Readonly<Record<string, OptionValue>> = {};
+      const t0 = performance.now();
+      for (const [j, s] of sentences.entries()) {
+        const r = await sampleMel(model, s.ids, {
+          method,
+          w,
+          steps: plan.steps,
+          n,
+          seed: streamKey(opts.seed, j),
+          sampler: opts.sampler,
+          frames: s.durations,
+          signal: opts.signal,
+        });
+        const mels = Array.from({ length: n }, (_, i) => denormalise(model, r.x, i));
+        const audio = vocode(model, mels[0], glSeed(j), opts.vocoderIterations);
+        per.push({
+          mcd: mean(mels.map((m) => melCepstralDistortion(m, s.logMel))),
+          sc: spectralConvergence(s.audio, audio, model.norm.mel),
+          gap: r.gap.gap,
+          condGap: r.gap.condGap,
+          driftGap: r.gap.driftGap,
+        });
+        if (j === 0) example = { logMel: mels[0], audio };
+        nfe = Math.max(nfe, r.nfe);
+        name = r.method;
+        options = r.options;
+        opts.onSentence?.(`${name} w=${w} sentence ${j + 1}`);
+      }
+      runs.push({
+        method: name,
+        options,
+        w,
+        steps: plan.steps,
+        nfe,
+        metrics: {
+          mcd: mean(per.map((p) => p.mcd)),
+          sc: mean(per.map((p) => p.sc)),
+          gap: mean(per.map((p) => p.gap)),
+          condGap: mean(per.map((p) => p.condGap)),
+          driftGap: mean(per.map((p) => p.driftGap)),
+        },
+        sentences: per.map((p) => ({ mcd: p.mcd, sc: p.sc, driftGap: p.driftGap })),
+        example: example!,
+        sampleMs: performance.now() - t0,
+      });
+    }
+  }
+  return {
+    benchmark: 'tts',
+    settings: {
+      methods: opts.methods.map((m) => m.name),
+      ws: opts.ws,
+      nfe: opts.nfe ?? null,
+      steps: opts.steps ?? null,
+      n,
+      seed: opts.seed,
+      sampler: opts.sampler ?? 'ddim',
+      vocoderIterations: opts.vocoderIterations ?? 32,
+      sentences: sentences.length,
+    },
+    floors: { priorMcd, vocoderSc },
+    reference: { logMel: sentences[0].logMel, audio: sentences[0].audio, prior: priors[0] },
+    sentences: sentences.map((s) => s.text),
+    runs,
+  };
+}
+
+export const TTS_TABLE_HEADER = [
+  'method',
+  'w',
+  'steps',
+  'nfe',
+  'MCD dB',
+  'SC',
+  'gap A',
+  'cond gap',
+  'drift A_r',
+];
+
+export function ttsTableRows(result: TtsBenchResult): (string | number)[][] {
+  return [
+    ...result.runs.map((r) => [
+      r.method,
+      r.w,
+      r.steps,
+      r.nfe,
+      r.metrics.mcd,
+      r.metrics.sc,
+      r.metrics.gap,
+      r.metrics.condGap,
+      r.metrics.driftGap,
+    ]),
+    ['prior μ (no diffusion)', '', '', '', result.floors.priorMcd, '', '', '', ''],
+    ['espeak-ng mel + Griffin–Lim', '', '', '', 0, result.floors.vocoderSc, '', '', ''],
+  ];
+}

@@ -1,0 +1,190 @@
+import { Command } from 'commander';
+import { join, resolve } from 'node:path';
+import {
+  heldOutFile,
+  loadHeldOut,
+  runTtsBench,
+  TTS_TABLE_HEADER,
+  ttsTableRows,
+  type TtsBenchResult,
+} from '../../bench/ttsBench.js';
+import { encodeWav } from '../../audio/wav.js';
+import { InvalidOptionError } from '../../errors.js';
+import { checkWritable, writeFileAtomic, writeJsonAtomic } from '../../io/atomicWrite.js';
+import { resolveMethod } from '../../methods/registry.js';
+import { embeddedTtsModelDir } from '../../models/embedded.js';
+import { loadTextToSpeechModel } from '../../models/ttsModel.js';
+import { renderSvg } from '../../plot/render.js';
+import { spectrogramChart } from '../../plot/spectrogram.js';
+import { createSampler, SAMPLER_NAMES } from '../../sampling/steps/index.js';
+import { checkSeed } from '../../tensor/random.js';
+import { addMethodFlags, methodChoices } from '../methodFlags.js';
+import { parseInteger, parseNameList, parseNumberList } from '../parse.js';
+import { createProgress } from '../progress.js';
+import { formatTable } from '../table.js';
+
+export interface BenchTtsFlags {
+  model?: string;
+  data?: string;
+  methods: string;
+  w: string;
+  nfe?: string;
+  steps?: string;
+  n: string;
+  sentences?: string;
+  seed: string;
+  sampler: string;
+  threads?: string;
+  vocoderIterations: string;
+  json?: string;
+  out?: string;
+  progress: boolean;
+  [flag: string]: unknown;
+}
+
+export const DEFAULT_TTS_NFE = 40;
+
+/** Parse and check everything, outputs included, before any work. */
+export async function prepareBenchTts(flags: BenchTtsFlags) {
+  const names = parseNameList(flags.methods, '--methods');
+  if (new Set(names).size !== names.length)
+    throw new InvalidOptionError(`--methods names a method twice: "${flags.methods}"`);
+  const methods = methodChoices(names, flags);
+  methods.forEach((m) => resolveMethod(m));
+  if (flags.steps !== undefined && flags.nfe !== undefined)
+    throw new InvalidOptionError('give --steps or --nfe, not both');
+  const steps =
+    flags.steps === undefined ? undefined : parseInteger(flags.steps, '--steps', 1, 100_000);
+  const nfe =
+    flags.nfe === undefined
+      ? steps === undefined
+        ? DEFAULT_TTS_NFE
+        : undefined
+      : parseInteger(flags.nfe, '--nfe', 1, 1_000_000);
+  createSampler(flags.sampler);
+  const json = flags.json === undefined ? undefined : resolve(flags.json);
+  const out = flags.out === undefined ? undefined : resolve(flags.out);
+  if (json) await checkWritable(json);
+  if (out) await checkWritable(join(out, 'x.svg'));
+  return {
+    methods,
+    ws: parseNumberList(flags.w, '--w'),
+    steps,
+    nfe,
+    n: parseInteger(flags.n, '--n', 1, 64),
+    sentences:
+      flags.sentences === undefined
+        ? undefined
+        : parseInteger(flags.sentences, '--sentences', 1, 10_000),
+    seed: checkSeed(parseInteger(flags.seed, '--seed', 0, 0xffffffff)),
+    sampler: flags.sampler,
+    threads:
+      flags.threads === undefined ? undefined : parseInteger(flags.threads, '--threads', 1, 1024),
+    vocoderIterations: parseInteger(flags.vocoderIterations, '--vocoder-iterations', 1, 1000),
+    json,
+    out,
+    data: resolve(flags.data ?? heldOutFile()),
+    modelDir: resolve(flags.model ?? embeddedTtsModelDir()),
+  };
+}
+
+export function benchTtsTable(result: TtsBenchResult, modelDir: string): string {
+  const s = result.settings;
+  const budget = s.nfe !== null ? `NFE ≤ ${String(s.nfe)}` : `${String(s.steps)} steps`;
+  return (
+    `text-to-speech on ${modelDir}: ${result.sentences.length} held-out sentences × ${String(s.n)} samples, ${budget}, seed ${String(s.seed)}, ${String(s.sampler)}, espeak-ng timings\n` +
+    `MCD = mel cepstral distortion (dB, c1–c13) and SC = spectral convergence (sample 0, Griffin–Lim) against espeak-ng's rendering; gaps = monitor sums, mean over sentences\n` +
+    formatTable(TTS_TABLE_HEADER, ttsTableRows(result))
+  );
+}
+
+/** Per method: one SVG (rows: espeak-ng, prior μ, then each w) and one WAV per w. */
+async function writeExamples(result: TtsBenchResult, dir: string, frameSeconds: number) {
+  const methods = [...new Set(result.runs.map((r) => r.method))];
+  for (const m of methods) {
+    const runs = result.runs.filter((r) => r.method === m);
+    const spec = spectrogramChart(
+      [
+        { title: 'espeak-ng (reference)', logMel: result.reference.logMel },
+        { title: 'prior μ', logMel: result.reference.prior },
+        ...runs.map((r) => ({ title: `${m} w ${r.w}`, logMel: r.example.logMel })),
+      ],
+      { title: `${m}: "${result.sentences[0]}" (NFE ≤ ${runs[0].nfe})`, frameSeconds },
+    );
+    await writeFileAtomic(join(dir, `mel-${m}.svg`), await renderSvg(spec));
+    for (const r of runs) {
+      await writeFileAtomic(join(dir, `${m}-w${r.w}.wav`), encodeWav(r.example.audio, 22050));
+    }
+  }
+  await writeFileAtomic(join(dir, 'espeak-ng.wav'), encodeWav(result.reference.audio, 22050));
+}
+
+export function benchTtsCommand(): Command {
+  const cmd = new Command('tts')
+    .description(
+      'text-to-speech guidance benchmark: methods × w at matched NFE on held-out sentences with espeak-ng timings → MCD, spectral convergence, gap',
+    )
+    .option('--model <dir>', 'TTS model folder (default: the embedded models/tts-espeak)')
+    .option('--data <file>', 'held-out set (default: bench/tts/heldout.json)')
+    .option('--methods <list>', 'comma-separated methods', 'cfg,apg,pcg,diffier')
+    .option('--w <list>', 'comma-separated guidance weights', '1,2,3,5')
+    .option(
+      '--nfe <n>',
+      `evaluation budget per sentence; each method gets the most steps that fit (default ${DEFAULT_TTS_NFE} unless --steps)`,
+    )
+    .option('--steps <n>', 'sampling steps for every method (instead of --nfe)')
+    .option('--n <n>', 'samples per sentence (the KSD gap needs ≥ 2)', '2')
+    .option('--sentences <n>', 'use the first n held-out sentences (default: all)')
+    .option('--seed <n>', 'seed (sentence j’s noise is keyed by the seed and j)', '0')
+    .option('--sampler <name>', `sampler: ${SAMPLER_NAMES.join(', ')}`, 'ddim')
+    .option('--threads <n>', 'onnxruntime threads per operator (default: the runtime’s)')
+    .option('--vocoder-iterations <n>', 'Griffin–Lim iterations', '32')
+    .option('--json <file>', 'write every run as JSON')
+    .option('--out <dir>', 'write a mel SVG per method and WAVs of the first sentence')
+    .option('--no-progress', 'no progress on stderr');
+  addMethodFlags(cmd);
+  return cmd.action(async (flags: BenchTtsFlags) => {
+    const p = await prepareBenchTts(flags);
+    const t0 = performance.now();
+    const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
+    const model = await loadTextToSpeechModel(p.modelDir, { threads: p.threads, warn });
+    const controller = new AbortController();
+    const onInterrupt = () => controller.abort();
+    process.once('SIGINT', onInterrupt);
+    try {
+      const sentences = await loadHeldOut(model, p.data, p.sentences);
+      const progress = createProgress(flags.progress);
+      progress.start(p.methods.length * p.ws.length * sentences.length, 'bench tts');
+      const result = await runTtsBench({
+        model,
+        sentences,
+        methods: p.methods,
+        ws: p.ws,
+        nfe: p.nfe,
+        steps: p.steps,
+        n: p.n,
+        seed: p.seed,
+        sampler: p.sampler,
+        vocoderIterations: p.vocoderIterations,
+        signal: controller.signal,
+        onSentence: (label) => progress.tick(label),
+      });
+      progress.stop();
+      process.stdout.write(
+        `${benchTtsTable(result, model.dir)}\n(${((performance.now() - t0) / 1000).toFixed(1)} s)\n`,
+      );
+      if (p.json) {
+        await writeJsonAtomic(p.json, {
+          ...result,
+          model: model.dir,
+          reference: undefined,
+          runs: result.runs.map(({ example: _e, ...r }) => r),
+        });
+      }
+      if (p.out) await writeExamples(result, p.out, model.norm.mel.hop / model.norm.mel.sampleRate);
+    } finally {
+      process.removeListener('SIGINT', onInterrupt);
+      await model.release();
+    }
+  });
+}
