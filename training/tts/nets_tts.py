@@ -63,7 +63,7 @@ class ResBlock(nn.Module):
 
 
 class MelDecoder(nn.Module):
-    """ε-prediction: (x_t [B, 80, T], timestep [B] in 0..999, μ [B, 80, T]) → ε [B, 80, T]."""
+    """v-prediction: (x_t [B, 80, T], timestep [B] in 0..999, μ [B, 80, T]) → v [B, 80, T]."""
 
     def __init__(self, c: int = 128, dilations=(1, 2, 4, 8, 1, 2, 4, 8), t_dim: int = 64, temb: int = 128):
         super().__init__()
