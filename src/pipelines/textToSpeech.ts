@@ -35,7 +35,11 @@ export interface MelSamplingOptions {
   readonly seed?: number;
   readonly sampler?: string;
   readonly samplerOptions?: SamplerOptions;
-  /** Samples of the same utterance (the KSD gap needs ≥ 2). Default 1. */
+  /**
+   * Samples drawn of the same utterance (default 1); the first is the one returned or
+   * spoken. Batch statistics need more: the KSD gap ≥ 2, DiffIER's commitment schedule ≥ 8
+   * (below that it guides as plain CFG). Item 0 does not depend on n for per-item methods.
+   */
   readonly n?: number;
   readonly ksdItems?: number;
   readonly signal?: AbortSignal;
@@ -51,6 +55,9 @@ export interface MelSample {
   readonly options: Readonly<Record<string, OptionValue>>;
   readonly w: number;
   readonly steps: number;
+  /** Samples drawn. */
+  readonly n: number;
+  /** Network evaluations per sample. */
   readonly nfe: number;
   readonly networkCalls: number;
   readonly gap: GapSummary;
@@ -125,6 +132,7 @@ export async function sampleMel(
     options: plan.resolved.options,
     w: plan.w,
     steps: plan.steps,
+    n,
     nfe: result.nfe,
     networkCalls: denoiser.networkCalls,
     gap: monitor.summary(),
@@ -207,9 +215,9 @@ export async function textToSpeech(
     // Sentence k has its own streams, so adding a sentence does not change the others.
     const sentenceSeed = streamKey(seed, k);
     const tS = performance.now();
+    // Item 0 is spoken; the others only feed batch statistics (DiffIER's commitment c_t).
     const { x, ...run } = await sampleMel(model, sentences[k].ids, {
       ...opts,
-      n: 1,
       seed: sentenceSeed,
     });
     sampleMs += performance.now() - tS;

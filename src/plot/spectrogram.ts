@@ -78,7 +78,13 @@ export function spectrogramChart(
           title: `mel bin ÷ ${BINS_PER_CELL}`,
         },
         y2: { field: 'r1' },
-        color: { field: 'v', type: 'quantitative', title: 'ln mel', scale: { scheme: 'viridis' } },
+        color: {
+          field: 'v',
+          type: 'quantitative',
+          title: 'ln mel',
+          // One fixed range for every panel (ln of the 1e-5 floor … loud speech), clamped.
+          scale: { scheme: 'viridis', domain: [-12, 2], clamp: true },
+        },
       },
     },
   };

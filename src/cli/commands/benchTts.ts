@@ -133,7 +133,11 @@ export function benchTtsCommand(): Command {
       `evaluation budget per sentence; each method gets the most steps that fit (default ${DEFAULT_TTS_NFE} unless --steps)`,
     )
     .option('--steps <n>', 'sampling steps for every method (instead of --nfe)')
-    .option('--n <n>', 'samples per sentence (the KSD gap needs ≥ 2)', '2')
+    .option(
+      '--n <n>',
+      'samples per sentence (the KSD gap needs ≥ 2, DiffIER’s commitment schedule ≥ 8)',
+      '8',
+    )
     .option('--sentences <n>', 'use the first n held-out sentences (default: all)')
     .option('--seed <n>', 'seed (sentence j’s noise is keyed by the seed and j)', '0')
     .option('--sampler <name>', `sampler: ${SAMPLER_NAMES.join(', ')}`, 'ddim')

@@ -25,6 +25,9 @@ import { parseInteger, parseNameList, parseNumber } from '../parse.js';
 import { createProgress } from '../progress.js';
 import { formatTable } from '../table.js';
 
+/** Samples per sentence for diffier: its commitment schedule needs a batch of ≥ 8. */
+export const DIFFIER_BATCH = 8;
+
 export interface SpeakFlags {
   model?: string;
   method: string;
@@ -39,6 +42,7 @@ export interface SpeakFlags {
   plot?: string;
   threads?: string;
   vocoderIterations: string;
+  batch?: string;
   progress: boolean;
   [flag: string]: unknown;
 }
@@ -99,6 +103,7 @@ export async function prepareSpeak(text: string, flags: SpeakFlags) {
     threads:
       flags.threads === undefined ? undefined : parseInteger(flags.threads, '--threads', 1, 1024),
     vocoderIterations: parseInteger(flags.vocoderIterations, '--vocoder-iterations', 1, 1000),
+    batch: flags.batch === undefined ? undefined : parseInteger(flags.batch, '--batch', 1, 256),
     wavs,
     json,
     plot,
@@ -128,6 +133,10 @@ export function speakCommand(): Command {
     .option('--plot <file>', 'mel spectrogram SVG (default with --compare: OUT with .svg)')
     .option('--threads <n>', 'onnxruntime threads per operator (default: the runtime’s)')
     .option('--vocoder-iterations <n>', 'Griffin–Lim iterations', '32')
+    .option(
+      '--batch <n>',
+      `samples drawn per sentence, the first is spoken (default ${DIFFIER_BATCH} for diffier, whose commitment schedule measures over them and guides as plain CFG below 8; 1 otherwise)`,
+    )
     .option('--no-progress', 'no progress on stderr');
   addMethodFlags(cmd);
   return cmd.action(async (text: string, flags: SpeakFlags) => {
@@ -157,6 +166,7 @@ export function speakCommand(): Command {
             method,
             steps,
             nfe: undefined,
+            n: p.batch ?? (method.name === 'diffier' ? DIFFIER_BATCH : 1),
             phonemized,
             vocoderIterations: p.vocoderIterations,
             signal: controller.signal,
@@ -204,12 +214,14 @@ export function speakCommand(): Command {
           method: r.sentences[0].method,
           options: r.sentences[0].options,
           seconds: r.audio.length / r.sampleRate,
+          samplesPerSentence: r.sentences[0].n,
           nfe: r.nfe,
           gap: r.gap,
           sentences: r.sentences.map((s) => ({
             text: s.sentence,
             frames: s.frames,
             steps: s.steps,
+            n: s.n,
             nfe: s.nfe,
             networkCalls: s.networkCalls,
             gap: s.gap,
@@ -222,6 +234,7 @@ export function speakCommand(): Command {
       const rows = runs.map((r) => [
         r.sentences[0].method,
         p.w,
+        r.sentences[0].n,
         r.sentences[0].steps,
         r.nfe,
         r.gap.driftGap,
@@ -229,7 +242,7 @@ export function speakCommand(): Command {
         r.timings.totalMs / 1000,
       ]);
       process.stdout.write(
-        `${formatTable(['method', 'w', 'steps', 'nfe', 'drift A_r', 'audio s', 'seconds'], rows)}\n` +
+        `${formatTable(['method', 'w', 'batch', 'steps', 'nfe', 'drift A_r', 'audio s', 'seconds'], rows)}\n` +
           `wrote ${[...p.wavs, p.json, ...(p.plot ? [p.plot] : [])].join(', ')}\n`,
       );
     } finally {
