@@ -16,6 +16,8 @@ const MODELS = {
   'mnist-t2i-unet': 'models/mnist-t2i/unet/model.onnx',
   'mnist-eval-classifier': 'models/mnist-eval/classifier.onnx',
   '2d-overlapping-mlp': 'bench/models/2d-overlapping-mlp.onnx',
+  'tts-encoder': 'models/tts-espeak/encoder/model.onnx',
+  'tts-decoder': 'models/tts-espeak/decoder/model.onnx',
 };
 
 function toTensor({ dtype, shape, data }) {
