@@ -4,13 +4,16 @@
  * benchmark's pieces on one held-out sentence. Few steps: these test the plumbing.
  */
 import assert from 'node:assert/strict';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { encodeWav } from '../src/audio/wav.js';
 import { loadHeldOut, runTtsBench } from '../src/bench/ttsBench.js';
 import { embeddedTtsModelDir } from '../src/models/embedded.js';
 import { loadTextToSpeechModel, type TextToSpeechModel } from '../src/models/ttsModel.js';
 import { SENTENCE_GAP_S, textToSpeech } from '../src/pipelines/textToSpeech.js';
-import { phonemize, tokenize } from '../src/tts/frontend.js';
+import { knownVariant, phonemize, tokenize } from '../src/tts/frontend.js';
 import { checkText, MAX_TEXT_CHARS, splitSentences } from '../src/tts/text.js';
 
 let model: TextToSpeechModel;
@@ -140,5 +143,33 @@ describe('bench tts pieces', () => {
       assert.ok(Number.isFinite(run.metrics.gap));
     }
     assert.ok(r.floors.priorMcd > 0 && r.floors.vocoderSc > 0);
+  });
+});
+
+describe('TTS model folder', () => {
+  it('lists every missing file and refuses a folder of another kind', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tts-folder-'));
+    try {
+      await cp(embeddedTtsModelDir(), dir, { recursive: true });
+      await rm(join(dir, 'decoder', 'model.onnx'));
+      await rm(join(dir, 'tokenizer', 'phonemes.json'));
+      await assert.rejects(loadTextToSpeechModel(dir), {
+        code: 'MODEL_FOLDER',
+        message: /missing: decoder\/model\.onnx, tokenizer\/phonemes\.json/,
+      });
+      const t2i = join(embeddedTtsModelDir(), '..', 'mnist-t2i');
+      await assert.rejects(loadTextToSpeechModel(t2i), {
+        code: 'MODEL_FOLDER',
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads a stressed variant the vocabulary lacks as the same phoneme', async () => {
+    const known = [...model.phonemes.ids.keys()];
+    const bare = known.find((t) => /^[a-zA-Z]/.test(t) && !known.includes(`,${t}`))!;
+    assert.equal(knownVariant(`,${bare}`, model.phonemes), bare);
+    assert.equal(knownVariant('Q9', model.phonemes), undefined);
   });
 });

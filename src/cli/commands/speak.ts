@@ -130,7 +130,10 @@ export function speakCommand(): Command {
     .option('--sampler <name>', `sampler: ${SAMPLER_NAMES.join(', ')}`, 'ddim')
     .option('--out <file>', 'WAV file (16-bit mono)', 'speech.wav')
     .option('--json <file>', 'JSON sidecar (default: OUT with .json)')
-    .option('--plot <file>', 'mel spectrogram SVG (default with --compare: OUT with .svg)')
+    .option(
+      '--plot <file>',
+      'mel spectrogram SVG of the first sentence (default with --compare: OUT with .svg)',
+    )
     .option('--threads <n>', 'onnxruntime threads per operator (default: the runtime’s)')
     .option('--vocoder-iterations <n>', 'Griffin–Lim iterations', '32')
     .option(
