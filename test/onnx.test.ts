@@ -6,7 +6,13 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { feed, OnnxSession, signatureProblems, type ValueInfo } from '../src/backends/onnx.js';
+import {
+  feed,
+  OnnxSession,
+  signatureProblems,
+  type ValueInfo,
+  loadSession,
+} from '../src/backends/onnx.js';
 import {
   ModelFolderError,
   ModelLoadError,
@@ -76,14 +82,11 @@ describe('signature checks', () => {
 
 describe('loading errors', () => {
   it('missing file → ModelFolderError naming the path', async () => {
-    await assert.rejects(
-      OnnxSession.load('/no/such/model.onnx', 'unet', UNET_SIGNATURE),
-      (e: Error) => {
-        assert.ok(e instanceof ModelFolderError);
-        assert.match(e.message, /\/no\/such\/model\.onnx/);
-        return true;
-      },
-    );
+    await assert.rejects(loadSession('/no/such/model.onnx', 'unet', UNET_SIGNATURE), (e: Error) => {
+      assert.ok(e instanceof ModelFolderError);
+      assert.match(e.message, /\/no\/such\/model\.onnx/);
+      return true;
+    });
   });
   it('corrupted .onnx → ModelLoadError', async () => {
     await assert.rejects(UnetModel.load(join(BAD, 'unet-corrupt.onnx')), (e: Error) => {

@@ -22,7 +22,13 @@ import { readdir, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { arch, availableParallelism, cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
-import { OnnxSession, feed, type SessionOptions, type Signature } from '../backends/onnx.js';
+import {
+  OnnxSession,
+  feed,
+  type SessionOptions,
+  type Signature,
+  loadSession,
+} from '../backends/onnx.js';
 import { GapMonitor } from '../diffier/gapMonitor.js';
 import type { Denoiser, PredictionRequest, Predictions } from '../denoisers/types.js';
 import { InvalidOptionError } from '../errors.js';
@@ -292,7 +298,7 @@ export async function measureGemm(
   reps: number,
   opts: SessionOptions = {},
 ): Promise<GemmResult> {
-  const session = await OnnxSession.load(path, 'matmul probe', MATMUL_SIGNATURE, opts);
+  const session = await loadSession(path, 'matmul probe', MATMUL_SIGNATURE, opts);
   try {
     const a = randomTensor([size, size], 1);
     const b = randomTensor([size, size], 2);

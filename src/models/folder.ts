@@ -3,9 +3,8 @@
  * anything is loaded, so a bad folder fails in milliseconds with one message that lists all
  * that is missing, rather than after the UNet has been read.
  */
-import { readFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import { ModelFolderError } from '../errors.js';
+import { join, pathKind, readText, resolve } from '../io/files.js';
 
 /** The files of a text-to-image folder; optional parts are undefined when absent. */
 export interface ModelFolder {
@@ -27,18 +26,18 @@ export interface ModelFolder {
 }
 
 async function isFile(path: string): Promise<boolean> {
-  return (await stat(path).catch(() => undefined))?.isFile() ?? false;
+  return (await pathKind(path)) === 'file';
 }
 
 async function isDir(path: string): Promise<boolean> {
-  return (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
+  return (await pathKind(path)) === 'dir';
 }
 
 /** Read and parse a JSON file of the folder, naming it in every error. */
 export async function readJsonFile(path: string): Promise<unknown> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readText(path);
   } catch (err) {
     throw new ModelFolderError(`cannot read ${path}: ${(err as Error).message}`);
   }

@@ -1,4 +1,4 @@
-import { feed, OnnxSession, type Signature } from '../backends/onnx.js';
+import { feed, OnnxSession, type Signature, loadSession } from '../backends/onnx.js';
 import type { Denoiser, PredictionRequest, Predictions } from '../denoisers/types.js';
 import { ShapeError } from '../errors.js';
 import type { NoiseLevel } from '../sampling/noiseLevel.js';
@@ -32,7 +32,7 @@ export class MixtureNetDenoiser implements Denoiser {
 
   /** Load the network of a problem: `numClasses` is also the unconditional label. */
   static async load(path: string, dim: number, target: number, numClasses: number): Promise<MixtureNetDenoiser> {
-    return new MixtureNetDenoiser(await OnnxSession.load(path, 'mixture network', MIXTURE_NET_SIGNATURE, { threads: 1 }), dim, target, numClasses);
+    return new MixtureNetDenoiser(await loadSession(path, 'mixture network', MIXTURE_NET_SIGNATURE, { threads: 1 }), dim, target, numClasses);
   }
 
   async predict(x: Tensor, level: NoiseLevel, request: PredictionRequest): Promise<Predictions> {

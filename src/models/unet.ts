@@ -5,6 +5,7 @@ import {
   staticDim,
   type SessionOptions,
   type Signature,
+  loadSession,
 } from '../backends/onnx.js';
 import { ModelFolderError, ModelSignatureError, ShapeError } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -62,7 +63,7 @@ export class UnetModel {
     configPath?: string,
     opts: SessionOptions = {},
   ): Promise<UnetModel> {
-    const session = await OnnxSession.load(path, 'unet', UNET_SIGNATURE, opts);
+    const session = await loadSession(path, 'unet', UNET_SIGNATURE, opts);
     try {
       const itemShape = await itemShapeOf(session, configPath);
       const out = session.output('out_sample')!;

@@ -1,0 +1,68 @@
+/**
+ * onnx.ts for the browser bundle (web/build.mjs swaps it in): the same exports over
+ * onnxruntime-web, which fetches the model from its URL path and runs it on WebAssembly,
+ * or on WebGPU where the page asks for it and the browser has it.
+ */
+import * as ort from 'onnxruntime-web';
+import {
+  OnnxSession,
+  type Runtime,
+  type RuntimeSession,
+  type SessionOptions,
+  type Signature,
+} from './session.js';
+
+export * from './session.js';
+
+export interface WebRuntimeOptions {
+  /** Where onnxruntime-web's .wasm/.mjs files are served (a URL path ending in "/"). */
+  readonly wasmPaths: string;
+  /** Tried in order by onnxruntime-web, e.g. ['webgpu', 'wasm']. */
+  readonly executionProviders: readonly string[];
+  /** WebAssembly threads; more than 1 needs a cross-origin isolated page. */
+  readonly numThreads: number;
+}
+
+let providers: readonly string[] = ['wasm'];
+
+/** Set before the first session is created (onnxruntime-web reads env once). */
+export function configureWebRuntime(opts: WebRuntimeOptions): void {
+  ort.env.wasm.wasmPaths = opts.wasmPaths;
+  ort.env.wasm.numThreads = opts.numThreads;
+  providers = [...opts.executionProviders];
+}
+
+/** A macrotask turn, so that the page paints progress and sees a cancel between calls. */
+const yieldToPage = () => new Promise<void>((r) => setTimeout(r, 0));
+
+const webRuntime: Runtime = {
+  create: async (path) => {
+    const session = await ort.InferenceSession.create(path, {
+      executionProviders: [...providers],
+      graphOptimizationLevel: 'all',
+      executionMode: 'sequential',
+    });
+    return {
+      inputMetadata: session.inputMetadata,
+      outputMetadata: session.outputMetadata,
+      run: async (feeds, fetches) => {
+        await yieldToPage();
+        return (await session.run(
+          feeds as Record<string, ort.Tensor>,
+          fetches,
+        )) as unknown as Record<string, ort.Tensor>;
+      },
+      release: () => session.release(),
+    } as RuntimeSession;
+  },
+  tensor: (f) => new ort.Tensor(f.type, f.data, [...f.dims]),
+};
+
+export function loadSession(
+  path: string,
+  label: string,
+  signature: Signature,
+  opts: SessionOptions = {},
+): Promise<OnnxSession> {
+  return OnnxSession.open(webRuntime, path, label, signature, opts);
+}
