@@ -6,13 +6,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import {
-  feed,
-  OnnxSession,
-  signatureProblems,
-  type ValueInfo,
-  loadSession,
-} from '../src/backends/onnx.js';
+import { feed, signatureProblems, type ValueInfo, loadSession } from '../src/backends/onnx.js';
 import {
   ModelFolderError,
   ModelLoadError,

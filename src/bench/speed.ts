@@ -22,13 +22,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { arch, availableParallelism, cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
-import {
-  OnnxSession,
-  feed,
-  type SessionOptions,
-  type Signature,
-  loadSession,
-} from '../backends/onnx.js';
+import { feed, type SessionOptions, type Signature, loadSession } from '../backends/onnx.js';
 import { GapMonitor } from '../diffier/gapMonitor.js';
 import type { Denoiser, PredictionRequest, Predictions } from '../denoisers/types.js';
 import { InvalidOptionError } from '../errors.js';

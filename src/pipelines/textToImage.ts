@@ -51,6 +51,8 @@ export interface TextToImageOptions {
   readonly signal?: AbortSignal;
   /** After every sampling step (progress bars, previews). */
   readonly onStep?: (payload: StepPayload) => void;
+  /** Each step's gap measures as soon as they are known (live plots). */
+  readonly onGap?: (step: GapStep) => void;
   /** Truncated prompts, unknown words. Default: console.warn. */
   readonly warn?: (message: string) => void;
 }
@@ -166,7 +168,7 @@ export async function textToImage(
   // One stream per item keyed by (seed, i): the noise of item i does not depend on n.
   const rng = new BatchRandom(seed, n);
   const x = rng.normal([n, ...model.unet.itemShape]);
-  const monitor = new GapMonitor({ ksdItems: opts.ksdItems });
+  const monitor = new GapMonitor({ ksdItems: opts.ksdItems, onGap: opts.onGap });
   const netBefore = model.unet.networkMs;
   const tSample = performance.now();
   const result = await sample({
