@@ -46,6 +46,8 @@ export function readSettings(picker: ReturnType<typeof methodPicker>) {
 
 export type Settings = ReturnType<typeof readSettings>;
 
+const PLOT_INTERVAL_MS = 1000;
+
 function drawGrid(runs: readonly TextToImageResult[]): void {
   const pixels = gridPixels(
     runs.map((r) => r.images),
@@ -67,7 +69,11 @@ function drawGrid(runs: readonly TextToImageResult[]): void {
   );
 }
 
-/** Re-render the two per-step plots, at most one render at a time (latest data wins). */
+/**
+ * Re-render the two per-step plots, one render at a time with the latest data, and at
+ * most every PLOT_INTERVAL_MS: a Vega render costs as much as several sampling steps of
+ * the embedded model, and both share the page's thread.
+ */
 function livePlots() {
   const gap = new Map<string, GapStep[]>();
   let pending = false;
@@ -105,7 +111,9 @@ function livePlots() {
       gap.set(method, [...(gap.get(method) ?? []), step]);
       if (!pending) {
         pending = true;
-        rendering = rendering.then(render);
+        rendering = rendering
+          .then(() => new Promise((r) => setTimeout(r, PLOT_INTERVAL_MS)))
+          .then(render);
       }
     },
     settled: () => rendering,
