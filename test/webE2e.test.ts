@@ -210,6 +210,16 @@ describe('web page in Chromium', { skip }, () => {
     assert.equal(await page.locator('#bench-plot svg').count(), 1);
     assert.equal(await page.locator('#bench-table tbody tr').count(), 2);
     await page.screenshot({ path: join(shots, 'bench.png'), fullPage: true });
+  });
+
+  it('runs a benchmark problem whose model is a trained ONNX network', async () => {
+    await page.selectOption('#problem', '2d-overlapping-onnx');
+    for (const box of await page.locator('#bench-methods input[type=checkbox]').all()) {
+      await box.setChecked((await box.inputValue()) === 'cfg');
+    }
+    await page.click('#bench-run');
+    assert.equal(await settled(page), 'done', (await page.textContent('#bench-error')) ?? '');
+    assert.equal(await page.locator('#bench-table tbody tr').count(), 1);
     await page.click('.tab[data-tab=t2i]');
   });
 

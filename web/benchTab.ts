@@ -9,15 +9,22 @@ import { loadProblem, type Problem } from '../src/bench/problem.js';
 import { parseInteger, parseNumber } from '../src/cli/parse.js';
 import { trueMixtures } from '../src/denoisers/gaussianMixture.js';
 import { InvalidOptionError } from '../src/errors.js';
+import { pathKind } from '../src/io/filesWeb.js';
 import { byId, errorText, fillTable, inputValue, setState } from './dom.js';
 import { methodPicker } from './methodPicker.js';
 
-/** The served problems with two dimensions (the ones a scatter can show). */
+/** The served problems (bench/problems and its subfolders) with two dimensions. */
 async function planarProblems(): Promise<Problem[]> {
-  const names = (await (await fetch('/problems/')).json()) as string[];
-  const problems = await Promise.all(
-    names.filter((n) => n.endsWith('.json')).map((n) => loadProblem(`/problems/${n}`)),
-  );
+  const files: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    const res = await fetch(dir);
+    for (const name of (await res.json()) as string[]) {
+      if (name.endsWith('.json')) files.push(`${dir}${name}`);
+      else if ((await pathKind(`${dir}${name}`)) === 'dir') await walk(`${dir}${name}/`);
+    }
+  };
+  await walk('/bench/problems/');
+  const problems = await Promise.all(files.map((f) => loadProblem(f)));
   return problems.filter((p) => p.dim === 2);
 }
 

@@ -41,7 +41,9 @@ export function prepareWeb(flags: WebFlags) {
       '/app/': page,
       '/ort/': ort,
       '/models/': join(root, 'models'),
-      '/problems/': join(root, 'bench', 'problems'),
+      // Problem files name their networks relative to themselves (../models/…).
+      '/bench/problems/': join(root, 'bench', 'problems'),
+      '/bench/models/': join(root, 'bench', 'models'),
     },
   };
 }
