@@ -3,13 +3,13 @@
 // DiffIER, 20 steps, 4 images, w = 3) and reads the times the page records. Optionally
 // saves a screenshot of the finished page, and compares the page's PNG grid with one the
 // CLI wrote for the same settings. Needs `npm run build` (it reuses the built end-to-end
-// helpers in dist/test/helpers/browser.js).
+// helpers in dist/test/helpers/).
 //   node scripts/web-timing.mjs [--runs N] [--threads N] [--screenshot FILE] [--compare-with CLI.png]
 /* global document, performance -- inside page.evaluate, run by the browser */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import pngjs from 'pngjs';
 import { launchChromium, startWebServer } from '../dist/test/helpers/browser.js';
+import { pngDifference } from '../dist/test/helpers/pixels.js';
 
 const { values } = parseArgs({
   options: {
@@ -53,20 +53,15 @@ try {
           page.waitForEvent('download'),
           page.click('#download-png'),
         ]);
-        const read = async (f) => pngjs.PNG.sync.read(await readFile(f));
-        const a = await read(await download.path());
-        const b = await read(values['compare-with']);
-        if (a.width !== b.width || a.height !== b.height) throw new Error('grid sizes differ');
-        let max = 0;
-        let differing = 0;
-        for (let i = 0; i < a.data.length; i++) {
-          const d = Math.abs(a.data[i] - b.data[i]);
-          max = Math.max(max, d);
-          if (d > 0) differing++;
-        }
+        const d = pngDifference(
+          await readFile(await download.path()),
+          await readFile(values['compare-with']),
+        );
+        if (Number.isNaN(d.maxDiff))
+          throw new Error(`grid sizes differ: ${JSON.stringify(d.sizes)}`);
         console.log(
-          `page grid vs ${values['compare-with']}: ${a.width}×${a.height} px, max |Δ| = ${max}/255, ` +
-            `${differing} of ${a.data.length} RGBA values differ`,
+          `page grid vs ${values['compare-with']}: ${d.sizes[0].join('×')} px, ` +
+            `max |Δ| = ${d.maxDiff}/255, ${d.differing} of ${d.values} RGBA values differ`,
         );
       }
       if (values.screenshot && r === runs - 1) {

@@ -9,7 +9,6 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { PNG } from 'pngjs';
 import { cli } from './helpers/cli.js';
 import {
   artifactsDir,
@@ -19,6 +18,7 @@ import {
   type Chromium,
   type WebServer,
 } from './helpers/browser.js';
+import { pngDifference } from './helpers/pixels.js';
 import { removeTempDirs, tempDir } from './helpers/t2iFixtures.js';
 
 const skip = browserSkip();
@@ -130,20 +130,12 @@ describe('web page in Chromium', { skip }, () => {
       page.waitForEvent('download'),
       page.click('#download-png'),
     ]);
-    const browserPng = PNG.sync.read(await readFile(await download.path()));
-    const nodePng = PNG.sync.read(await readFile(out));
-    assert.deepEqual([browserPng.width, browserPng.height], [nodePng.width, nodePng.height]);
-    let maxDiff = 0;
-    let differing = 0;
-    for (let i = 0; i < nodePng.data.length; i++) {
-      const d = Math.abs(nodePng.data[i] - browserPng.data[i]);
-      maxDiff = Math.max(maxDiff, d);
-      if (d > 0) differing++;
-    }
+    const diff = pngDifference(await readFile(await download.path()), await readFile(out));
     console.log(
-      `# browser vs Node: max |Δ| = ${maxDiff}/255, ${differing} of ${nodePng.data.length} RGBA values differ`,
+      `# browser vs Node: max |Δ| = ${diff.maxDiff}/255, ${diff.differing} of ${diff.values} RGBA values differ`,
     );
-    assert.equal(maxDiff, 0);
+    assert.deepEqual(diff.sizes[0], diff.sizes[1]);
+    assert.equal(diff.maxDiff, 0);
     const [json] = await Promise.all([page.waitForEvent('download'), page.click('#download-json')]);
     const settings = JSON.parse(await readFile(await json.path(), 'utf8'));
     assert.deepEqual(settings.settings, {

@@ -13,6 +13,10 @@ import {
   checkPrompt,
   encodePrompt,
   planRun,
+  runRecord,
+  settingsRecord,
+  SUMMARY_HEAD,
+  summaryRow,
   textToImage,
   type TextToImageResult,
 } from '../src/pipelines/textToImage.js';
@@ -125,25 +129,8 @@ function settingsJson(s: Settings, backend: string, runs: readonly TextToImageRe
     prompt: s.prompt,
     layout: 'rows = methods (in order), columns = samples 0 … n−1',
     backend,
-    settings: {
-      w: s.w,
-      steps: s.steps ?? null,
-      nfe: s.nfe ?? null,
-      n: s.n,
-      seed: s.seed,
-      sampler: s.sampler,
-    },
-    runs: runs.map((r) => ({
-      method: r.method,
-      options: r.options,
-      w: r.w,
-      steps: r.steps,
-      nfe: r.nfe,
-      networkCalls: r.networkCalls,
-      gap: r.gap,
-      gapSteps: r.gapSteps,
-      timings: r.timings,
-    })),
+    settings: settingsRecord(s),
+    runs: runs.map(runRecord),
   };
 }
 
@@ -230,19 +217,7 @@ export function setUpT2iTab(model: TextToImageModel, backend: string): void {
         }
         await plots.settled();
         last = { settings: s, runs };
-        fillTable(
-          byId<HTMLTableElement>('t2i-table'),
-          ['method', 'w', 'steps', 'nfe', 'gap A', 'drift A_r', 'seconds'],
-          runs.map((r) => [
-            r.method,
-            r.w,
-            r.steps,
-            r.nfe,
-            r.gap.gap,
-            r.gap.driftGap,
-            r.timings.totalMs / 1000,
-          ]),
-        );
+        fillTable(byId<HTMLTableElement>('t2i-table'), SUMMARY_HEAD, runs.map(summaryRow));
         message.textContent = `done: ${runs.length} method(s) × ${s.n} image(s)`;
         pngButton.disabled = jsonButton.disabled = false;
         setState('done');

@@ -4,13 +4,7 @@
  * `model.onnx_data` or `weights.pb` next to it.
  */
 import * as ort from 'onnxruntime-node';
-import {
-  OnnxSession,
-  type Runtime,
-  type RuntimeSession,
-  type SessionOptions,
-  type Signature,
-} from './session.js';
+import { sessionLoader, type Runtime, type RuntimeSession } from './session.js';
 
 export * from './session.js';
 
@@ -26,12 +20,5 @@ const nodeRuntime: Runtime = {
   tensor: (f) => new ort.Tensor(f.type, f.data, [...f.dims]),
 };
 
-/** Load `path` on onnxruntime-node and check it against `signature` (OnnxSession.open). */
-export function loadSession(
-  path: string,
-  label: string,
-  signature: Signature,
-  opts: SessionOptions = {},
-): Promise<OnnxSession> {
-  return OnnxSession.open(nodeRuntime, path, label, signature, opts);
-}
+/** Load a model with onnxruntime-node and check it against a signature. */
+export const loadSession = sessionLoader(nodeRuntime);

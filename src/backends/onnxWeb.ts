@@ -4,13 +4,7 @@
  * or on WebGPU where the page asks for it and the browser has it.
  */
 import * as ort from 'onnxruntime-web';
-import {
-  OnnxSession,
-  type Runtime,
-  type RuntimeSession,
-  type SessionOptions,
-  type Signature,
-} from './session.js';
+import { sessionLoader, type Runtime, type RuntimeSession } from './session.js';
 
 export * from './session.js';
 
@@ -58,11 +52,5 @@ const webRuntime: Runtime = {
   tensor: (f) => new ort.Tensor(f.type, f.data, [...f.dims]),
 };
 
-export function loadSession(
-  path: string,
-  label: string,
-  signature: Signature,
-  opts: SessionOptions = {},
-): Promise<OnnxSession> {
-  return OnnxSession.open(webRuntime, path, label, signature, opts);
-}
+/** Load a model with onnxruntime-web and check it against a signature. */
+export const loadSession = sessionLoader(webRuntime);

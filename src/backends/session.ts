@@ -271,3 +271,13 @@ export function staticDim(info: ValueInfo, axis: number): number | undefined {
   const d = info.shape[axis];
   return typeof d === 'number' && d > 0 ? d : undefined;
 }
+
+/** `loadSession(path, label, signature, opts)` of one runtime (OnnxSession.open). */
+export function sessionLoader(runtime: Runtime) {
+  return (
+    path: string,
+    label: string,
+    signature: Signature,
+    opts: SessionOptions = {},
+  ): Promise<OnnxSession> => OnnxSession.open(runtime, path, label, signature, opts);
+}

@@ -206,3 +206,44 @@ export async function textToImage(
     timings: { encodeMs, sampleMs, networkMs, decodeMs, totalMs: performance.now() - t0 },
   };
 }
+
+/** The settings of a run as the JSON sidecars record them (CLI and web page alike). */
+export function settingsRecord(s: {
+  w: number;
+  steps?: number;
+  nfe?: number;
+  n: number;
+  seed: number;
+  sampler: string;
+}) {
+  return {
+    w: s.w,
+    steps: s.steps ?? null,
+    nfe: s.nfe ?? null,
+    n: s.n,
+    seed: s.seed,
+    sampler: s.sampler,
+  };
+}
+
+/** One method's run as the JSON sidecars record it: everything but the images. */
+export function runRecord(r: TextToImageResult) {
+  return {
+    method: r.method,
+    options: r.options,
+    w: r.w,
+    steps: r.steps,
+    nfe: r.nfe,
+    networkCalls: r.networkCalls,
+    gap: r.gap,
+    gapSteps: r.gapSteps,
+    timings: r.timings,
+  };
+}
+
+/** The one-line-per-method summary the CLI prints and the page shows. */
+export const SUMMARY_HEAD = ['method', 'w', 'steps', 'nfe', 'gap A', 'drift A_r', 'seconds'];
+
+export function summaryRow(r: TextToImageResult): (string | number)[] {
+  return [r.method, r.w, r.steps, r.nfe, r.gap.gap, r.gap.driftGap, r.timings.totalMs / 1000];
+}

@@ -13,6 +13,10 @@ import {
   DEFAULT_STEPS,
   encodePrompt,
   planRun,
+  runRecord,
+  settingsRecord,
+  SUMMARY_HEAD,
+  summaryRow,
   textToImage,
   type TextToImageResult,
 } from '../../pipelines/textToImage.js';
@@ -118,27 +122,12 @@ function sidecar(
       scheduler: schedulerConfigJson(model.schedule),
     },
     settings: {
-      w: p.w,
-      steps: p.steps ?? null,
-      nfe: p.nfe ?? null,
-      n: p.n,
-      seed: p.seed,
-      sampler: p.sampler,
+      ...settingsRecord(p),
       threads: p.threads ?? null,
       unetCalls: p.unetCalls,
       ksdItems: p.ksdItems,
     },
-    runs: runs.map((r) => ({
-      method: r.method,
-      options: r.options,
-      w: r.w,
-      steps: r.steps,
-      nfe: r.nfe,
-      networkCalls: r.networkCalls,
-      gap: r.gap,
-      gapSteps: r.gapSteps,
-      timings: r.timings,
-    })),
+    runs: runs.map(runRecord),
     timings: { loadMs },
   };
 }
@@ -224,17 +213,8 @@ export function generateCommand(): Command {
       );
       await writeFileAtomic(p.out, png);
       await writeJsonAtomic(p.json, sidecar(p, model, runs, loadMs));
-      const rows = runs.map((r) => [
-        r.method,
-        r.w,
-        r.steps,
-        r.nfe,
-        r.gap.gap,
-        r.gap.driftGap,
-        r.timings.totalMs / 1000,
-      ]);
       process.stdout.write(
-        `${formatTable(['method', 'w', 'steps', 'nfe', 'gap A', 'drift A_r', 'seconds'], rows)}\nwrote ${p.out} and ${p.json}\n`,
+        `${formatTable(SUMMARY_HEAD, runs.map(summaryRow))}\nwrote ${p.out} and ${p.json}\n`,
       );
     } finally {
       process.removeListener('SIGINT', onInterrupt);
