@@ -219,3 +219,62 @@ describe('web page in Chromium', { skip }, () => {
     assert.deepEqual(pageErrors, []);
   });
 });
+
+describe('web page on WebGPU (SwiftShader, a CPU WebGPU adapter)', { skip }, () => {
+  let server: WebServer;
+  let chrome: Chromium;
+
+  before(async () => {
+    server = await startWebServer();
+    chrome = await launchChromium({ webgpu: true });
+  });
+
+  after(async () => {
+    await chrome?.close();
+    await server?.stop();
+    await removeTempDirs();
+  });
+
+  it('uses WebGPU, says so, and stays within 1/255 of the Node CLI', async () => {
+    const dir = await tempDir();
+    const out = join(dir, 'cli.png');
+    const r = await cli([
+      'generate',
+      PROMPT,
+      '--method',
+      'cfg',
+      '--w',
+      '3',
+      '--steps',
+      '3',
+      '--n',
+      '2',
+      '--seed',
+      '5',
+      '--out',
+      out,
+      '--no-progress',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const page = await chrome.context.newPage();
+    await page.goto(server.url);
+    assert.equal(await settled(page, ['ready', 'error']), 'ready');
+    assert.match((await page.textContent('#backend')) ?? '', /onnxruntime-web on WebGPU/);
+    await setMethods(page, ['cfg']);
+    await fill(page, { prompt: PROMPT, w: '3', steps: '3', nfe: '', n: '2', seed: '5' });
+    await page.click('#generate');
+    assert.equal(await settled(page), 'done', (await page.textContent('#error')) ?? '');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('#download-png'),
+    ]);
+    const diff = pngDifference(await readFile(await download.path()), await readFile(out));
+    console.log(
+      `# WebGPU vs Node: max |Δ| = ${diff.maxDiff}/255, ${diff.differing} of ${diff.values} RGBA values differ`,
+    );
+    // GPU kernels sum in another order than the CPU's: documented bound (docs/results.md §7).
+    assert.ok(diff.maxDiff <= 1, `max |Δ| ${diff.maxDiff}`);
+    assert.ok(diff.differing <= 0.01 * diff.values, `${diff.differing} values differ`);
+    await page.screenshot({ path: join(await artifactsDir(), 'webgpu.png'), fullPage: true });
+  });
+});

@@ -26,7 +26,11 @@ const browserTwins = {
 await mkdir(out, { recursive: true });
 await build({
   entryPoints: [join(root, 'web', 'main.ts')],
-  outfile: join(out, 'main.js'),
+  outdir: out,
+  // onnxruntime-web's WebAssembly-only and WebGPU builds are separate chunks: the page
+  // loads the one it uses.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
   format: 'esm',
   platform: 'browser',

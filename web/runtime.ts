@@ -27,7 +27,11 @@ export async function setUpRuntime(): Promise<BackendInfo> {
     Number.isInteger(asked) && asked >= 1
       ? Math.min(asked, most)
       : Math.min(4, most, navigator.hardwareConcurrency || 1);
-  configureWebRuntime({ wasmPaths: '/ort/', executionProviders: providers, numThreads: threads });
+  await configureWebRuntime({
+    wasmPaths: '/ort/',
+    executionProviders: providers,
+    numThreads: threads,
+  });
   const label = adapter
     ? 'WebGPU (WebAssembly fallback)'
     : `WebAssembly, ${threads} thread${threads === 1 ? '' : 's'}${gpu ? ' (no WebGPU adapter)' : ' (no WebGPU in this browser)'}`;

@@ -68,13 +68,23 @@ export interface Chromium {
  * Headless Chromium; playwright gives each launch a fresh temporary profile. Without the
  * background-networking flags Chromium stalls on a closed network.
  */
-export async function launchChromium(): Promise<Chromium> {
+export async function launchChromium(opts: { webgpu?: boolean } = {}): Promise<Chromium> {
+  // webgpu: a WebGPU adapter on SwiftShader (Chromium's CPU Vulkan), so the page's WebGPU
+  // path runs on a machine without a GPU.
+  const gpu = opts.webgpu
+    ? [
+        '--enable-unsafe-webgpu',
+        '--enable-features=Vulkan',
+        '--use-angle=swiftshader',
+        '--use-webgpu-adapter=swiftshader',
+      ]
+    : ['--disable-gpu'];
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: [
       '--no-sandbox',
-      '--disable-gpu',
+      ...gpu,
       '--disable-quic',
       '--no-first-run',
       '--disable-background-networking',
