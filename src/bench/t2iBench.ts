@@ -379,7 +379,7 @@ export async function runT2iBench(opts: T2iBenchOptions): Promise<T2iBenchResult
           warn,
         });
         images.push(r.images);
-        gaps.push({ gap: r.gap.gap, driftGap: r.gap.driftGap });
+        gaps.push({ gap: r.gap?.gap ?? NaN, driftGap: r.gap?.driftGap ?? NaN });
         sampleMs += r.timings.sampleMs;
         networkMs += r.timings.networkMs;
         nfe = Math.max(nfe, r.nfe);

@@ -110,6 +110,7 @@ export class UnetDenoiser implements Denoiser {
       return { cond, uncond };
     }
     const out = await this.call(concatBatch([x, x]), level.timestep, ctx.both);
-    return { uncond: toEps(out.sliceBatch(0, b)), cond: toEps(out.sliceBatch(b, 2 * b)) };
+    // Views, not copies: the output buffer is this call's own and nothing writes to it.
+    return { uncond: toEps(out.viewBatch(0, b)), cond: toEps(out.viewBatch(b, 2 * b)) };
   }
 }

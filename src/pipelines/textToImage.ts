@@ -46,6 +46,8 @@ export interface TextToImageOptions {
   readonly unetCalls?: UnetCalls;
   /** Items used by the gap monitor's O(n²) KSD. */
   readonly ksdItems?: number;
+  /** Measure the gap at every step (default true); false saves the monitor's time. */
+  readonly gapMonitor?: boolean;
   /** Embeddings from an earlier `encodePrompt` of the same prompt (saves the encoder call). */
   readonly embeddings?: PromptEmbeddings;
   readonly signal?: AbortSignal;
@@ -71,7 +73,8 @@ export interface TextToImageResult {
   readonly unetCalls: UnetCalls;
   readonly networkCalls: number;
   readonly tokens: TokenizedPrompt;
-  readonly gap: GapSummary;
+  /** Null when the run was made without the gap monitor. */
+  readonly gap: GapSummary | null;
   readonly gapSteps: readonly GapStep[];
   /** Milliseconds; networkMs is the time inside the UNet during sampling. */
   readonly timings: {
@@ -166,7 +169,8 @@ export async function textToImage(
   // One stream per item keyed by (seed, i): the noise of item i does not depend on n.
   const rng = new BatchRandom(seed, n);
   const x = rng.normal([n, ...model.unet.itemShape]);
-  const monitor = new GapMonitor({ ksdItems: opts.ksdItems });
+  const monitor = opts.gapMonitor === false ? null : new GapMonitor({ ksdItems: opts.ksdItems });
+  const observers = [monitor?.observe, opts.onStep].filter((f) => f !== undefined);
   const netBefore = model.unet.networkMs;
   const tSample = performance.now();
   const result = await sample({
@@ -177,7 +181,7 @@ export async function textToImage(
     x,
     rng,
     wrappers: method.wrappers,
-    onStep: opts.onStep ? [monitor.observe, opts.onStep] : [monitor.observe],
+    onStep: observers,
     signal: opts.signal,
   });
   const sampleMs = performance.now() - tSample;
@@ -199,8 +203,8 @@ export async function textToImage(
     unetCalls: denoiser.calls,
     networkCalls: denoiser.networkCalls,
     tokens: embeddings.tokens,
-    gap: monitor.summary(),
-    gapSteps: monitor.steps,
+    gap: monitor?.summary() ?? null,
+    gapSteps: monitor?.steps ?? [],
     timings: { encodeMs, sampleMs, networkMs, decodeMs, totalMs: performance.now() - t0 },
   };
 }

@@ -55,6 +55,18 @@ export class Tensor {
     return new Tensor(data, this.shape);
   }
 
+  /**
+   * Items [start, end) of the batch as a view on the same buffer (no copy): for buffers that
+   * nothing writes to afterwards, such as a network's fresh output.
+   */
+  viewBatch(start: number, end: number): Tensor {
+    const n = this.itemSize;
+    return new Tensor(this.data.subarray(start * n, end * n), [
+      end - start,
+      ...this.shape.slice(1),
+    ]);
+  }
+
   /** Items [start, end) of the batch, as a copy. */
   sliceBatch(start: number, end: number): Tensor {
     const n = this.itemSize;

@@ -96,6 +96,7 @@ export function speedReport(r: SpeedResult): string {
       [
         'target',
         'method',
+        'gap monitor',
         'batch',
         'steps',
         'nfe',
@@ -111,6 +112,7 @@ export function speedReport(r: SpeedResult): string {
       r.overhead.map((o) => [
         o.target === 'model' ? `model ${o.shape.join('×')}` : `synthetic ${o.shape.join('×')}`,
         o.method,
+        o.gapMonitor ? 'yes' : 'no',
         o.batch,
         o.steps,
         o.nfe,

@@ -39,6 +39,7 @@ export interface GenerateFlags {
   threads?: string;
   unetCalls: string;
   ksdItems: string;
+  gap: boolean;
   progress: boolean;
   [flag: string]: unknown;
 }
@@ -85,6 +86,7 @@ export async function prepareGenerate(prompt: string, flags: GenerateFlags) {
     threads,
     unetCalls: checkUnetCalls(flags.unetCalls),
     ksdItems: parseInteger(flags.ksdItems, '--ksd-items', 2, 100_000),
+    gapMonitor: flags.gap !== false,
     out,
     json,
     modelDir,
@@ -127,6 +129,7 @@ function sidecar(
       threads: p.threads ?? null,
       unetCalls: p.unetCalls,
       ksdItems: p.ksdItems,
+      gapMonitor: p.gapMonitor,
     },
     runs: runs.map((r) => ({
       method: r.method,
@@ -170,6 +173,7 @@ export function generateCommand(): Command {
       DEFAULT_UNET_CALLS,
     )
     .option('--ksd-items <n>', 'images used by the KSD gap measure', '256')
+    .option('--no-gap', 'skip the gap monitor (the sidecar then has no gap figures)')
     .option('--no-progress', 'no progress on stderr');
   addMethodFlags(cmd);
   return cmd.action(async (prompt: string, flags: GenerateFlags) => {
@@ -210,6 +214,7 @@ export function generateCommand(): Command {
             nfe: undefined,
             unetCalls: p.unetCalls,
             ksdItems: p.ksdItems,
+            gapMonitor: p.gapMonitor,
             embeddings,
             signal: controller.signal,
             onStep: (s) => progress.tick(`${method.name} ${s.i + 1}/${s.numSteps}`),
@@ -229,8 +234,8 @@ export function generateCommand(): Command {
         r.w,
         r.steps,
         r.nfe,
-        r.gap.gap,
-        r.gap.driftGap,
+        r.gap?.gap ?? NaN,
+        r.gap?.driftGap ?? NaN,
         r.timings.totalMs / 1000,
       ]);
       process.stdout.write(
