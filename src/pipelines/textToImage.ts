@@ -162,10 +162,15 @@ export async function textToImage(
   const embeddings = opts.embeddings ?? (await encodePrompt(model, opts.prompt, warn));
   const encodeMs = performance.now() - tEncode;
 
-  const denoiser = new UnetDenoiser(model.unet, embeddings.cond, embeddings.uncond, {
-    predictionType: model.schedule.predictionType,
-    calls: opts.unetCalls,
-  });
+  const denoiser = new UnetDenoiser(
+    model.unet,
+    { context: embeddings.cond },
+    { context: embeddings.uncond },
+    {
+      predictionType: model.schedule.predictionType,
+      calls: opts.unetCalls,
+    },
+  );
   // One stream per item keyed by (seed, i): the noise of item i does not depend on n.
   const rng = new BatchRandom(seed, n);
   const x = rng.normal([n, ...model.unet.itemShape]);
