@@ -38,12 +38,8 @@ import type { MethodChoice } from '../methods/registry.js';
 import type { OptionValue } from '../methods/types.js';
 import type { TextToImageModel } from '../models/load.js';
 import type { UnetCalls } from '../models/unetDenoiser.js';
-import {
-  encodePrompt,
-  planRun,
-  textToImage,
-  type PromptEmbeddings,
-} from '../pipelines/textToImage.js';
+import { planRun } from '../pipelines/run.js';
+import { encodePrompt, textToImage, type PromptEmbeddings } from '../pipelines/textToImage.js';
 import { defaultScale, gridPng } from '../image/png.js';
 import { lineChart, paretoChart } from '../plot/charts.js';
 import { renderSvg } from '../plot/render.js';
@@ -349,8 +345,7 @@ export async function runT2iBench(opts: T2iBenchOptions): Promise<T2iBenchResult
   const runs: T2iRun[] = [];
   for (const method of opts.methods) {
     for (const w of opts.ws) {
-      const plan = await planRun(model, {
-        prompt: prompts[0].text,
+      const plan = await planRun(model.schedule, {
         method,
         w,
         nfe: opts.nfe,

@@ -3,22 +3,17 @@
  * noise per item from the seed, sample with a named method of the registry, decode. The gap
  * monitor watches the loop and its figures come back with the images.
  */
-import { GapMonitor, type GapStep, type GapSummary } from '../diffier/gapMonitor.js';
+import type { GapStep, GapSummary } from '../diffier/gapMonitor.js';
 import { InvalidOptionError } from '../errors.js';
-import { stepsForNfe } from '../methods/nfe.js';
-import { resolveMethod, type MethodChoice } from '../methods/registry.js';
 import type { OptionValue } from '../methods/types.js';
 import type { TextToImageModel } from '../models/load.js';
 import type { TokenizedPrompt } from '../models/tokenizer.js';
 import { UnetDenoiser, type UnetCalls } from '../models/unetDenoiser.js';
-import { schedulePlan } from '../sampling/plan.js';
-import { sample, type StepPayload } from '../sampling/sample.js';
-import { createSampler, type SamplerOptions } from '../sampling/steps/index.js';
-import { BatchRandom, checkSeed } from '../tensor/random.js';
+import type { StepPayload } from '../sampling/sample.js';
+import { checkSeed } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { decodeImages } from './decode.js';
-
-export const DEFAULT_STEPS = 30;
+import { planRun, positiveInteger, runWatched, type SamplingSettings } from './run.js';
 
 /** The prompt's and the empty prompt's embeddings ([1, S, H] each). */
 export interface PromptEmbeddings {
@@ -27,22 +22,11 @@ export interface PromptEmbeddings {
   readonly tokens: TokenizedPrompt;
 }
 
-export interface TextToImageOptions {
+export interface TextToImageOptions extends SamplingSettings {
   readonly prompt: string;
-  /** Default cfg. */
-  readonly method?: MethodChoice;
-  /** Guidance weight (1 = no guidance). Default 3. */
-  readonly w?: number;
-  /** At most one of steps and nfe; default DEFAULT_STEPS. */
-  readonly steps?: number;
-  /** Evaluation budget per image: the most steps whose cost fits (methods/nfe.ts). */
-  readonly nfe?: number;
   /** Images. Item i is the same image whatever n is. Default 1. */
   readonly n?: number;
   readonly seed?: number;
-  /** Sampler name (sampling/steps). Default ddim. */
-  readonly sampler?: string;
-  readonly samplerOptions?: SamplerOptions;
   readonly unetCalls?: UnetCalls;
   /** Items used by the gap monitor's O(n²) KSD. */
   readonly ksdItems?: number;
@@ -117,36 +101,6 @@ export async function encodePrompt(
   return { uncond: emb.sliceBatch(0, 1), cond: emb.sliceBatch(1, 2), tokens };
 }
 
-function positiveInteger(v: number | undefined, name: string): void {
-  if (v !== undefined && !(Number.isInteger(v) && v >= 1)) {
-    throw new InvalidOptionError(`${name} must be an integer ≥ 1, got ${v}`);
-  }
-}
-
-/** The method, sampler and step count of a run (steps from `nfe` by counting, methods/nfe.ts). */
-export async function planRun(model: TextToImageModel, opts: TextToImageOptions) {
-  const w = opts.w ?? 3;
-  positiveInteger(opts.steps, 'steps');
-  positiveInteger(opts.nfe, 'nfe');
-  if (!Number.isFinite(w)) throw new InvalidOptionError(`w must be a finite number, got ${w}`);
-  if (opts.steps !== undefined && opts.nfe !== undefined) {
-    throw new InvalidOptionError('give steps or nfe, not both');
-  }
-  const resolved = resolveMethod(opts.method ?? { name: 'cfg' });
-  const samplerName = opts.sampler ?? 'ddim';
-  const sampler = createSampler(samplerName, opts.samplerOptions);
-  const plan = schedulePlan(model.schedule);
-  const build = (steps: number) => {
-    const sched = plan.forSteps(steps);
-    return { method: resolved.spec.build(w, resolved.options, sched), levels: sched.levels };
-  };
-  const steps =
-    opts.nfe !== undefined
-      ? (await stepsForNfe(opts.nfe, build, sampler, plan.maxSteps)).steps
-      : (opts.steps ?? DEFAULT_STEPS);
-  return { w, resolved, samplerName, sampler, steps, ...build(steps) };
-}
-
 export async function textToImage(
   model: TextToImageModel,
   opts: TextToImageOptions,
@@ -156,7 +110,7 @@ export async function textToImage(
   const n = opts.n ?? 1;
   const seed = checkSeed(opts.seed ?? 0);
   positiveInteger(n, 'n');
-  const { w, resolved, samplerName, sampler, steps, method, levels } = await planRun(model, opts);
+  const plan = await planRun(model.schedule, opts);
 
   const tEncode = performance.now();
   const embeddings = opts.embeddings ?? (await encodePrompt(model, opts.prompt, warn));
@@ -166,50 +120,44 @@ export async function textToImage(
     model.unet,
     { context: embeddings.cond },
     { context: embeddings.uncond },
-    {
-      predictionType: model.schedule.predictionType,
-      calls: opts.unetCalls,
-    },
+    { predictionType: model.schedule.predictionType, calls: opts.unetCalls },
   );
-  // One stream per item keyed by (seed, i): the noise of item i does not depend on n.
-  const rng = new BatchRandom(seed, n);
-  const x = rng.normal([n, ...model.unet.itemShape]);
-  const monitor = opts.gapMonitor === false ? null : new GapMonitor({ ksdItems: opts.ksdItems });
-  const observers = [monitor?.observe, opts.onStep].filter((f) => f !== undefined);
-  const netBefore = model.unet.networkMs;
-  const tSample = performance.now();
-  const result = await sample({
+  const run = await runWatched({
+    plan,
     denoiser,
-    rule: method.rule,
-    sampler,
-    levels,
-    x,
-    rng,
-    wrappers: method.wrappers,
-    onStep: observers,
+    unet: model.unet,
+    n,
+    seed,
+    gapMonitor: opts.gapMonitor,
+    ksdItems: opts.ksdItems,
+    onStep: opts.onStep,
     signal: opts.signal,
   });
-  const sampleMs = performance.now() - tSample;
-  const networkMs = model.unet.networkMs - netBefore;
 
   const tDecode = performance.now();
-  const images = await decodeImages(result.x, model.vae, opts.signal);
+  const images = await decodeImages(run.x, model.vae, opts.signal);
   const decodeMs = performance.now() - tDecode;
   return {
     images,
-    method: resolved.spec.name,
-    options: resolved.options,
-    w,
-    steps,
-    nfe: result.nfe,
+    method: plan.resolved.spec.name,
+    options: plan.resolved.options,
+    w: plan.w,
+    steps: plan.steps,
+    nfe: run.nfe,
     seed,
     n,
-    sampler: samplerName,
+    sampler: plan.samplerName,
     unetCalls: denoiser.calls,
     networkCalls: denoiser.networkCalls,
     tokens: embeddings.tokens,
-    gap: monitor?.summary() ?? null,
-    gapSteps: monitor?.steps ?? [],
-    timings: { encodeMs, sampleMs, networkMs, decodeMs, totalMs: performance.now() - t0 },
+    gap: run.gap,
+    gapSteps: run.gapSteps,
+    timings: {
+      encodeMs,
+      sampleMs: run.sampleMs,
+      networkMs: run.networkMs,
+      decodeMs,
+      totalMs: performance.now() - t0,
+    },
   };
 }

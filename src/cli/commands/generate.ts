@@ -10,12 +10,11 @@ import { loadTextToImageModel } from '../../models/load.js';
 import { checkUnetCalls, DEFAULT_UNET_CALLS, UNET_CALLS } from '../../models/unetDenoiser.js';
 import {
   checkPrompt,
-  DEFAULT_STEPS,
   encodePrompt,
-  planRun,
   textToImage,
   type TextToImageResult,
 } from '../../pipelines/textToImage.js';
+import { DEFAULT_STEPS, planRun } from '../../pipelines/run.js';
 import { schedulerConfigJson } from '../../sampling/schedule.js';
 import { createSampler, SAMPLER_NAMES } from '../../sampling/steps/index.js';
 import { checkSeed } from '../../tensor/random.js';
@@ -197,7 +196,7 @@ export function generateCommand(): Command {
       };
       const plans = [];
       for (const method of p.methods)
-        plans.push({ method, steps: (await planRun(model, { ...base, method })).steps });
+        plans.push({ method, steps: (await planRun(model.schedule, { ...base, method })).steps });
       const embeddings = await encodePrompt(model, prompt, warn);
       const progress = createProgress(flags.progress);
       progress.start(
