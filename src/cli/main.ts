@@ -7,6 +7,7 @@ import { benchSpeedCommand } from './commands/benchSpeed.js';
 import { benchT2iCommand } from './commands/benchT2i.js';
 import { generateCommand } from './commands/generate.js';
 import { sweepCommand } from './commands/sweep.js';
+import { upscaleCommand } from './commands/upscale.js';
 
 /** The `diffier` command line: parse, validate, run, report; errors become one line and exit code 2. */
 export function buildProgram(): Command {
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   bench.addCommand(benchSpeedCommand());
   program.addCommand(sweepCommand());
   program.addCommand(generateCommand());
+  program.addCommand(upscaleCommand());
   return program;
 }
 

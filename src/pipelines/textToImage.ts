@@ -7,7 +7,8 @@ import type { GapStep, GapSummary } from '../diffier/gapMonitor.js';
 import { InvalidOptionError } from '../errors.js';
 import type { OptionValue } from '../methods/types.js';
 import type { TextToImageModel } from '../models/load.js';
-import type { TokenizedPrompt } from '../models/tokenizer.js';
+import type { TextEncoderModel } from '../models/textEncoder.js';
+import type { PromptTokenizer, TokenizedPrompt } from '../models/tokenizer.js';
 import { UnetDenoiser, type UnetCalls } from '../models/unetDenoiser.js';
 import type { StepPayload } from '../sampling/sample.js';
 import { checkSeed } from '../tensor/random.js';
@@ -79,13 +80,18 @@ export function checkPrompt(prompt: string): void {
   }
 }
 
-/** Embed the prompt and the empty prompt in one text-encoder call. */
-export async function encodePrompt(
-  model: TextToImageModel,
+/** A model's text side. */
+export interface TextSide {
+  readonly tokenizer: PromptTokenizer;
+  readonly textEncoder: TextEncoderModel;
+}
+
+/** Embed the prompt and the empty prompt in one text-encoder call (the prompt may be empty). */
+export async function embedPrompts(
+  model: TextSide,
   prompt: string,
   warn: (message: string) => void = (m) => console.warn(m),
 ): Promise<PromptEmbeddings> {
-  checkPrompt(prompt);
   const tokens = model.tokenizer.encode(prompt);
   if (tokens.dropped > 0) {
     warn(
@@ -99,6 +105,16 @@ export async function encodePrompt(
   const empty = model.tokenizer.encode('');
   const emb = await model.textEncoder.encode([empty.ids, tokens.ids]);
   return { uncond: emb.sliceBatch(0, 1), cond: emb.sliceBatch(1, 2), tokens };
+}
+
+/** The prompt's and the empty prompt's embeddings; an empty prompt is an error. */
+export async function encodePrompt(
+  model: TextSide,
+  prompt: string,
+  warn: (message: string) => void = (m) => console.warn(m),
+): Promise<PromptEmbeddings> {
+  checkPrompt(prompt);
+  return embedPrompts(model, prompt, warn);
 }
 
 export async function textToImage(
