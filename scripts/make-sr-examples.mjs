@@ -3,14 +3,16 @@
 // written as 8-bit greyscale PNGs in examples/.
 //
 //     node scripts/make-sr-examples.mjs
+import { Buffer } from 'node:buffer';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
 
 const require = createRequire(import.meta.url);
 const digitsDir = join(dirname(require.resolve('mnist/package.json')), 'src', 'digits');
-const out = join(dirname(new URL(import.meta.url).pathname), '..', 'examples');
+const out = join(dirname(fileURLToPath(import.meta.url)), '..', 'examples');
 mkdirSync(out, { recursive: true });
 
 for (const [digit, fromEnd] of [
