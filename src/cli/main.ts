@@ -4,6 +4,7 @@ import { DiffierError } from '../errors.js';
 import { benchGmmCommand } from './commands/benchGmm.js';
 import { benchReportCommand } from './commands/benchReport.js';
 import { benchSpeedCommand } from './commands/benchSpeed.js';
+import { benchSrCommand } from './commands/benchSr.js';
 import { benchT2iCommand } from './commands/benchT2i.js';
 import { generateCommand } from './commands/generate.js';
 import { sweepCommand } from './commands/sweep.js';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   bench.addCommand(benchGmmCommand());
   bench.addCommand(benchReportCommand());
   bench.addCommand(benchT2iCommand());
+  bench.addCommand(benchSrCommand());
   bench.addCommand(benchSpeedCommand());
   program.addCommand(sweepCommand());
   program.addCommand(generateCommand());
