@@ -81,3 +81,10 @@ export class ModelRunError extends DiffierError {
     super('MODEL_RUN', message);
   }
 }
+
+/** An input image that cannot be used: not a PNG, wrong size, channels, bit depth or alpha. */
+export class InputImageError extends DiffierError {
+  constructor(message: string) {
+    super('INPUT_IMAGE', message);
+  }
+}

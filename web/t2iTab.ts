@@ -9,14 +9,11 @@ import { defaultScale, gridPixels } from '../src/image/grid.js';
 import type { TextToImageModel } from '../src/models/load.js';
 import { resolveMethod } from '../src/methods/registry.js';
 import { parseInteger, parseNumber } from '../src/cli/parse.js';
+import { settingsRecord, stepsPerMethod, SUMMARY_HEAD, summaryRow } from '../src/pipelines/run.js';
 import {
   checkPrompt,
   encodePrompt,
-  planRun,
   runRecord,
-  settingsRecord,
-  SUMMARY_HEAD,
-  summaryRow,
   textToImage,
   type TextToImageResult,
 } from '../src/pipelines/textToImage.js';
@@ -190,9 +187,7 @@ export function setUpT2iTab(model: TextToImageModel, backend: string): void {
       const runs: TextToImageResult[] = [];
       try {
         const warn = (m: string) => (message.textContent = `warning: ${m}`);
-        const plans = [];
-        for (const method of s.methods)
-          plans.push({ method, steps: (await planRun(model, { ...s, method })).steps });
+        const plans = await stepsPerMethod(model.schedule, s, s.methods);
         const embeddings = await encodePrompt(model, s.prompt, warn);
         progress.max = plans.reduce((a, p) => a + p.steps, 0);
         progress.value = 0;

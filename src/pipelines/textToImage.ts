@@ -3,22 +3,18 @@
  * noise per item from the seed, sample with a named method of the registry, decode. The gap
  * monitor watches the loop and its figures come back with the images.
  */
-import { GapMonitor, type GapStep, type GapSummary } from '../diffier/gapMonitor.js';
+import type { GapStep, GapSummary } from '../diffier/gapMonitor.js';
 import { InvalidOptionError } from '../errors.js';
-import { stepsForNfe } from '../methods/nfe.js';
-import { resolveMethod, type MethodChoice } from '../methods/registry.js';
 import type { OptionValue } from '../methods/types.js';
 import type { TextToImageModel } from '../models/load.js';
-import type { TokenizedPrompt } from '../models/tokenizer.js';
+import type { TextEncoderModel } from '../models/textEncoder.js';
+import type { PromptTokenizer, TokenizedPrompt } from '../models/tokenizer.js';
 import { UnetDenoiser, type UnetCalls } from '../models/unetDenoiser.js';
-import { schedulePlan } from '../sampling/plan.js';
-import { sample, type StepPayload } from '../sampling/sample.js';
-import { createSampler, type SamplerOptions } from '../sampling/steps/index.js';
-import { BatchRandom, checkSeed } from '../tensor/random.js';
+import type { StepPayload } from '../sampling/sample.js';
+import { checkSeed } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { decodeImages } from './decode.js';
-
-export const DEFAULT_STEPS = 30;
+import { planRun, positiveInteger, runWatched, type SamplingSettings } from './run.js';
 
 /** The prompt's and the empty prompt's embeddings ([1, S, H] each). */
 export interface PromptEmbeddings {
@@ -27,25 +23,16 @@ export interface PromptEmbeddings {
   readonly tokens: TokenizedPrompt;
 }
 
-export interface TextToImageOptions {
+export interface TextToImageOptions extends SamplingSettings {
   readonly prompt: string;
-  /** Default cfg. */
-  readonly method?: MethodChoice;
-  /** Guidance weight (1 = no guidance). Default 3. */
-  readonly w?: number;
-  /** At most one of steps and nfe; default DEFAULT_STEPS. */
-  readonly steps?: number;
-  /** Evaluation budget per image: the most steps whose cost fits (methods/nfe.ts). */
-  readonly nfe?: number;
   /** Images. Item i is the same image whatever n is. Default 1. */
   readonly n?: number;
   readonly seed?: number;
-  /** Sampler name (sampling/steps). Default ddim. */
-  readonly sampler?: string;
-  readonly samplerOptions?: SamplerOptions;
   readonly unetCalls?: UnetCalls;
   /** Items used by the gap monitor's O(n²) KSD. */
   readonly ksdItems?: number;
+  /** Measure the gap at every step (default true); false saves the monitor's time. */
+  readonly gapMonitor?: boolean;
   /** Embeddings from an earlier `encodePrompt` of the same prompt (saves the encoder call). */
   readonly embeddings?: PromptEmbeddings;
   readonly signal?: AbortSignal;
@@ -73,7 +60,8 @@ export interface TextToImageResult {
   readonly unetCalls: UnetCalls;
   readonly networkCalls: number;
   readonly tokens: TokenizedPrompt;
-  readonly gap: GapSummary;
+  /** Null when the run was made without the gap monitor. */
+  readonly gap: GapSummary | null;
   readonly gapSteps: readonly GapStep[];
   /** Milliseconds; networkMs is the time inside the UNet during sampling. */
   readonly timings: {
@@ -94,13 +82,18 @@ export function checkPrompt(prompt: string): void {
   }
 }
 
-/** Embed the prompt and the empty prompt in one text-encoder call. */
-export async function encodePrompt(
-  model: TextToImageModel,
+/** A model's text side. */
+export interface TextSide {
+  readonly tokenizer: PromptTokenizer;
+  readonly textEncoder: TextEncoderModel;
+}
+
+/** Embed the prompt and the empty prompt in one text-encoder call (the prompt may be empty). */
+export async function embedPrompts(
+  model: TextSide,
   prompt: string,
   warn: (message: string) => void = (m) => console.warn(m),
 ): Promise<PromptEmbeddings> {
-  checkPrompt(prompt);
   const tokens = model.tokenizer.encode(prompt);
   if (tokens.dropped > 0) {
     warn(
@@ -116,34 +109,14 @@ export async function encodePrompt(
   return { uncond: emb.sliceBatch(0, 1), cond: emb.sliceBatch(1, 2), tokens };
 }
 
-function positiveInteger(v: number | undefined, name: string): void {
-  if (v !== undefined && !(Number.isInteger(v) && v >= 1)) {
-    throw new InvalidOptionError(`${name} must be an integer ≥ 1, got ${v}`);
-  }
-}
-
-/** The method, sampler and step count of a run (steps from `nfe` by counting, methods/nfe.ts). */
-export async function planRun(model: TextToImageModel, opts: TextToImageOptions) {
-  const w = opts.w ?? 3;
-  positiveInteger(opts.steps, 'steps');
-  positiveInteger(opts.nfe, 'nfe');
-  if (!Number.isFinite(w)) throw new InvalidOptionError(`w must be a finite number, got ${w}`);
-  if (opts.steps !== undefined && opts.nfe !== undefined) {
-    throw new InvalidOptionError('give steps or nfe, not both');
-  }
-  const resolved = resolveMethod(opts.method ?? { name: 'cfg' });
-  const samplerName = opts.sampler ?? 'ddim';
-  const sampler = createSampler(samplerName, opts.samplerOptions);
-  const plan = schedulePlan(model.schedule);
-  const build = (steps: number) => {
-    const sched = plan.forSteps(steps);
-    return { method: resolved.spec.build(w, resolved.options, sched), levels: sched.levels };
-  };
-  const steps =
-    opts.nfe !== undefined
-      ? (await stepsForNfe(opts.nfe, build, sampler, plan.maxSteps)).steps
-      : (opts.steps ?? DEFAULT_STEPS);
-  return { w, resolved, samplerName, sampler, steps, ...build(steps) };
+/** The prompt's and the empty prompt's embeddings; an empty prompt is an error. */
+export async function encodePrompt(
+  model: TextSide,
+  prompt: string,
+  warn: (message: string) => void = (m) => console.warn(m),
+): Promise<PromptEmbeddings> {
+  checkPrompt(prompt);
+  return embedPrompts(model, prompt, warn);
 }
 
 export async function textToImage(
@@ -155,74 +128,56 @@ export async function textToImage(
   const n = opts.n ?? 1;
   const seed = checkSeed(opts.seed ?? 0);
   positiveInteger(n, 'n');
-  const { w, resolved, samplerName, sampler, steps, method, levels } = await planRun(model, opts);
+  const plan = await planRun(model.schedule, opts);
 
   const tEncode = performance.now();
   const embeddings = opts.embeddings ?? (await encodePrompt(model, opts.prompt, warn));
   const encodeMs = performance.now() - tEncode;
 
-  const denoiser = new UnetDenoiser(model.unet, embeddings.cond, embeddings.uncond, {
-    predictionType: model.schedule.predictionType,
-    calls: opts.unetCalls,
-  });
-  // One stream per item keyed by (seed, i): the noise of item i does not depend on n.
-  const rng = new BatchRandom(seed, n);
-  const x = rng.normal([n, ...model.unet.itemShape]);
-  const monitor = new GapMonitor({ ksdItems: opts.ksdItems, onGap: opts.onGap });
-  const netBefore = model.unet.networkMs;
-  const tSample = performance.now();
-  const result = await sample({
+  const denoiser = new UnetDenoiser(
+    model.unet,
+    { context: embeddings.cond },
+    { context: embeddings.uncond },
+    { predictionType: model.schedule.predictionType, calls: opts.unetCalls },
+  );
+  const run = await runWatched({
+    plan,
     denoiser,
-    rule: method.rule,
-    sampler,
-    levels,
-    x,
-    rng,
-    wrappers: method.wrappers,
-    onStep: opts.onStep ? [monitor.observe, opts.onStep] : [monitor.observe],
+    unet: model.unet,
+    n,
+    seed,
+    gapMonitor: opts.gapMonitor,
+    ksdItems: opts.ksdItems,
+    onStep: opts.onStep,
+    onGap: opts.onGap,
     signal: opts.signal,
   });
-  const sampleMs = performance.now() - tSample;
-  const networkMs = model.unet.networkMs - netBefore;
 
   const tDecode = performance.now();
-  const images = await decodeImages(result.x, model.vae, opts.signal);
+  const images = await decodeImages(run.x, model.vae, opts.signal);
   const decodeMs = performance.now() - tDecode;
   return {
     images,
-    method: resolved.spec.name,
-    options: resolved.options,
-    w,
-    steps,
-    nfe: result.nfe,
+    method: plan.resolved.spec.name,
+    options: plan.resolved.options,
+    w: plan.w,
+    steps: plan.steps,
+    nfe: run.nfe,
     seed,
     n,
-    sampler: samplerName,
+    sampler: plan.samplerName,
     unetCalls: denoiser.calls,
     networkCalls: denoiser.networkCalls,
     tokens: embeddings.tokens,
-    gap: monitor.summary(),
-    gapSteps: monitor.steps,
-    timings: { encodeMs, sampleMs, networkMs, decodeMs, totalMs: performance.now() - t0 },
-  };
-}
-
-/** The settings of a run as the JSON sidecars record them (CLI and web page alike). */
-export function settingsRecord(s: {
-  w: number;
-  steps?: number;
-  nfe?: number;
-  n: number;
-  seed: number;
-  sampler: string;
-}) {
-  return {
-    w: s.w,
-    steps: s.steps ?? null,
-    nfe: s.nfe ?? null,
-    n: s.n,
-    seed: s.seed,
-    sampler: s.sampler,
+    gap: run.gap,
+    gapSteps: run.gapSteps,
+    timings: {
+      encodeMs,
+      sampleMs: run.sampleMs,
+      networkMs: run.networkMs,
+      decodeMs,
+      totalMs: performance.now() - t0,
+    },
   };
 }
 
@@ -239,11 +194,4 @@ export function runRecord(r: TextToImageResult) {
     gapSteps: r.gapSteps,
     timings: r.timings,
   };
-}
-
-/** The one-line-per-method summary the CLI prints and the page shows. */
-export const SUMMARY_HEAD = ['method', 'w', 'steps', 'nfe', 'gap A', 'drift A_r', 'seconds'];
-
-export function summaryRow(r: TextToImageResult): (string | number)[] {
-  return [r.method, r.w, r.steps, r.nfe, r.gap.gap, r.gap.driftGap, r.timings.totalMs / 1000];
 }
