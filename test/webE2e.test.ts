@@ -43,6 +43,46 @@ async function fill(page: Page, fields: Record<string, string>): Promise<void> {
   for (const [id, value] of Object.entries(fields)) await page.fill(`#${id}`, value);
 }
 
+/**
+ * The same cfg run in the CLI and in the page (steps, n, seed as given); returns how far the
+ * page's downloaded grid is from the CLI's, and prints it.
+ */
+async function versusCli(page: Page, label: string, steps: string, n: string, seed: string) {
+  const out = join(await tempDir(), 'cli.png');
+  const r = await cli([
+    'generate',
+    PROMPT,
+    '--method',
+    'cfg',
+    '--w',
+    '3',
+    '--steps',
+    steps,
+    '--n',
+    n,
+    '--seed',
+    seed,
+    '--out',
+    out,
+    '--no-progress',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  await setMethods(page, ['cfg']);
+  await fill(page, { prompt: PROMPT, w: '3', steps, nfe: '', n, seed });
+  await page.click('#generate');
+  assert.equal(await settled(page), 'done', (await page.textContent('#error')) ?? '');
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.click('#download-png'),
+  ]);
+  const diff = pngDifference(await readFile(await download.path()), await readFile(out));
+  console.log(
+    `# ${label} vs Node: max |Δ| = ${diff.maxDiff}/255, ${diff.differing} of ${diff.values} RGBA values differ`,
+  );
+  assert.deepEqual(diff.sizes[0], diff.sizes[1]);
+  return diff;
+}
+
 describe('web page in Chromium', { skip }, () => {
   let server: WebServer;
   let chrome: Chromium;
@@ -102,39 +142,7 @@ describe('web page in Chromium', { skip }, () => {
   });
 
   it('gives the same pixels as the Node CLI for the same settings', async () => {
-    const dir = await tempDir();
-    const out = join(dir, 'cli.png');
-    const r = await cli([
-      'generate',
-      PROMPT,
-      '--method',
-      'cfg',
-      '--w',
-      '3',
-      '--steps',
-      '6',
-      '--n',
-      '3',
-      '--seed',
-      '11',
-      '--out',
-      out,
-      '--no-progress',
-    ]);
-    assert.equal(r.code, 0, r.stderr);
-    await setMethods(page, ['cfg']);
-    await fill(page, { prompt: PROMPT, w: '3', steps: '6', nfe: '', n: '3', seed: '11' });
-    await page.click('#generate');
-    assert.equal(await settled(page), 'done', (await page.textContent('#error')) ?? '');
-    const [download] = await Promise.all([
-      page.waitForEvent('download'),
-      page.click('#download-png'),
-    ]);
-    const diff = pngDifference(await readFile(await download.path()), await readFile(out));
-    console.log(
-      `# browser vs Node: max |Δ| = ${diff.maxDiff}/255, ${diff.differing} of ${diff.values} RGBA values differ`,
-    );
-    assert.deepEqual(diff.sizes[0], diff.sizes[1]);
+    const diff = await versusCli(page, 'browser', '6', '3', '11');
     assert.equal(diff.maxDiff, 0);
     const [json] = await Promise.all([page.waitForEvent('download'), page.click('#download-json')]);
     const settings = JSON.parse(await readFile(await json.path(), 'utf8'));
@@ -236,42 +244,11 @@ describe('web page on WebGPU (SwiftShader, a CPU WebGPU adapter)', { skip }, () 
   });
 
   it('uses WebGPU, says so, and stays within 1/255 of the Node CLI', async () => {
-    const dir = await tempDir();
-    const out = join(dir, 'cli.png');
-    const r = await cli([
-      'generate',
-      PROMPT,
-      '--method',
-      'cfg',
-      '--w',
-      '3',
-      '--steps',
-      '3',
-      '--n',
-      '2',
-      '--seed',
-      '5',
-      '--out',
-      out,
-      '--no-progress',
-    ]);
-    assert.equal(r.code, 0, r.stderr);
     const page = await chrome.context.newPage();
     await page.goto(server.url);
     assert.equal(await settled(page, ['ready', 'error']), 'ready');
     assert.match((await page.textContent('#backend')) ?? '', /onnxruntime-web on WebGPU/);
-    await setMethods(page, ['cfg']);
-    await fill(page, { prompt: PROMPT, w: '3', steps: '3', nfe: '', n: '2', seed: '5' });
-    await page.click('#generate');
-    assert.equal(await settled(page), 'done', (await page.textContent('#error')) ?? '');
-    const [download] = await Promise.all([
-      page.waitForEvent('download'),
-      page.click('#download-png'),
-    ]);
-    const diff = pngDifference(await readFile(await download.path()), await readFile(out));
-    console.log(
-      `# WebGPU vs Node: max |Δ| = ${diff.maxDiff}/255, ${diff.differing} of ${diff.values} RGBA values differ`,
-    );
+    const diff = await versusCli(page, 'WebGPU', '3', '2', '5');
     // GPU kernels sum in another order than the CPU's: documented bound (docs/results.md §7).
     assert.ok(diff.maxDiff <= 1, `max |Δ| ${diff.maxDiff}`);
     assert.ok(diff.differing <= 0.01 * diff.values, `${diff.differing} values differ`);

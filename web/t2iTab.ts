@@ -9,11 +9,16 @@ import { defaultScale, gridPixels } from '../src/image/grid.js';
 import type { TextToImageModel } from '../src/models/load.js';
 import { resolveMethod } from '../src/methods/registry.js';
 import { parseInteger, parseNumber } from '../src/cli/parse.js';
-import { settingsRecord, stepsPerMethod, SUMMARY_HEAD, summaryRow } from '../src/pipelines/run.js';
+import {
+  runRecord,
+  settingsRecord,
+  stepsPerMethod,
+  SUMMARY_HEAD,
+  summaryRow,
+} from '../src/pipelines/run.js';
 import {
   checkPrompt,
   encodePrompt,
-  runRecord,
   textToImage,
   type TextToImageResult,
 } from '../src/pipelines/textToImage.js';

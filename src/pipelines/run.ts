@@ -9,6 +9,7 @@ import type { Denoiser } from '../denoisers/types.js';
 import { InvalidOptionError } from '../errors.js';
 import { stepsForNfe } from '../methods/nfe.js';
 import { resolveMethod, type MethodChoice } from '../methods/registry.js';
+import type { OptionValue } from '../methods/types.js';
 import type { UnetModel } from '../models/unet.js';
 import { schedulePlan } from '../sampling/plan.js';
 import { sample, type StepPayload } from '../sampling/sample.js';
@@ -145,6 +146,31 @@ export function settingsRecord(s: {
     n: s.n,
     seed: s.seed,
     sampler: s.sampler,
+  };
+}
+
+/** One method's run as the JSON sidecars record it: everything but the images. */
+export function runRecord<T extends object>(r: {
+  method: string;
+  options: Readonly<Record<string, OptionValue>>;
+  w: number;
+  steps: number;
+  nfe: number;
+  networkCalls: number;
+  gap: GapSummary | null;
+  gapSteps: readonly GapStep[];
+  timings: T;
+}) {
+  return {
+    method: r.method,
+    options: r.options,
+    w: r.w,
+    steps: r.steps,
+    nfe: r.nfe,
+    networkCalls: r.networkCalls,
+    gap: r.gap,
+    gapSteps: r.gapSteps,
+    timings: r.timings,
   };
 }
 

@@ -180,18 +180,3 @@ export async function textToImage(
     },
   };
 }
-
-/** One method's run as the JSON sidecars record it: everything but the images. */
-export function runRecord(r: TextToImageResult) {
-  return {
-    method: r.method,
-    options: r.options,
-    w: r.w,
-    steps: r.steps,
-    nfe: r.nfe,
-    networkCalls: r.networkCalls,
-    gap: r.gap,
-    gapSteps: r.gapSteps,
-    timings: r.timings,
-  };
-}

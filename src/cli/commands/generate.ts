@@ -8,10 +8,10 @@ import { loadTextToImageModel, type TextToImageModel } from '../../models/load.j
 import {
   checkPrompt,
   encodePrompt,
-  runRecord,
   textToImage,
   type TextToImageResult,
 } from '../../pipelines/textToImage.js';
+import { runRecord } from '../../pipelines/run.js';
 import { schedulerConfigJson } from '../../sampling/schedule.js';
 import { createProgress } from '../progress.js';
 import {

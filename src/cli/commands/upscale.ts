@@ -14,6 +14,7 @@ import {
   upscale,
   type UpscaleResult,
 } from '../../pipelines/upscale.js';
+import { runRecord } from '../../pipelines/run.js';
 import { schedulerConfigJson } from '../../sampling/schedule.js';
 import { concatBatch } from '../../tensor/tensor.js';
 import { parseInteger } from '../parse.js';
@@ -58,17 +59,7 @@ function sidecar(
       lowResScheduler: schedulerConfigJson(model.lowResSchedule),
     },
     settings: { ...settingsJson(p), noiseLevel: runs[0].noiseLevel },
-    runs: runs.map((r) => ({
-      method: r.method,
-      options: r.options,
-      w: r.w,
-      steps: r.steps,
-      nfe: r.nfe,
-      networkCalls: r.networkCalls,
-      gap: r.gap,
-      gapSteps: r.gapSteps,
-      timings: r.timings,
-    })),
+    runs: runs.map(runRecord),
     timings: { loadMs },
   };
 }
