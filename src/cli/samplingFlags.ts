@@ -6,10 +6,9 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { InvalidOptionError } from '../errors.js';
 import { checkWritable } from '../io/atomicWrite.js';
-import type { GapSummary } from '../diffier/gapMonitor.js';
 import { METHOD_NAMES, resolveMethod, type MethodChoice } from '../methods/registry.js';
 import { checkUnetCalls, DEFAULT_UNET_CALLS, UNET_CALLS } from '../models/unetDenoiser.js';
-import { DEFAULT_STEPS, planRun, type SamplingSettings } from '../pipelines/run.js';
+import { DEFAULT_STEPS, planRun, type RunReport, type SamplingSettings } from '../pipelines/run.js';
 import type { ScheduleConfig } from '../sampling/schedule.js';
 import { createSampler, SAMPLER_NAMES } from '../sampling/steps/index.js';
 import { checkSeed } from '../tensor/random.js';
@@ -131,6 +130,21 @@ export function settingsJson(p: SamplingSetup) {
   };
 }
 
+/** The sidecar's "runs" block: each method's report and timings. */
+export function runsJson(runs: readonly (RunReport & { timings: object })[]) {
+  return runs.map((r) => ({
+    method: r.method,
+    options: r.options,
+    w: r.w,
+    steps: r.steps,
+    nfe: r.nfe,
+    networkCalls: r.networkCalls,
+    gap: r.gap,
+    gapSteps: r.gapSteps,
+    timings: r.timings,
+  }));
+}
+
 /** Run `work` with Ctrl-C turned into an abort of the signal it is given. */
 export async function withInterrupt<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
@@ -157,16 +171,7 @@ export async function stepsPerMethod(
 }
 
 /** The summary table printed after a run, one row per method. */
-export function runTable(
-  runs: readonly {
-    method: string;
-    w: number;
-    steps: number;
-    nfe: number;
-    gap: GapSummary | null;
-    timings: { totalMs: number };
-  }[],
-): string {
+export function runTable(runs: readonly (RunReport & { timings: { totalMs: number } })[]): string {
   return formatTable(
     ['method', 'w', 'steps', 'nfe', 'gap A', 'drift A_r', 'seconds'],
     runs.map((r) => [

@@ -17,6 +17,7 @@ import {
   addSamplingFlags,
   parseSamplingFlags,
   settingsJson,
+  runsJson,
   runTable,
   stepsPerMethod,
   withInterrupt,
@@ -58,17 +59,7 @@ function sidecar(
       scheduler: schedulerConfigJson(model.schedule),
     },
     settings: settingsJson(p),
-    runs: runs.map((r) => ({
-      method: r.method,
-      options: r.options,
-      w: r.w,
-      steps: r.steps,
-      nfe: r.nfe,
-      networkCalls: r.networkCalls,
-      gap: r.gap,
-      gapSteps: r.gapSteps,
-      timings: r.timings,
-    })),
+    runs: runsJson(runs),
     timings: { loadMs },
   };
 }

@@ -22,6 +22,7 @@ import {
   addSamplingFlags,
   parseSamplingFlags,
   settingsJson,
+  runsJson,
   runTable,
   stepsPerMethod,
   withInterrupt,
@@ -58,17 +59,7 @@ function sidecar(
       lowResScheduler: schedulerConfigJson(model.lowResSchedule),
     },
     settings: { ...settingsJson(p), noiseLevel: runs[0].noiseLevel },
-    runs: runs.map((r) => ({
-      method: r.method,
-      options: r.options,
-      w: r.w,
-      steps: r.steps,
-      nfe: r.nfe,
-      networkCalls: r.networkCalls,
-      gap: r.gap,
-      gapSteps: r.gapSteps,
-      timings: r.timings,
-    })),
+    runs: runsJson(runs),
     timings: { loadMs },
   };
 }
