@@ -10,9 +10,9 @@ import type { TextToImageModel } from '../src/models/load.js';
 import { resolveMethod } from '../src/methods/registry.js';
 import { parseInteger, parseNumber } from '../src/cli/parse.js';
 import {
-  runRecord,
+  planRun,
+  runsJson,
   settingsRecord,
-  stepsPerMethod,
   SUMMARY_HEAD,
   summaryRow,
 } from '../src/pipelines/run.js';
@@ -132,7 +132,7 @@ function settingsJson(s: Settings, backend: string, runs: readonly TextToImageRe
     layout: 'rows = methods (in order), columns = samples 0 … n−1',
     backend,
     settings: settingsRecord(s),
-    runs: runs.map(runRecord),
+    runs: runsJson(runs),
   };
 }
 
@@ -192,7 +192,9 @@ export function setUpT2iTab(model: TextToImageModel, backend: string): void {
       const runs: TextToImageResult[] = [];
       try {
         const warn = (m: string) => (message.textContent = `warning: ${m}`);
-        const plans = await stepsPerMethod(model.schedule, s, s.methods);
+        const plans = [];
+        for (const method of s.methods)
+          plans.push({ method, steps: (await planRun(model.schedule, { ...s, method })).steps });
         const embeddings = await encodePrompt(model, s.prompt, warn);
         progress.max = plans.reduce((a, p) => a + p.steps, 0);
         progress.value = 0;

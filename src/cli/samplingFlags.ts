@@ -6,17 +6,28 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { InvalidOptionError } from '../errors.js';
 import { checkWritable } from '../io/atomicWrite.js';
-import { METHOD_NAMES, resolveMethod } from '../methods/registry.js';
+import { METHOD_NAMES, resolveMethod, type MethodChoice } from '../methods/registry.js';
 import { checkUnetCalls, DEFAULT_UNET_CALLS, UNET_CALLS } from '../models/unetDenoiser.js';
-import { DEFAULT_STEPS, settingsRecord, SUMMARY_HEAD, summaryRow } from '../pipelines/run.js';
+import {
+  DEFAULT_STEPS,
+  planRun,
+  settingsRecord,
+  SUMMARY_HEAD,
+  summaryRow,
+  type RunReport,
+  type SamplingSettings,
+} from '../pipelines/run.js';
+import type { StepPayload } from '../sampling/sample.js';
+import type { ScheduleConfig } from '../sampling/schedule.js';
 import { createSampler, SAMPLER_NAMES } from '../sampling/steps/index.js';
 import { checkSeed } from '../tensor/random.js';
 import { addMethodFlags, methodChoices } from './methodFlags.js';
 import { parseInteger, parseNameList, parseNumber } from './parse.js';
+import { createProgress } from './progress.js';
 import { formatTable } from './table.js';
 
-// Planning lives with the pipelines (the web page plans too); the commands import it here.
-export { stepsPerMethod } from '../pipelines/run.js';
+// The sidecar's runs block lives with the pipelines (the web page writes it too).
+export { runsJson } from '../pipelines/run.js';
 
 export interface SamplingFlags {
   model?: string;
@@ -139,7 +150,49 @@ export async function withInterrupt<T>(work: (signal: AbortSignal) => Promise<T>
   }
 }
 
+/** What one method's run gets: its step count, Ctrl-C's signal and the progress tick. */
+export interface MethodRun {
+  readonly method: MethodChoice;
+  readonly steps: number;
+  readonly signal: AbortSignal;
+  readonly onStep: (payload: StepPayload) => void;
+}
+
+/**
+ * Run each method in turn with one progress bar over all their steps (each method's step
+ * count is planned up front — from --nfe it depends on the method — so the bar knows the
+ * total) and Ctrl-C aborting the run in progress.
+ */
+export async function runEachMethod<R>(
+  schedule: ScheduleConfig,
+  settings: SamplingSettings,
+  methods: readonly MethodChoice[],
+  progressOn: boolean,
+  label: string,
+  run: (r: MethodRun) => Promise<R>,
+): Promise<R[]> {
+  const plans: { method: MethodChoice; steps: number }[] = [];
+  for (const method of methods) {
+    plans.push({ method, steps: (await planRun(schedule, { ...settings, method })).steps });
+  }
+  const progress = createProgress(progressOn);
+  progress.start(
+    plans.reduce((a, r) => a + r.steps, 0),
+    label,
+  );
+  const results = await withInterrupt(async (signal) => {
+    const out: R[] = [];
+    for (const { method, steps } of plans) {
+      const onStep = (s: StepPayload) => progress.tick(`${method.name} ${s.i + 1}/${s.numSteps}`);
+      out.push(await run({ method, steps, signal, onStep }));
+    }
+    return out;
+  });
+  progress.stop();
+  return results;
+}
+
 /** The summary table printed after a run, one row per method. */
-export function runTable(runs: readonly Parameters<typeof summaryRow>[0][]): string {
+export function runTable(runs: readonly (RunReport & { timings: { totalMs: number } })[]): string {
   return formatTable(SUMMARY_HEAD, runs.map(summaryRow));
 }

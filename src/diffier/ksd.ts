@@ -144,7 +144,8 @@ export class LinearFieldKsd {
     const m = Math.min(n, maxItems);
     if (m < 2) throw new InvalidOptionError(`KSD needs a batch of at least 2 items, got ${n}`);
     this.m = m;
-    this.sums = e2 ? pairSums2(x, e1, e2, m, dim) : pairSums1(x, e1, m, dim);
+    // A missing e₂ is a zero field: its sums stay 0 and only α matters.
+    this.sums = pairSums(x, e1, e2 ?? new Float32Array(e1.length), m, dim);
     for (let p = 0; p < this.sums.length; p++) {
       if (!Number.isFinite(this.sums[p])) {
         const what = p % 6 === 0 ? 'x' : 'scores';
@@ -173,34 +174,8 @@ export class LinearFieldKsd {
   }
 }
 
-/** The six pair sums of LinearFieldKsd with e₂ = 0 (its three slots stay 0). */
-function pairSums1(x: FloatArray, e: FloatArray, m: number, dim: number): Float64Array {
-  const out = new Float64Array(3 * m * (m - 1));
-  let o = 0;
-  for (let i = 0; i < m; i++) {
-    const oi = i * dim;
-    for (let j = i + 1; j < m; j++, o += 6) {
-      const oj = j * dim;
-      let r2 = 0;
-      let ee = 0;
-      let re = 0;
-      for (let a = 0; a < dim; a++) {
-        const r = x[oi + a] - x[oj + a];
-        const ei = e[oi + a];
-        const ej = e[oj + a];
-        r2 += r * r;
-        ee += ei * ej;
-        re += r * (ei - ej);
-      }
-      out[o] = r2;
-      out[o + 1] = ee;
-      out[o + 4] = re;
-    }
-  }
-  return out;
-}
-
-function pairSums2(
+/** Per pair i < j the six sums of LinearFieldKsd, one pass over the items. */
+function pairSums(
   x: FloatArray,
   e1: FloatArray,
   e2: FloatArray,

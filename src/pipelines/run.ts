@@ -1,21 +1,21 @@
 /**
- * What every pipeline does the same way once its conditions are bound into a denoiser:
+ * What every pipeline does the same way once it has the two sides of guidance for its UNet:
  * plan the run (method, weight, step count from --steps or --nfe, sampler), draw the
- * initial noise per item from the seed, sample with the gap monitor watching, and time the
- * loop and the network inside it.
+ * initial noise per item from the seed, sample with the gap monitor watching, time the loop
+ * and the network inside it, and report the run.
  */
 import { GapMonitor, type GapStep, type GapSummary } from '../diffier/gapMonitor.js';
-import type { Denoiser } from '../denoisers/types.js';
 import { InvalidOptionError } from '../errors.js';
 import { stepsForNfe } from '../methods/nfe.js';
 import { resolveMethod, type MethodChoice } from '../methods/registry.js';
 import type { OptionValue } from '../methods/types.js';
 import type { UnetModel } from '../models/unet.js';
+import { UnetDenoiser, type UnetCalls, type UnetCondition } from '../models/unetDenoiser.js';
 import { schedulePlan } from '../sampling/plan.js';
 import { sample, type StepPayload } from '../sampling/sample.js';
 import type { ScheduleConfig } from '../sampling/schedule.js';
 import { createSampler, type SamplerOptions } from '../sampling/steps/index.js';
-import { BatchRandom } from '../tensor/random.js';
+import { BatchRandom, checkSeed } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 export const DEFAULT_STEPS = 30;
@@ -67,41 +67,78 @@ export async function planRun(schedule: ScheduleConfig, opts: SamplingSettings) 
 
 export type RunPlan = Awaited<ReturnType<typeof planRun>>;
 
-export interface WatchedRunOptions {
-  readonly plan: RunPlan;
-  readonly denoiser: Denoiser;
-  /** The network, for the time spent inside it. */
-  readonly unet: UnetModel;
-  readonly n: number;
-  readonly seed: number;
-  /** Measure the gap at every step (default true). */
-  readonly gapMonitor?: boolean;
+/** What every pipeline takes besides its inputs. */
+export interface PipelineOptions extends SamplingSettings {
+  /** Outputs; item i is the same whatever n is. Default 1. */
+  readonly n?: number;
+  readonly seed?: number;
+  readonly unetCalls?: UnetCalls;
   /** Items used by the gap monitor's O(n²) KSD. */
   readonly ksdItems?: number;
+  /** Measure the gap at every step (default true); false saves the monitor's time. */
+  readonly gapMonitor?: boolean;
+  readonly signal?: AbortSignal;
+  /** After every sampling step (progress bars, previews). */
   readonly onStep?: (payload: StepPayload) => void;
   /** Each step's gap measures as soon as they are known (live plots). */
   readonly onGap?: (step: GapStep) => void;
-  readonly signal?: AbortSignal;
+  /** Truncated prompts, unknown words, ignored options. Default: console.warn. */
+  readonly warn?: (message: string) => void;
 }
 
-export interface WatchedRun {
-  /** The final sample [n, …itemShape]. */
-  readonly x: Tensor;
-  /** Network evaluations per item (a cond + uncond pair counts 2). */
+/** n and seed of a run, checked. */
+export function batchOf(opts: PipelineOptions): { n: number; seed: number } {
+  const n = opts.n ?? 1;
+  positiveInteger(n, 'n');
+  return { n, seed: checkSeed(opts.seed ?? 0) };
+}
+
+/** What every pipeline reports about its sampling. */
+export interface RunReport {
+  readonly method: string;
+  /** Every option of the method, defaults filled in. */
+  readonly options: Readonly<Record<string, OptionValue>>;
+  readonly w: number;
+  readonly steps: number;
+  /** Network evaluations per output (a cond + uncond pair counts 2). */
   readonly nfe: number;
+  readonly seed: number;
+  readonly n: number;
+  readonly sampler: string;
+  readonly unetCalls: UnetCalls;
+  readonly networkCalls: number;
   /** Null when the run was made without the gap monitor. */
   readonly gap: GapSummary | null;
   readonly gapSteps: readonly GapStep[];
+}
+
+export interface UnetRun {
+  /** The final sample [n, …itemShape]. */
+  readonly x: Tensor;
+  readonly report: RunReport;
   readonly sampleMs: number;
   /** Time inside the network during sampling. */
   readonly networkMs: number;
 }
 
-/** Sample n items from the seed — item i from the stream keyed by (seed, i), whatever n is. */
-export async function runWatched(opts: WatchedRunOptions): Promise<WatchedRun> {
-  const { plan, denoiser, unet } = opts;
-  const rng = new BatchRandom(opts.seed, opts.n);
-  const x = rng.normal([opts.n, ...denoiser.itemShape]);
+/**
+ * Sample n items with a UNet between two conditions — item i from the stream keyed by
+ * (seed, i), whatever n is — with the gap monitor watching.
+ */
+export async function sampleUnet(
+  model: { readonly schedule: ScheduleConfig; readonly unet: UnetModel },
+  plan: RunPlan,
+  sides: { readonly cond: UnetCondition; readonly uncond: UnetCondition },
+  opts: PipelineOptions,
+): Promise<UnetRun> {
+  const { n, seed } = batchOf(opts);
+  const { unet } = model;
+  const denoiser = new UnetDenoiser(unet, sides.cond, sides.uncond, {
+    predictionType: model.schedule.predictionType,
+    calls: opts.unetCalls,
+  });
+  const rng = new BatchRandom(seed, n);
+  const x = rng.normal([n, ...denoiser.itemShape]);
   const monitor =
     opts.gapMonitor === false
       ? null
@@ -122,9 +159,20 @@ export async function runWatched(opts: WatchedRunOptions): Promise<WatchedRun> {
   });
   return {
     x: result.x,
-    nfe: result.nfe,
-    gap: monitor?.summary() ?? null,
-    gapSteps: monitor?.steps ?? [],
+    report: {
+      method: plan.resolved.spec.name,
+      options: plan.resolved.options,
+      w: plan.w,
+      steps: plan.steps,
+      nfe: result.nfe,
+      seed,
+      n,
+      sampler: plan.samplerName,
+      unetCalls: denoiser.calls,
+      networkCalls: denoiser.networkCalls,
+      gap: monitor?.summary() ?? null,
+      gapSteps: monitor?.steps ?? [],
+    },
     sampleMs: performance.now() - t0,
     networkMs: unet.networkMs - netBefore,
   };
@@ -149,19 +197,9 @@ export function settingsRecord(s: {
   };
 }
 
-/** One method's run as the JSON sidecars record it: everything but the images. */
-export function runRecord<T extends object>(r: {
-  method: string;
-  options: Readonly<Record<string, OptionValue>>;
-  w: number;
-  steps: number;
-  nfe: number;
-  networkCalls: number;
-  gap: GapSummary | null;
-  gapSteps: readonly GapStep[];
-  timings: T;
-}) {
-  return {
+/** The sidecar's "runs" block: each method's report and timings. */
+export function runsJson(runs: readonly (RunReport & { timings: object })[]) {
+  return runs.map((r) => ({
     method: r.method,
     options: r.options,
     w: r.w,
@@ -171,20 +209,13 @@ export function runRecord<T extends object>(r: {
     gap: r.gap,
     gapSteps: r.gapSteps,
     timings: r.timings,
-  };
+  }));
 }
 
 /** The one-line-per-method summary the CLI prints and the page shows. */
 export const SUMMARY_HEAD = ['method', 'w', 'steps', 'nfe', 'gap A', 'drift A_r', 'seconds'];
 
-export function summaryRow(r: {
-  method: string;
-  w: number;
-  steps: number;
-  nfe: number;
-  gap: GapSummary | null;
-  timings: { totalMs: number };
-}): (string | number)[] {
+export function summaryRow(r: RunReport & { timings: { totalMs: number } }): (string | number)[] {
   return [
     r.method,
     r.w,
@@ -194,17 +225,4 @@ export function summaryRow(r: {
     r.gap?.driftGap ?? NaN,
     r.timings.totalMs / 1000,
   ];
-}
-
-/** Each method's step count, planned up front so the progress bar knows the total. */
-export async function stepsPerMethod(
-  schedule: ScheduleConfig,
-  settings: SamplingSettings,
-  methods: readonly MethodChoice[],
-): Promise<{ method: MethodChoice; steps: number }[]> {
-  const plans: { method: MethodChoice; steps: number }[] = [];
-  for (const method of methods) {
-    plans.push({ method, steps: (await planRun(schedule, { ...settings, method })).steps });
-  }
-  return plans;
 }

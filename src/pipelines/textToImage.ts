@@ -3,18 +3,13 @@
  * noise per item from the seed, sample with a named method of the registry, decode. The gap
  * monitor watches the loop and its figures come back with the images.
  */
-import type { GapStep, GapSummary } from '../diffier/gapMonitor.js';
 import { InvalidOptionError } from '../errors.js';
-import type { OptionValue } from '../methods/types.js';
 import type { TextToImageModel } from '../models/load.js';
 import type { TextEncoderModel } from '../models/textEncoder.js';
 import type { PromptTokenizer, TokenizedPrompt } from '../models/tokenizer.js';
-import { UnetDenoiser, type UnetCalls } from '../models/unetDenoiser.js';
-import type { StepPayload } from '../sampling/sample.js';
-import { checkSeed } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { decodeImages } from './decode.js';
-import { planRun, positiveInteger, runWatched, type SamplingSettings } from './run.js';
+import { batchOf, planRun, sampleUnet, type PipelineOptions, type RunReport } from './run.js';
 
 /** The prompt's and the empty prompt's embeddings ([1, S, H] each). */
 export interface PromptEmbeddings {
@@ -23,46 +18,16 @@ export interface PromptEmbeddings {
   readonly tokens: TokenizedPrompt;
 }
 
-export interface TextToImageOptions extends SamplingSettings {
+export interface TextToImageOptions extends PipelineOptions {
   readonly prompt: string;
-  /** Images. Item i is the same image whatever n is. Default 1. */
-  readonly n?: number;
-  readonly seed?: number;
-  readonly unetCalls?: UnetCalls;
-  /** Items used by the gap monitor's O(n²) KSD. */
-  readonly ksdItems?: number;
-  /** Measure the gap at every step (default true); false saves the monitor's time. */
-  readonly gapMonitor?: boolean;
   /** Embeddings from an earlier `encodePrompt` of the same prompt (saves the encoder call). */
   readonly embeddings?: PromptEmbeddings;
-  readonly signal?: AbortSignal;
-  /** After every sampling step (progress bars, previews). */
-  readonly onStep?: (payload: StepPayload) => void;
-  /** Each step's gap measures as soon as they are known (live plots). */
-  readonly onGap?: (step: GapStep) => void;
-  /** Truncated prompts, unknown words. Default: console.warn. */
-  readonly warn?: (message: string) => void;
 }
 
-export interface TextToImageResult {
+export interface TextToImageResult extends RunReport {
   /** [n, C, H, W] in [0, 1]. */
   readonly images: Tensor;
-  readonly method: string;
-  /** Every option of the method, defaults filled in. */
-  readonly options: Readonly<Record<string, OptionValue>>;
-  readonly w: number;
-  readonly steps: number;
-  /** Network evaluations per image (a cond + uncond pair counts 2). */
-  readonly nfe: number;
-  readonly seed: number;
-  readonly n: number;
-  readonly sampler: string;
-  readonly unetCalls: UnetCalls;
-  readonly networkCalls: number;
   readonly tokens: TokenizedPrompt;
-  /** Null when the run was made without the gap monitor. */
-  readonly gap: GapSummary | null;
-  readonly gapSteps: readonly GapStep[];
   /** Milliseconds; networkMs is the time inside the UNet during sampling. */
   readonly timings: {
     encodeMs: number;
@@ -125,52 +90,26 @@ export async function textToImage(
 ): Promise<TextToImageResult> {
   const t0 = performance.now();
   const warn = opts.warn ?? ((m: string) => console.warn(m));
-  const n = opts.n ?? 1;
-  const seed = checkSeed(opts.seed ?? 0);
-  positiveInteger(n, 'n');
+  batchOf(opts);
   const plan = await planRun(model.schedule, opts);
 
   const tEncode = performance.now();
   const embeddings = opts.embeddings ?? (await encodePrompt(model, opts.prompt, warn));
   const encodeMs = performance.now() - tEncode;
 
-  const denoiser = new UnetDenoiser(
-    model.unet,
-    { context: embeddings.cond },
-    { context: embeddings.uncond },
-    { predictionType: model.schedule.predictionType, calls: opts.unetCalls },
-  );
-  const run = await runWatched({
+  const run = await sampleUnet(
+    model,
     plan,
-    denoiser,
-    unet: model.unet,
-    n,
-    seed,
-    gapMonitor: opts.gapMonitor,
-    ksdItems: opts.ksdItems,
-    onStep: opts.onStep,
-    onGap: opts.onGap,
-    signal: opts.signal,
-  });
-
+    { cond: { context: embeddings.cond }, uncond: { context: embeddings.uncond } },
+    opts,
+  );
   const tDecode = performance.now();
   const images = await decodeImages(run.x, model.vae, opts.signal);
   const decodeMs = performance.now() - tDecode;
   return {
+    ...run.report,
     images,
-    method: plan.resolved.spec.name,
-    options: plan.resolved.options,
-    w: plan.w,
-    steps: plan.steps,
-    nfe: run.nfe,
-    seed,
-    n,
-    sampler: plan.samplerName,
-    unetCalls: denoiser.calls,
-    networkCalls: denoiser.networkCalls,
     tokens: embeddings.tokens,
-    gap: run.gap,
-    gapSteps: run.gapSteps,
     timings: {
       encodeMs,
       sampleMs: run.sampleMs,

@@ -9,18 +9,15 @@
  * without one (the embedded model), the low-res image against the null condition — an
  * all-zero condition image, which is what training's condition dropout fed the UNet.
  */
-import type { GapStep, GapSummary } from '../diffier/gapMonitor.js';
 import { InputImageError, InvalidOptionError } from '../errors.js';
 import { bicubicUpsample } from '../image/resize.js';
-import type { OptionValue } from '../methods/types.js';
 import type { UpscalerModel } from '../models/upscaler.js';
-import { UnetDenoiser, type UnetCalls, type UnetCondition } from '../models/unetDenoiser.js';
-import type { StepPayload } from '../sampling/sample.js';
+import type { UnetCondition } from '../models/unetDenoiser.js';
 import { alphasCumprod } from '../sampling/schedule.js';
-import { BatchRandom, checkSeed } from '../tensor/random.js';
+import { BatchRandom } from '../tensor/random.js';
 import { concatBatch, Tensor } from '../tensor/tensor.js';
 import { decodeImages } from './decode.js';
-import { planRun, positiveInteger, runWatched, type SamplingSettings } from './run.js';
+import { batchOf, planRun, sampleUnet, type PipelineOptions, type RunReport } from './run.js';
 import { embedPrompts } from './textToImage.js';
 
 /** diffusers' StableDiffusionUpscalePipeline default noise level. */
@@ -32,40 +29,20 @@ export const DEFAULT_NOISE_LEVEL = 20;
  */
 const LOW_RES_STREAM = 2 ** 30;
 
-export interface UpscaleOptions extends SamplingSettings {
-  /** Outputs for the one input; item i is the same whatever n is. Default 1. */
-  readonly n?: number;
-  readonly seed?: number;
+export interface UpscaleOptions extends PipelineOptions {
   /** Noise added to the low-res image, 0 … the model's max_noise_level. Default 20. */
   readonly noiseLevel?: number;
   /** Prompt, for models with a text side (ignored, with a warning, otherwise). Default "". */
   readonly prompt?: string;
-  readonly unetCalls?: UnetCalls;
-  readonly gapMonitor?: boolean;
-  readonly ksdItems?: number;
-  readonly signal?: AbortSignal;
-  readonly onStep?: (payload: StepPayload) => void;
-  readonly warn?: (message: string) => void;
 }
 
-export interface UpscaleResult {
+export interface UpscaleResult extends RunReport {
   /** [n, C, H, W] in [0, 1]. */
   readonly images: Tensor;
   /** The input bicubic-upsampled to the output size, clamped to [0, 1] (the classic baseline). */
   readonly bicubic: Tensor;
-  readonly method: string;
-  readonly options: Readonly<Record<string, OptionValue>>;
-  readonly w: number;
-  readonly steps: number;
-  readonly nfe: number;
-  readonly seed: number;
-  readonly n: number;
   readonly noiseLevel: number;
-  readonly sampler: string;
   readonly guidedOn: 'prompt' | 'low-res image';
-  readonly networkCalls: number;
-  readonly gap: GapSummary | null;
-  readonly gapSteps: readonly GapStep[];
   readonly timings: { sampleMs: number; networkMs: number; decodeMs: number; totalMs: number };
 }
 
@@ -112,9 +89,7 @@ export async function upscale(
 ): Promise<UpscaleResult> {
   const t0 = performance.now();
   const warn = opts.warn ?? ((m: string) => console.warn(m));
-  const n = opts.n ?? 1;
-  positiveInteger(n, 'n');
-  const seed = checkSeed(opts.seed ?? 0);
+  const { n, seed } = batchOf(opts);
   checkLowRes(model, lowRes);
   const noiseLevel = checkNoiseLevel(model, opts.noiseLevel ?? DEFAULT_NOISE_LEVEL);
   const plan = await planRun(model.schedule, opts);
@@ -137,41 +112,17 @@ export async function upscale(
     cond = { image: images, classLabels: labels };
     uncond = { image: images.like(new Float32Array(images.data.length)), classLabels: labels };
   }
-  const denoiser = new UnetDenoiser(model.unet, cond, uncond, {
-    predictionType: model.schedule.predictionType,
-    calls: opts.unetCalls,
-  });
-  const run = await runWatched({
-    plan,
-    denoiser,
-    unet: model.unet,
-    n,
-    seed,
-    gapMonitor: opts.gapMonitor,
-    ksdItems: opts.ksdItems,
-    onStep: opts.onStep,
-    signal: opts.signal,
-  });
+  const run = await sampleUnet(model, plan, { cond, uncond }, opts);
   const tDecode = performance.now();
   const out = await decodeImages(run.x, model.vae, opts.signal);
   const decodeMs = performance.now() - tDecode;
   const bicubic = bicubicUpsample(lowRes, model.factor);
   return {
+    ...run.report,
     images: out,
     bicubic: bicubic.like(bicubic.data.map((v) => Math.min(1, Math.max(0, v)))),
-    method: plan.resolved.spec.name,
-    options: plan.resolved.options,
-    w: plan.w,
-    steps: plan.steps,
-    nfe: run.nfe,
-    seed,
-    n,
     noiseLevel,
-    sampler: plan.samplerName,
     guidedOn: model.textEncoder ? 'prompt' : 'low-res image',
-    networkCalls: denoiser.networkCalls,
-    gap: run.gap,
-    gapSteps: run.gapSteps,
     timings: {
       sampleMs: run.sampleMs,
       networkMs: run.networkMs,

@@ -11,16 +11,14 @@ import {
   textToImage,
   type TextToImageResult,
 } from '../../pipelines/textToImage.js';
-import { runRecord } from '../../pipelines/run.js';
 import { schedulerConfigJson } from '../../sampling/schedule.js';
-import { createProgress } from '../progress.js';
 import {
   addSamplingFlags,
   parseSamplingFlags,
   settingsJson,
+  runsJson,
   runTable,
-  stepsPerMethod,
-  withInterrupt,
+  runEachMethod,
   type SamplingFlags,
   type SamplingSetup,
 } from '../samplingFlags.js';
@@ -59,7 +57,7 @@ function sidecar(
       scheduler: schedulerConfigJson(model.schedule),
     },
     settings: settingsJson(p),
-    runs: runs.map(runRecord),
+    runs: runsJson(runs),
     timings: { loadMs },
   };
 }
@@ -91,35 +89,28 @@ export function generateCommand(): Command {
         seed: p.seed,
         sampler: p.sampler,
       };
-      const plans = await stepsPerMethod(model.schedule, base, p.methods);
       const embeddings = await encodePrompt(model, prompt, warn);
-      const progress = createProgress(flags.progress);
-      progress.start(
-        plans.reduce((a, r) => a + r.steps, 0),
+      const runs = await runEachMethod(
+        model.schedule,
+        base,
+        p.methods,
+        flags.progress,
         `generate ×${p.n}`,
+        ({ method, steps, signal, onStep }) =>
+          textToImage(model, {
+            ...base,
+            method,
+            steps,
+            nfe: undefined,
+            unetCalls: p.unetCalls,
+            ksdItems: p.ksdItems,
+            gapMonitor: p.gapMonitor,
+            embeddings,
+            signal,
+            onStep,
+            warn,
+          }),
       );
-      const runs = await withInterrupt(async (signal) => {
-        const out: TextToImageResult[] = [];
-        for (const { method, steps } of plans) {
-          out.push(
-            await textToImage(model, {
-              ...base,
-              method,
-              steps,
-              nfe: undefined,
-              unetCalls: p.unetCalls,
-              ksdItems: p.ksdItems,
-              gapMonitor: p.gapMonitor,
-              embeddings,
-              signal,
-              onStep: (s) => progress.tick(`${method.name} ${s.i + 1}/${s.numSteps}`),
-              warn,
-            }),
-          );
-        }
-        return out;
-      });
-      progress.stop();
       const png = gridPng(
         runs.map((r) => r.images),
         { scale: defaultScale(runs[0].images.shape[2]) },

@@ -14,18 +14,16 @@ import {
   upscale,
   type UpscaleResult,
 } from '../../pipelines/upscale.js';
-import { runRecord } from '../../pipelines/run.js';
 import { schedulerConfigJson } from '../../sampling/schedule.js';
 import { concatBatch } from '../../tensor/tensor.js';
 import { parseInteger } from '../parse.js';
-import { createProgress } from '../progress.js';
 import {
   addSamplingFlags,
   parseSamplingFlags,
   settingsJson,
+  runsJson,
   runTable,
-  stepsPerMethod,
-  withInterrupt,
+  runEachMethod,
   type SamplingFlags,
 } from '../samplingFlags.js';
 
@@ -59,7 +57,7 @@ function sidecar(
       lowResScheduler: schedulerConfigJson(model.lowResSchedule),
     },
     settings: { ...settingsJson(p), noiseLevel: runs[0].noiseLevel },
-    runs: runs.map(runRecord),
+    runs: runsJson(runs),
     timings: { loadMs },
   };
 }
@@ -104,33 +102,26 @@ export function upscaleCommand(): Command {
         noiseLevel,
         prompt: flags.prompt,
       };
-      const plans = await stepsPerMethod(model.schedule, base, p.methods);
-      const progress = createProgress(flags.progress);
-      progress.start(
-        plans.reduce((a, r) => a + r.steps, 0),
+      const runs = await runEachMethod(
+        model.schedule,
+        base,
+        p.methods,
+        flags.progress,
         `upscale ×${p.n}`,
+        ({ method, steps, signal, onStep }) =>
+          upscale(model, lowRes, {
+            ...base,
+            method,
+            steps,
+            nfe: undefined,
+            unetCalls: p.unetCalls,
+            ksdItems: p.ksdItems,
+            gapMonitor: p.gapMonitor,
+            signal,
+            onStep,
+            warn,
+          }),
       );
-      const runs = await withInterrupt(async (signal) => {
-        const out: UpscaleResult[] = [];
-        for (const { method, steps } of plans) {
-          out.push(
-            await upscale(model, lowRes, {
-              ...base,
-              method,
-              steps,
-              nfe: undefined,
-              unetCalls: p.unetCalls,
-              ksdItems: p.ksdItems,
-              gapMonitor: p.gapMonitor,
-              signal,
-              onStep: (s) => progress.tick(`${method.name} ${s.i + 1}/${s.numSteps}`),
-              warn,
-            }),
-          );
-        }
-        return out;
-      });
-      progress.stop();
       const inputRow = concatBatch([nearestUpsample(lowRes, model.factor), runs[0].bicubic]);
       const png = gridPng([inputRow, ...runs.map((r) => r.images)], {
         scale: defaultScale(model.outputShape[1]),
