@@ -95,3 +95,10 @@ export class FrontEndError extends DiffierError {
     super('FRONT_END', message);
   }
 }
+
+/** An input image that cannot be used: not a PNG, wrong size, channels, bit depth or alpha. */
+export class InputImageError extends DiffierError {
+  constructor(message: string) {
+    super('INPUT_IMAGE', message);
+  }
+}

@@ -11,6 +11,7 @@ import { cycle } from '../src/diffier/cycle.js';
 import { cleanEstimates, driftRatios } from '../src/diffier/drift.js';
 import { errorControl } from '../src/diffier/errorControl.js';
 import { GapMonitor } from '../src/diffier/gapMonitor.js';
+import { ksdSquared } from '../src/diffier/ksd.js';
 import { correlations, recommendW, spearman } from '../src/diffier/sweep.js';
 import { InvalidOptionError } from '../src/errors.js';
 import { EnergyReference } from '../src/eval/energy.js';
@@ -18,7 +19,7 @@ import { apg, cfg, createGuidanceRule } from '../src/guidance/index.js';
 import type { GuidanceRule } from '../src/guidance/types.js';
 import { resolveMethod } from '../src/methods/registry.js';
 import { countNfe, stepsForNfe } from '../src/methods/nfe.js';
-import { sample, type TransitionWrapper } from '../src/sampling/sample.js';
+import { sample, type StepPayload, type TransitionWrapper } from '../src/sampling/sample.js';
 import { createSampler } from '../src/sampling/steps/index.js';
 import { BatchRandom } from '../src/tensor/random.js';
 import type { Tensor } from '../src/tensor/tensor.js';
@@ -69,6 +70,7 @@ async function run(
     seed?: number;
     denoiser?: Denoiser;
     monitor?: GapMonitor;
+    onStep?: ((p: StepPayload) => void)[];
   } = {},
 ) {
   const n = opts.n ?? 64;
@@ -81,7 +83,7 @@ async function run(
     x: rng.normal([n, 2]),
     rng,
     wrappers: opts.wrappers,
-    onStep: opts.monitor ? [opts.monitor.observe] : [],
+    onStep: opts.monitor ? [opts.monitor.observe, ...(opts.onStep ?? [])] : (opts.onStep ?? []),
   });
 }
 
@@ -183,6 +185,47 @@ describe('gap measures', () => {
       if (w === 1) assert.equal(monitor.summary().driftGap, 0);
     }
     assert.ok(gaps[2] > gaps[1] && gaps[1] > gaps[0], `drift gap by w: ${gaps}`);
+  });
+  it('the monitor figures are the definitions evaluated on every step payload', async () => {
+    const monitor = new GapMonitor();
+    const payloads: StepPayload[] = [];
+    const w = 4;
+    await run(cfg(w), { n: 48, monitor, onStep: [(p) => payloads.push(p)] });
+    const scores = (eps: ArrayLike<number>, s: number) => Float64Array.from(eps, (e) => -e / s);
+    for (const [i, p] of payloads.entries()) {
+      const { cond, uncond } = p.pred.raw;
+      assert.ok(uncond, 'cfg at w = 4 evaluates both predictions');
+      const guided = Float64Array.from(
+        cond.data,
+        (c, j) => uncond.data[j] + w * (c - uncond.data[j]),
+      );
+      const s2 = p.from.s ** 2;
+      const step = monitor.steps[i];
+      const close = (a: number, b: number, what: string) =>
+        assert.ok(
+          Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b)),
+          `${what} step ${i}: ${a} vs ${b}`,
+        );
+      close(step.gap, s2 * ksdSquared(p.xIn.data, scores(guided, p.from.s), 48, 2), 'gap');
+      close(
+        step.condGap,
+        s2 * ksdSquared(p.xIn.data, scores(cond.data, p.from.s), 48, 2),
+        'condGap',
+      );
+      if (i === 0) {
+        assert.ok(Number.isNaN(step.drift));
+        continue;
+      }
+      const prev = payloads[i - 1];
+      const r = driftRatios(
+        cleanEstimates(p.xIn, p.pred.raw, p.from, w),
+        cleanEstimates(prev.xIn, prev.pred.raw, prev.from, w),
+        48,
+      );
+      const expected = r.reduce((acc, v) => acc + Math.max(0, v - 1), 0) / 48;
+      // float32 clean estimates computed in a different order: agreement to float32 precision.
+      assert.ok(Math.abs(step.drift - expected) <= 1e-4 * Math.max(1, expected), `drift step ${i}`);
+    }
   });
   it('commitment is v/(v+σ²) for Gaussian data with the exact x̂0', () => {
     const n = 4000;

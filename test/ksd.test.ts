@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { imqSteinKernel, kernelBandwidth, ksdSquared } from '../src/diffier/ksd.js';
+import { imqSteinKernel, kernelBandwidth, ksdSquared, LinearFieldKsd } from '../src/diffier/ksd.js';
 import { InvalidOptionError, NonFiniteError, ShapeError } from '../src/errors.js';
 import { BatchRandom } from '../src/tensor/random.js';
 
@@ -233,7 +233,7 @@ describe('ksdSquared', () => {
     const d = 3;
     const x = normals(4, n, d);
     const s = shiftedScore(x, d, 0.5);
-    // Both are widened to float64 inside, so the same values give the same result.
+    // Values are read as doubles inside, so the same values give the same result.
     const s32 = Float32Array.from(s);
     assert.equal(
       ksdSquared(Float64Array.from(x), s32, n, d),
@@ -248,5 +248,30 @@ describe('ksdSquared', () => {
     assert.throws(() => ksdSquared(x, new Float64Array(3), 2, 2), ShapeError);
     assert.throws(() => ksdSquared(x, x, 3, 2), ShapeError);
     assert.throws(() => ksdSquared(x, new Float64Array([0, 1, NaN, 3]), 2, 2), NonFiniteError);
+  });
+});
+
+describe('LinearFieldKsd', () => {
+  it('scores a batch against α·e₁ + β·e₂ as ksdSquared does on the combined field', () => {
+    const n = 30;
+    const d = 4;
+    const x = normals(11, n, d);
+    const e1 = normals(12, n, d);
+    const e2 = normals(13, n, d);
+    const batch = new LinearFieldKsd(x, e1, e2, n, d, { maxItems: 25 });
+    for (const [alpha, beta] of [
+      [1, 0],
+      [0, 1],
+      [-2.5, 1.5],
+      [0.3, -0.7],
+    ]) {
+      const field = Float64Array.from(e1, (v, j) => alpha * v + beta * e2[j]);
+      assertClose(
+        batch.against(alpha, beta),
+        ksdSquared(x, field, n, d, { maxItems: 25 }),
+        1e-9,
+        `α=${alpha} β=${beta}`,
+      );
+    }
   });
 });

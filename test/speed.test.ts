@@ -72,7 +72,7 @@ describe('runSpeedBench (tiny fixture)', () => {
         unetFlops: 1e6,
         warn: () => undefined,
       });
-      assert.equal(r.overhead.length, 4);
+      assert.equal(r.overhead.length, 6);
       for (const o of r.overhead) {
         assert.ok(o.sampleMs > 0 && o.networkMs > 0, `${o.target} ${o.method}`);
         assert.ok(o.overhead > 0 && o.libraryMsPerStep > 0 && o.networkMsPerCall > 0);
@@ -80,8 +80,15 @@ describe('runSpeedBench (tiny fixture)', () => {
         assert.ok(o.networkCalls >= 3);
       }
       assert.deepEqual(
-        r.overhead.map((o) => `${o.target} ${o.method}`),
-        ['model cfg', 'model diffier', 'synthetic cfg', 'synthetic diffier'],
+        r.overhead.map((o) => `${o.target} ${o.method} ${o.gapMonitor}`),
+        [
+          'model cfg true',
+          'model diffier true',
+          'model cfg false',
+          'model diffier false',
+          'synthetic cfg true',
+          'synthetic diffier true',
+        ],
       );
       assert.ok(
         r.overhead.filter((o) => o.target === 'synthetic').every((o) => o.monitorMsPerStep! >= 0),

@@ -281,8 +281,16 @@ describe('text to image', () => {
   it('returns the gap monitor figures', async () => {
     const r = await run({ n: 4 });
     assert.equal(r.gapSteps.length, 6);
-    assert.ok(Number.isFinite(r.gap.gap) && r.gap.gap > 0);
+    assert.ok(r.gap && Number.isFinite(r.gap.gap) && r.gap.gap > 0);
     assert.ok(r.timings.networkMs > 0 && r.timings.networkMs <= r.timings.sampleMs);
+  });
+
+  it('the gap monitor only watches: without it the images are the same', async () => {
+    const watched = await run({ n: 4, method: { name: 'diffier' } });
+    const bare = await run({ n: 4, method: { name: 'diffier' }, gapMonitor: false });
+    assert.equal(bare.gap, null);
+    assert.equal(bare.gapSteps.length, 0);
+    assert.deepEqual(bare.images.data, watched.images.data);
   });
 
   it('runs DiffIER and the peers from the registry', async () => {

@@ -14,6 +14,7 @@ const ort = require('onnxruntime-node');
 const MODELS = {
   'mnist-t2i-text_encoder': 'models/mnist-t2i/text_encoder/model.onnx',
   'mnist-t2i-unet': 'models/mnist-t2i/unet/model.onnx',
+  'mnist-sr-unet': 'models/mnist-sr/unet/model.onnx',
   'mnist-eval-classifier': 'models/mnist-eval/classifier.onnx',
   '2d-overlapping-mlp': 'bench/models/2d-overlapping-mlp.onnx',
   'tts-encoder': 'models/tts-espeak/encoder/model.onnx',

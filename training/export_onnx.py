@@ -1,6 +1,7 @@
 """Export the trained networks to ONNX (opset 17) with their config files.
 
     /usr/bin/python3 training/export_onnx.py t2i --ckpt training/out/t2i/ema_step<N>.pt
+    /usr/bin/python3 training/export_onnx.py sr --ckpt training/out/sr/ema_step<N>.pt
     /usr/bin/python3 training/export_onnx.py classifier
     /usr/bin/python3 training/export_onnx.py mixture --problem bench/problems/2d-overlapping.json
 
@@ -25,7 +26,7 @@ import torch
 
 import mnist_data as md
 from mixture import Mixture
-from nets import DigitClassifier, MixtureEpsMLP, TinyCrossAttnUNet, TinyTextEncoder
+from nets import DigitClassifier, MixtureEpsMLP, TinyCrossAttnUNet, TinySrUNet, TinyTextEncoder
 
 OPSET = 17
 REF_DIR = os.path.join(common.OUT_DIR, 'ref')
@@ -249,12 +250,68 @@ def export_mixture(problem: str, ckpt: str, onnx_path: str, problem_out: str) ->
     print(f'wrote {os.path.relpath(problem_out, common.REPO_ROOT)}')
 
 
+class SrUNetOnnx(torch.nn.Module):
+    """ONNX signature: sample [B,2,28,28], timestep float32 scalar [], class_labels int64 [B]."""
+
+    def __init__(self, unet):
+        super().__init__()
+        self.unet = unet
+
+    def forward(self, sample, timestep, class_labels):
+        return self.unet(sample, timestep.reshape(1), class_labels)
+
+
+def export_sr(ckpt: str, out: str) -> None:
+    from train_sr import MAX_NOISE_LEVEL
+
+    st = torch.load(ckpt)
+    unet = TinySrUNet()
+    unet.load_state_dict(st['unet'])
+    unet.eval()
+    # diffusers' StableDiffusionUpscalePipeline layout; upscale_factor is ours (a pixel-space
+    # upscaler has no VAE to say how much larger the output is).
+    _write_json(os.path.join(out, 'model_index.json'), {
+        '_class_name': 'StableDiffusionUpscalePipeline', '_diffusers_version': '0.30.0',
+        'max_noise_level': MAX_NOISE_LEVEL, 'upscale_factor': 4,
+        'scheduler': ['diffusers', 'DDIMScheduler'],
+        'low_res_scheduler': ['diffusers', 'DDPMScheduler'],
+        'unet': ['diffier', 'TinySrUNet'],
+    })
+    sched = {'num_train_timesteps': 1000, 'beta_schedule': 'scaled_linear', 'beta_start': 0.0001,
+             'beta_end': 0.02, 'clip_sample': False, 'set_alpha_to_one': False, 'steps_offset': 1,
+             'timestep_spacing': 'leading'}
+    _write_json(os.path.join(out, 'scheduler', 'scheduler_config.json'),
+                {'_class_name': 'DDIMScheduler', 'prediction_type': 'v_prediction', **sched})
+    _write_json(os.path.join(out, 'low_res_scheduler', 'scheduler_config.json'),
+                {'_class_name': 'DDPMScheduler', 'prediction_type': 'epsilon', 'variance_type': 'fixed_small',
+                 **sched})
+    _write_json(os.path.join(out, 'unet', 'config.json'), {
+        'in_channels': 2, 'out_channels': 1, 'sample_size': 28, 'num_class_embeds': MAX_NOISE_LEVEL + 1,
+    })
+    wrapped = SrUNetOnnx(unet).eval()
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(4, 2, 28, 28, generator=g)
+    labels = torch.tensor([0, 20, 100, 350], dtype=torch.int64)
+    _export(wrapped, (x[:2], torch.tensor(500.0), labels[:2]), os.path.join(out, 'unet', 'model.onnx'),
+            ['sample', 'timestep', 'class_labels'], ['out_sample'],
+            {'sample': {0: 'batch_size'}, 'class_labels': {0: 'batch_size'}, 'out_sample': {0: 'batch_size'}})
+    with torch.no_grad():
+        t = torch.tensor(321.0)
+        _ref('mnist-sr-unet', {'sample': x, 'timestep': t, 'class_labels': labels},
+             {'out_sample': wrapped(x, t, labels)})
+    total = sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(out) for f in fs)
+    print(f'{out}: {total / 1e6:.2f} MB in all')
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest='cmd', required=True)
     a = sub.add_parser('t2i')
     a.add_argument('--ckpt', required=True)
     a.add_argument('--out', default=os.path.join(common.MODELS_DIR, 'mnist-t2i'))
+    s = sub.add_parser('sr')
+    s.add_argument('--ckpt', required=True)
+    s.add_argument('--out', default=os.path.join(common.MODELS_DIR, 'mnist-sr'))
     b = sub.add_parser('classifier')
     b.add_argument('--ckpt', default=os.path.join(common.OUT_DIR, 'classifier', 'final.pt'))
     b.add_argument('--metrics', default=os.path.join(common.OUT_DIR, 'classifier', 'metrics.json'))
@@ -265,6 +322,8 @@ def main():
     t0 = common.setup(0)
     if args.cmd == 't2i':
         export_t2i(args.ckpt, args.out)
+    elif args.cmd == 'sr':
+        export_sr(args.ckpt, args.out)
     elif args.cmd == 'classifier':
         export_classifier(args.ckpt, args.metrics, args.out)
     else:

@@ -298,3 +298,70 @@ class MixtureEpsMLP(nn.Module):
         for layer in self.h:
             h = h + layer(F.silu(h))  # residual
         return self.out(F.silu(h))
+
+
+# ---------------------------------------------------------------------------
+# Super-resolution UNet (x4-upscaler style, pixel space)
+# ---------------------------------------------------------------------------
+
+
+def box_downsample(x: torch.Tensor, factor: int = 4) -> torch.Tensor:
+    """The low-resolution image of the SR task: the mean of each factor x factor
+    block (28x28 -> 7x7). The TypeScript side (image/resize.ts) uses the same."""
+    return F.avg_pool2d(x, factor)
+
+
+def bicubic_upsample(x: torch.Tensor, factor: int = 4) -> torch.Tensor:
+    """torch's bicubic (Keys a = -0.75, align_corners=False, border replicated):
+    how the low-resolution condition is brought to the UNet's size. Reproduced
+    in image/resize.ts and checked against this function (test fixture)."""
+    return F.interpolate(x, scale_factor=float(factor), mode='bicubic', align_corners=False)
+
+
+class TinySrUNet(nn.Module):
+    """Pixel-space UNet for 4x super-resolution of 28x28x1 digits, laid out as the
+    Stable Diffusion x4 upscaler: the input is [x_t, upsampled noisy low-res image]
+    concatenated on channels (2 channels), `class_labels` is the noise level that
+    was added to the low-res image (0..max_noise_level), embedded like the
+    timestep and added to it. No text. The output is v (v-prediction).
+
+    Condition dropout: a zero condition image stands for "no low-res input"."""
+
+    def __init__(self, ch=(16, 32, 64), emb_dim: int = 128, t_dim: int = 64):
+        super().__init__()
+        c1, c2, c3 = ch
+        self.t_dim = t_dim
+        self.t_mlp = nn.Sequential(nn.Linear(t_dim, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim))
+        self.l_mlp = nn.Sequential(nn.Linear(t_dim, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim))
+        self.inp = nn.Conv2d(2, c1, 3, padding=1)
+        self.d1 = ResBlock(c1, c1, emb_dim)  # 28
+        self.down1 = nn.Conv2d(c1, c2, 3, stride=2, padding=1)  # -> 14
+        self.d2 = ResBlock(c2, c2, emb_dim)
+        self.down2 = nn.Conv2d(c2, c3, 3, stride=2, padding=1)  # -> 7
+        self.d3 = ResBlock(c3, c3, emb_dim)
+        self.m = ResBlock(c3, c3, emb_dim)
+        self.u3 = ResBlock(c3 + c3, c3, emb_dim)
+        self.up2 = nn.Conv2d(c3, c2, 3, padding=1)
+        self.u2 = ResBlock(c2 + c2, c2, emb_dim)
+        self.up1 = nn.Conv2d(c2, c1, 3, padding=1)
+        self.u1 = ResBlock(c1 + c1, c1, emb_dim)
+        self.out_norm = _gn(c1)
+        self.out = nn.Conv2d(c1, 1, 3, padding=1)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, sample: torch.Tensor, t: torch.Tensor, class_labels: torch.Tensor) -> torch.Tensor:
+        """sample [B,2,28,28] = [x_t, condition]; t float [B] or [1]; class_labels [B] -> v."""
+        emb = self.t_mlp(timestep_embedding(t.reshape(-1), self.t_dim)) + self.l_mlp(
+            timestep_embedding(class_labels.reshape(-1).float(), self.t_dim)
+        )
+        h1 = self.d1(self.inp(sample), emb)  # 28
+        h2 = self.d2(self.down1(h1), emb)  # 14
+        h3 = self.d3(self.down2(h2), emb)  # 7
+        h = self.m(h3, emb)
+        h = self.u3(torch.cat([h, h3], 1), emb)
+        h = F.interpolate(self.up2(h), scale_factor=2.0, mode='nearest')  # 14
+        h = self.u2(torch.cat([h, h2], 1), emb)
+        h = F.interpolate(self.up1(h), scale_factor=2.0, mode='nearest')  # 28
+        h = self.u1(torch.cat([h, h1], 1), emb)
+        return self.out(F.silu(self.out_norm(h)))

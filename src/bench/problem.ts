@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { dirname, isAbsolute, readText, resolve } from '../io/files.js';
 
 /**
  * A ground-truth benchmark problem: classes of weighted Gaussian components, the class to
@@ -135,7 +134,7 @@ export function parseProblem(json: unknown, source?: string): Problem {
 export async function loadProblem(path: string): Promise<Problem> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readText(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new ConfigError(

@@ -22,7 +22,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { arch, availableParallelism, cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
-import { OnnxSession, feed, type SessionOptions, type Signature } from '../backends/onnx.js';
+import { feed, type SessionOptions, type Signature, loadSession } from '../backends/onnx.js';
 import { GapMonitor } from '../diffier/gapMonitor.js';
 import type { Denoiser, PredictionRequest, Predictions } from '../denoisers/types.js';
 import { InvalidOptionError } from '../errors.js';
@@ -292,7 +292,7 @@ export async function measureGemm(
   reps: number,
   opts: SessionOptions = {},
 ): Promise<GemmResult> {
-  const session = await OnnxSession.load(path, 'matmul probe', MATMUL_SIGNATURE, opts);
+  const session = await loadSession(path, 'matmul probe', MATMUL_SIGNATURE, opts);
   try {
     const a = randomTensor([size, size], 1);
     const b = randomTensor([size, size], 2);
@@ -385,6 +385,8 @@ export interface OverheadRow {
   readonly shape: readonly number[];
   readonly batch: number;
   readonly method: string;
+  /** Whether the gap monitor watched the run (the README command's default) or not. */
+  readonly gapMonitor: boolean;
   readonly steps: number;
   /** Network evaluations per image. */
   readonly nfe: number;
@@ -468,6 +470,7 @@ function overheadRow(
   shape: readonly number[],
   batch: number,
   method: string,
+  gapMonitor: boolean,
   steps: number,
   nfe: number,
   networkCalls: number,
@@ -480,6 +483,7 @@ function overheadRow(
     shape,
     batch,
     method,
+    gapMonitor,
     steps,
     nfe,
     networkCalls,
@@ -532,6 +536,7 @@ async function syntheticRun(
     shape,
     batch,
     resolved.spec.name,
+    true,
     steps,
     result.nfe,
     denoiser.calls,
@@ -613,21 +618,45 @@ export async function runSpeedBench(opts: SpeedOptions): Promise<SpeedResult> {
     );
     totals.push(performance.now() - t0);
   }
+  // (a, model) once more without the gap monitor: the sampler's own overhead.
+  const bare = new Map<string, TextToImageResult[]>();
+  for (let rep = 0; rep < repeats; rep++) {
+    for (const method of opts.methods) {
+      const r = await textToImage(model, {
+        prompt: opts.prompt,
+        method,
+        w: opts.w,
+        steps: opts.steps,
+        n: opts.n,
+        seed: opts.seed,
+        embeddings: warmEmb,
+        gapMonitor: false,
+        warn,
+      });
+      bare.set(r.method, [...(bare.get(r.method) ?? []), r]);
+    }
+  }
   const overhead: OverheadRow[] = [];
-  for (const [name, rs] of perMethod) {
-    overhead.push(
-      overheadRow(
-        'model',
-        model.unet.itemShape,
-        opts.n,
-        name,
-        rs[0].steps,
-        rs[0].nfe,
-        rs[0].networkCalls,
-        median(rs.map((r) => r.timings.sampleMs)),
-        median(rs.map((r) => r.timings.networkMs)),
-      ),
-    );
+  for (const [gapMonitor, runs] of [
+    [true, perMethod],
+    [false, bare],
+  ] as const) {
+    for (const [name, rs] of runs) {
+      overhead.push(
+        overheadRow(
+          'model',
+          model.unet.itemShape,
+          opts.n,
+          name,
+          gapMonitor,
+          rs[0].steps,
+          rs[0].nfe,
+          rs[0].networkCalls,
+          median(rs.map((r) => r.timings.sampleMs)),
+          median(rs.map((r) => r.timings.networkMs)),
+        ),
+      );
+    }
   }
   // (a, synthetic)
   for (const method of opts.methods) {

@@ -38,14 +38,11 @@ import type { MethodChoice } from '../methods/registry.js';
 import type { OptionValue } from '../methods/types.js';
 import type { TextToImageModel } from '../models/load.js';
 import type { UnetCalls } from '../models/unetDenoiser.js';
-import {
-  encodePrompt,
-  planRun,
-  textToImage,
-  type PromptEmbeddings,
-} from '../pipelines/textToImage.js';
+import { planRun } from '../pipelines/run.js';
+import { encodePrompt, textToImage, type PromptEmbeddings } from '../pipelines/textToImage.js';
 import { defaultScale, gridPng } from '../image/png.js';
-import { lineChart, paretoChart } from '../plot/charts.js';
+import { paretoChart } from '../plot/charts.js';
+import { byMethod, gridName, metricVsW } from './wCurves.js';
 import { renderSvg } from '../plot/render.js';
 import { streamKey } from '../tensor/random.js';
 import { concatBatch, type Tensor } from '../tensor/tensor.js';
@@ -349,8 +346,7 @@ export async function runT2iBench(opts: T2iBenchOptions): Promise<T2iBenchResult
   const runs: T2iRun[] = [];
   for (const method of opts.methods) {
     for (const w of opts.ws) {
-      const plan = await planRun(model, {
-        prompt: prompts[0].text,
+      const plan = await planRun(model.schedule, {
         method,
         w,
         nfe: opts.nfe,
@@ -379,7 +375,7 @@ export async function runT2iBench(opts: T2iBenchOptions): Promise<T2iBenchResult
           warn,
         });
         images.push(r.images);
-        gaps.push({ gap: r.gap.gap, driftGap: r.gap.driftGap });
+        gaps.push({ gap: r.gap?.gap ?? NaN, driftGap: r.gap?.driftGap ?? NaN });
         sampleMs += r.timings.sampleMs;
         networkMs += r.timings.networkMs;
         nfe = Math.max(nfe, r.nfe);
@@ -520,17 +516,6 @@ export const T2I_TABLE_HEADER = [
   's/img',
 ];
 
-function byMethod(runs: readonly T2iRun[]): Map<string, T2iRun[]> {
-  const groups = new Map<string, T2iRun[]>();
-  for (const r of runs) groups.set(r.method, [...(groups.get(r.method) ?? []), r]);
-  return groups;
-}
-
-/** File-system-safe name of a run's grid: `<method>-w<w>.png`. */
-export function gridName(run: Pick<T2iRun, 'method' | 'w'>): string {
-  return `${run.method}-w${String(run.w).replace(/[^0-9a-zA-Z.-]/g, '_')}.png`;
-}
-
 /** One PNG per run (rows = prompts in order, columns = images 0 … n−1); needs keepImages. */
 export function t2iGrids(result: T2iBenchResult): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
@@ -544,7 +529,6 @@ export function t2iGrids(result: T2iBenchResult): Map<string, Buffer> {
 /** FID vs w, adherence vs w (one line per method) and the Pareto plot FID vs adherence. */
 export async function t2iPlots(result: T2iBenchResult): Promise<Map<string, string>> {
   const groups = [...byMethod(result.runs)];
-  const ws = [...new Set(result.runs.map((r) => r.w))].sort((a, b) => a - b);
   const out = new Map<string, string>();
   const floor = result.reference.floor;
   const curve = async (
@@ -553,24 +537,9 @@ export async function t2iPlots(result: T2iBenchResult): Promise<Map<string, stri
     pick: (r: T2iRun) => number | null,
     floorValue?: number,
   ) => {
-    const series = groups.map(([name, rows]) => ({
-      name,
-      points: rows.map((r) => ({ x: r.w, y: pick(r) ?? NaN })),
-    }));
-    if (floorValue !== undefined)
-      series.push({ name: 'real (train) floor', points: ws.map((w) => ({ x: w, y: floorValue })) });
-    out.set(
-      file,
-      await renderSvg(
-        lineChart({
-          title: `text-to-image: ${label} vs guidance weight`,
-          xLabel: 'guidance weight w',
-          yLabel: label,
-          series,
-          legendTitle: 'method',
-        }),
-      ),
-    );
+    const refs =
+      floorValue === undefined ? [] : [{ name: 'real (train) floor', value: floorValue }];
+    out.set(file, await metricVsW(result.runs, 'text-to-image', label, pick, refs));
   };
   await curve(
     'fid-vs-w.svg',

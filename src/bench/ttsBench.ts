@@ -24,7 +24,7 @@ import { packageRoot } from '../models/embedded.js';
 import type { MethodChoice } from '../methods/registry.js';
 import type { OptionValue } from '../methods/types.js';
 import type { TextToSpeechModel } from '../models/ttsModel.js';
-import { planRun } from '../pipelines/textToImage.js';
+import { planRun } from '../pipelines/run.js';
 import { denormalise, expandPrior, sampleMel, vocode } from '../pipelines/textToSpeech.js';
 import { streamKey } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -156,7 +156,7 @@ export async function runTtsBench(opts: TtsBenchOptions): Promise<TtsBenchResult
   const runs: TtsRun[] = [];
   for (const method of opts.methods) {
     for (const w of opts.ws) {
-      const plan = await planRun(model, {
+      const plan = await planRun(model.schedule, {
         method,
         w,
         nfe: opts.nfe,

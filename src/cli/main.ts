@@ -4,11 +4,14 @@ import { DiffierError } from '../errors.js';
 import { benchGmmCommand } from './commands/benchGmm.js';
 import { benchReportCommand } from './commands/benchReport.js';
 import { benchSpeedCommand } from './commands/benchSpeed.js';
+import { benchSrCommand } from './commands/benchSr.js';
 import { benchT2iCommand } from './commands/benchT2i.js';
 import { benchTtsCommand } from './commands/benchTts.js';
 import { generateCommand } from './commands/generate.js';
 import { speakCommand } from './commands/speak.js';
 import { sweepCommand } from './commands/sweep.js';
+import { upscaleCommand } from './commands/upscale.js';
+import { webCommand } from './commands/web.js';
 
 /** The `diffier` command line: parse, validate, run, report; errors become one line and exit code 2. */
 export function buildProgram(): Command {
@@ -22,11 +25,14 @@ export function buildProgram(): Command {
   bench.addCommand(benchGmmCommand());
   bench.addCommand(benchReportCommand());
   bench.addCommand(benchT2iCommand());
+  bench.addCommand(benchSrCommand());
   bench.addCommand(benchTtsCommand());
   bench.addCommand(benchSpeedCommand());
   program.addCommand(sweepCommand());
   program.addCommand(generateCommand());
+  program.addCommand(upscaleCommand());
   program.addCommand(speakCommand());
+  program.addCommand(webCommand());
   return program;
 }
 

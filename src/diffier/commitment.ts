@@ -1,6 +1,5 @@
 import { InvalidOptionError } from '../errors.js';
 import type { GuidanceRule } from '../guidance/types.js';
-import { x0FromEps } from '../sampling/convert.js';
 import type { NoiseLevel } from '../sampling/noiseLevel.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -15,29 +14,40 @@ import type { Tensor } from '../tensor/tensor.js';
  * that shares the condition (the estimate's noise falls like 1/√batch).
  */
 export function commitment(x: Tensor, epsCond: Tensor, level: NoiseLevel): number {
-  const x0 = x0FromEps(x, epsCond, level).data;
-  const scaled = x.data;
   const n = x.batch;
   const d = x.itemSize;
   if (n < 2) return NaN;
+  // Two row-major passes with x̂0 = (x − s·ε)/a formed on the fly: column means, then the
+  // squared deviations (no temporary tensor; this runs at every step, outside the network).
+  const xs = x.data;
+  const es = epsCond.data;
+  const { a } = level;
+  const ia = 1 / a;
+  const sa = level.s / a;
+  const mean0 = new Float64Array(d);
+  const meanX = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0, k = i * d; j < d; j++, k++) {
+      mean0[j] += xs[k] * ia - sa * es[k];
+      meanX[j] += xs[k];
+    }
+  }
+  for (let j = 0; j < d; j++) {
+    mean0[j] /= n;
+    meanX[j] /= n;
+  }
   let v0 = 0;
   let vx = 0;
-  for (let j = 0; j < d; j++) {
-    let m0 = 0;
-    let mx = 0;
-    for (let i = 0; i < n; i++) {
-      m0 += x0[i * d + j];
-      mx += scaled[i * d + j];
-    }
-    m0 /= n;
-    mx /= n;
-    for (let i = 0; i < n; i++) {
-      v0 += (x0[i * d + j] - m0) ** 2;
-      vx += (scaled[i * d + j] - mx) ** 2;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0, k = i * d; j < d; j++, k++) {
+      const e0 = xs[k] * ia - sa * es[k] - mean0[j];
+      const ex = xs[k] - meanX[j];
+      v0 += e0 * e0;
+      vx += ex * ex;
     }
   }
   // Var[x_t/a] = Var[x_t]/a².
-  const ratio = v0 / (vx / (level.a * level.a));
+  const ratio = v0 / (vx / (a * a));
   return Math.min(1, Math.sqrt(Math.max(0, ratio)));
 }
 

@@ -1,9 +1,8 @@
 import type { NoiseLevel } from '../sampling/noiseLevel.js';
 import type { StepPayload } from '../sampling/sample.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { cleanEstimates, driftRatios, type CleanEstimates } from './drift.js';
-import { KsdBatch } from './ksd.js';
-import { linearGuidance } from './renoise.js';
+import { DriftTracker } from './drift.js';
+import { LinearFieldKsd } from './ksd.js';
 
 /** The gap measures of one sampling step (diffier-method.md §1). */
 export interface GapStep {
@@ -53,7 +52,7 @@ export interface GapMonitorOptions {
  */
 export class GapMonitor {
   readonly steps: GapStep[] = [];
-  private prev: CleanEstimates | undefined;
+  private readonly drift = new DriftTracker();
 
   constructor(private readonly options: GapMonitorOptions = {}) {}
 
@@ -62,33 +61,31 @@ export class GapMonitor {
     const batch = xIn.batch;
     const dim = xIn.itemSize;
     const maxItems = this.options.ksdItems ?? 256;
-    // One prepared batch (distances, bandwidth) scored against each field: G_t against the
-    // guided score −ε_w/s at the nominal w, condGap against the conditional score −ε_c/s.
+    // One pass over the pairs scores the iterates against both fields, G_t against the
+    // guided score −(ε_u + w(ε_c − ε_u))/s at the nominal w and condGap against the
+    // conditional score −ε_c/s: with e₁ = ε_c, e₂ = ε_u the fields are α·e₁ + β·e₂.
     const s2 = from.s * from.s;
-    const batchKsd = batch >= 2 ? new KsdBatch(xIn.data, batch, dim, { maxItems }) : undefined;
-    const scoreOf = (eps: Float32Array) => {
-      // A plain loop: TypedArray.from with a map function is an order of magnitude slower.
-      const out = new Float64Array(eps.length);
-      for (let j = 0; j < eps.length; j++) out[j] = -eps[j] / from.s;
-      return out;
-    };
-    const guidedEps = linearGuidance(pred.raw.cond, pred.raw.uncond, p.w);
-    const gap = batchKsd ? s2 * batchKsd.against(scoreOf(guidedEps.data)) : NaN;
-    const condGap = batchKsd ? s2 * batchKsd.against(scoreOf(pred.raw.cond.data)) : NaN;
+    const { cond, uncond } = pred.raw;
+    const ksd =
+      batch >= 2
+        ? new LinearFieldKsd(xIn.data, cond.data, uncond?.data, batch, dim, { maxItems })
+        : undefined;
+    const guidedBeta = uncond ? -(1 - p.w) / from.s : 0;
+    const guidedAlpha = uncond ? -p.w / from.s : -1 / from.s;
+    const gap = ksd ? s2 * ksd.against(guidedAlpha, guidedBeta) : NaN;
+    const condGap = ksd ? s2 * ksd.against(-1 / from.s, 0) : NaN;
 
-    const now = cleanEstimates(xIn, pred.raw, from, p.w);
-    let drift = NaN;
-    let driftMedian = NaN;
-    if (this.prev) {
-      const r = driftRatios(now, this.prev, batch);
-      drift = r.reduce((acc, v) => acc + Math.max(0, v - 1), 0) / batch;
-      driftMedian = Array.from(r).sort((a, b) => a - b)[batch >> 1];
-    }
-    this.prev = now;
+    const r = this.drift.update(xIn, pred.raw, from, p.w);
+    const drift = r ? r.reduce((acc, v) => acc + Math.max(0, v - 1), 0) / batch : NaN;
+    const driftMedian = r ? Array.from(r).sort((a, b) => a - b)[batch >> 1] : NaN;
 
+    const score = this.options.trueScore;
     const trueGap =
-      this.options.trueScore && batchKsd
-        ? s2 * batchKsd.against(this.options.trueScore(xIn, from))
+      score && batch >= 2
+        ? s2 *
+          new LinearFieldKsd(xIn.data, score(xIn, from), undefined, batch, dim, {
+            maxItems,
+          }).against(1, 0)
         : undefined;
     const step: GapStep = {
       i: p.i,

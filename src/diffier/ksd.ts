@@ -93,7 +93,7 @@ function steinTerm(r2: number, ss: number, rds: number, d: number, c2: number): 
  */
 export function kernelBandwidth(x: FloatArray, n: number, dim: number): number {
   checkShape(x, n, dim, 'x');
-  return medianOrOne(pairwiseSquaredDistances(toFloat64(x, n * dim, dim, 'x'), n, dim));
+  return medianOrOne(pairwiseSquaredDistances(x, n, dim));
 }
 
 /**
@@ -109,64 +109,113 @@ export function ksdSquared(
   dim: number,
   opts: KsdOptions = {},
 ): number {
-  return new KsdBatch(x, n, dim, opts).against(scores);
+  return new LinearFieldKsd(x, scores, undefined, n, dim, opts).against(1, 0);
 }
 
 /**
- * A batch prepared once (float64 copy, pairwise distances, median bandwidth) and then
- * scored against several score fields — the gap monitor measures the same iterates against
- * the guided, the conditional and the true score at every step.
+ * KSD² of one batch against every score field of the form s = α·e₁ + β·e₂, from a single
+ * pass over the pairs. The Stein kernel needs only three pair sums — |r|², s_i·s_j and
+ * r·(s_i − s_j) — and for a linear field these are quadratic and linear forms in (α, β)
+ * of six sums over e₁ and e₂, so the pass stores those and each field is then O(m²).
+ * The gap monitor scores the same iterates against the guided field −(ε_u + w(ε_c − ε_u))/s
+ * and the conditional field −ε_c/s at every step: one pass, no copies of the batch.
  */
-export class KsdBatch {
-  private readonly xs: Float64Array;
-  private readonly r2: Float64Array;
-  private readonly c2: number;
+export class LinearFieldKsd {
   private readonly m: number;
+  private readonly c2: number;
+  /** Per pair i < j: |r|², e₁·e₁, e₂·e₂, e₁ᵢ·e₂ⱼ + e₂ᵢ·e₁ⱼ, r·(e₁ᵢ − e₁ⱼ), r·(e₂ᵢ − e₂ⱼ). */
+  private readonly sums: Float64Array;
 
   constructor(
     x: FloatArray,
-    private readonly n: number,
+    e1: FloatArray,
+    e2: FloatArray | undefined,
+    n: number,
     private readonly dim: number,
     opts: KsdOptions = {},
   ) {
     checkShape(x, n, dim, 'x');
+    checkShape(e1, n, dim, 'scores');
+    if (e2) checkShape(e2, n, dim, 'scores');
     const maxItems = opts.maxItems ?? DEFAULT_KSD_MAX_ITEMS;
     if (!Number.isInteger(maxItems) || maxItems < 2) {
       throw new InvalidOptionError(`ksd maxItems must be an integer ≥ 2, got ${maxItems}`);
     }
-    this.m = Math.min(n, maxItems);
-    if (this.m < 2) throw new InvalidOptionError(`KSD needs a batch of at least 2 items, got ${n}`);
-    // Float64 copies: one monomorphic inner loop, and no float32 rounding in the sums.
-    this.xs = toFloat64(x, this.m * dim, dim, 'x');
-    this.r2 = pairwiseSquaredDistances(this.xs, this.m, dim);
-    this.c2 = medianOrOne(this.r2);
+    const m = Math.min(n, maxItems);
+    if (m < 2) throw new InvalidOptionError(`KSD needs a batch of at least 2 items, got ${n}`);
+    this.m = m;
+    // A missing e₂ is a zero field: its sums stay 0 and only α matters.
+    this.sums = pairSums(x, e1, e2 ?? new Float32Array(e1.length), m, dim);
+    for (let p = 0; p < this.sums.length; p++) {
+      if (!Number.isFinite(this.sums[p])) {
+        const what = p % 6 === 0 ? 'x' : 'scores';
+        throw new NonFiniteError(`ksd: ${what} contains a non-finite value`);
+      }
+    }
+    const pairs = (m * (m - 1)) / 2;
+    const r2 = new Float64Array(pairs);
+    for (let p = 0; p < pairs; p++) r2[p] = this.sums[6 * p];
+    this.c2 = medianOrOne(r2);
   }
 
-  /** KSD² of the batch against `scores` (the target's score at each item). */
-  against(scores: FloatArray): number {
-    const { m, dim, xs, r2, c2 } = this;
-    checkShape(scores, this.n, dim, 'scores');
-    const ss = toFloat64(scores, m * dim, dim, 'scores');
+  /** KSD² against the field α·e₁ + β·e₂. */
+  against(alpha: number, beta: number): number {
+    const { m, dim, c2, sums } = this;
+    const pairs = (m * (m - 1)) / 2;
     let sum = 0;
-    let p = 0; // index into r2, same (i < j) order as pairwiseSquaredDistances
-    for (let i = 0; i < m; i++) {
-      const oi = i * dim;
-      for (let j = i + 1; j < m; j++, p++) {
-        const oj = j * dim;
-        let sdot = 0;
-        let rds = 0;
-        for (let a = 0; a < dim; a++) {
-          const si = ss[oi + a];
-          const sj = ss[oj + a];
-          sdot += si * sj;
-          rds += (xs[oi + a] - xs[oj + a]) * (si - sj);
-        }
-        sum += steinTerm(r2[p], sdot, rds, dim, c2);
-      }
+    for (let p = 0, o = 0; p < pairs; p++, o += 6) {
+      const ss =
+        alpha * alpha * sums[o + 1] + beta * beta * sums[o + 2] + alpha * beta * sums[o + 3];
+      const rds = alpha * sums[o + 4] + beta * sums[o + 5];
+      sum += steinTerm(sums[o], ss, rds, dim, c2);
     }
     // Σ_{i≠j} = 2 Σ_{i<j} by symmetry of u.
     return (2 * sum) / (m * (m - 1));
   }
+}
+
+/** Per pair i < j the six sums of LinearFieldKsd, one pass over the items. */
+function pairSums(
+  x: FloatArray,
+  e1: FloatArray,
+  e2: FloatArray,
+  m: number,
+  dim: number,
+): Float64Array {
+  const out = new Float64Array(3 * m * (m - 1));
+  let o = 0;
+  for (let i = 0; i < m; i++) {
+    const oi = i * dim;
+    for (let j = i + 1; j < m; j++, o += 6) {
+      const oj = j * dim;
+      let r2 = 0;
+      let aa = 0;
+      let bb = 0;
+      let ab = 0;
+      let ra = 0;
+      let rb = 0;
+      for (let k = 0; k < dim; k++) {
+        const r = x[oi + k] - x[oj + k];
+        const ai = e1[oi + k];
+        const aj = e1[oj + k];
+        const bi = e2[oi + k];
+        const bj = e2[oj + k];
+        r2 += r * r;
+        aa += ai * aj;
+        bb += bi * bj;
+        ab += ai * bj + bi * aj;
+        ra += r * (ai - aj);
+        rb += r * (bi - bj);
+      }
+      out[o] = r2;
+      out[o + 1] = aa;
+      out[o + 2] = bb;
+      out[o + 3] = ab;
+      out[o + 4] = ra;
+      out[o + 5] = rb;
+    }
+  }
+  return out;
 }
 
 function checkShape(a: FloatArray, n: number, dim: number, what: string): void {
@@ -178,20 +227,8 @@ function checkShape(a: FloatArray, n: number, dim: number, what: string): void {
   }
 }
 
-function toFloat64(a: FloatArray, len: number, dim: number, what: string): Float64Array {
-  const out = new Float64Array(len);
-  for (let i = 0; i < len; i++) {
-    const v = a[i];
-    if (!Number.isFinite(v)) {
-      throw new NonFiniteError(`ksd: ${what} contains ${v} (batch item ${Math.floor(i / dim)})`);
-    }
-    out[i] = v;
-  }
-  return out;
-}
-
 /** |x_i − x_j|² for i < j, in row order (i = 0: j = 1…m−1; i = 1: j = 2…; …). */
-function pairwiseSquaredDistances(xs: Float64Array, m: number, dim: number): Float64Array {
+function pairwiseSquaredDistances(xs: FloatArray, m: number, dim: number): Float64Array {
   const out = new Float64Array((m * (m - 1)) / 2);
   let p = 0;
   for (let i = 0; i < m; i++) {

@@ -17,6 +17,7 @@ import {
   type SessionOptions,
   type Signature,
   type ValueInfo,
+  loadSession,
 } from '../backends/onnx.js';
 import { ModelSignatureError, NonFiniteError, ShapeError } from '../errors.js';
 import { packageRoot } from '../models/embedded.js';
@@ -143,7 +144,7 @@ export class EvalClassifier {
     const isDir = (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
     const onnxPath = isDir ? join(path, 'classifier.onnx') : path;
     const configPath = isDir ? join(path, 'config.json') : undefined;
-    const session = await OnnxSession.load(
+    const session = await loadSession(
       onnxPath,
       'evaluation classifier',
       CLASSIFIER_SIGNATURE,

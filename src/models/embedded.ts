@@ -1,4 +1,4 @@
-/** Where the embedded default model lives: `models/mnist-t2i` under the package root. */
+/** Where the embedded models live: `models/mnist-t2i` and `models/mnist-sr` under the package root. */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,4 +29,9 @@ export function embeddedModelDir(): string {
 /** The embedded text-to-speech model: `models/tts-espeak`. */
 export function embeddedTtsModelDir(): string {
   return join(packageRoot(), 'models', 'tts-espeak');
+}
+
+/** The embedded 4× super-resolution model (7×7 → 28×28 digits). */
+export function embeddedUpscalerDir(): string {
+  return join(packageRoot(), 'models', 'mnist-sr');
 }

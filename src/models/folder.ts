@@ -3,23 +3,30 @@
  * anything is loaded, so a bad folder fails in milliseconds with one message that lists all
  * that is missing, rather than after the UNet has been read.
  */
-import { readFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import { ModelFolderError } from '../errors.js';
+import { join, pathKind, readText, resolve } from '../io/files.js';
 
-/** The files of a text-to-image folder; optional parts are undefined when absent. */
+/** Which pipeline a folder is read for: the parts each one needs differ. */
+export type FolderKind = 'text-to-image' | 'upscale';
+
+/** The files of a model folder; optional parts are undefined when absent. */
 export interface ModelFolder {
   readonly dir: string;
   /** model_index.json `_class_name`, e.g. "StableDiffusionPipeline". */
   readonly className: string;
+  /** model_index.json itself (pipeline settings such as the upscaler's max_noise_level). */
+  readonly index: Readonly<Record<string, unknown>>;
   readonly schedulerConfig: string;
+  /** low_res_scheduler/scheduler_config.json: how an upscaler noises its low-res input. */
+  readonly lowResSchedulerConfig?: string;
   /** tokenizer/tokenizer.json, or undefined when only vocab.json + merges.txt are there. */
   readonly tokenizerJson?: string;
   readonly tokenizerConfig?: string;
   /** CLIP's slow files (converted by clipTokenizer.ts when tokenizer.json is absent). */
   readonly vocabJson?: string;
   readonly mergesTxt?: string;
-  readonly textEncoder: string;
+  /** Required for text-to-image; an upscaler may have no text side. */
+  readonly textEncoder?: string;
   readonly unet: string;
   readonly unetConfig?: string;
   readonly vaeDecoder?: string;
@@ -27,18 +34,18 @@ export interface ModelFolder {
 }
 
 async function isFile(path: string): Promise<boolean> {
-  return (await stat(path).catch(() => undefined))?.isFile() ?? false;
+  return (await pathKind(path)) === 'file';
 }
 
 async function isDir(path: string): Promise<boolean> {
-  return (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
+  return (await pathKind(path)) === 'dir';
 }
 
 /** Read and parse a JSON file of the folder, naming it in every error. */
 export async function readJsonFile(path: string): Promise<unknown> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readText(path);
   } catch (err) {
     throw new ModelFolderError(`cannot read ${path}: ${(err as Error).message}`);
   }
@@ -50,12 +57,18 @@ export async function readJsonFile(path: string): Promise<unknown> {
 }
 
 /**
- * Check that `dir` holds a complete text-to-image folder and return its file paths.
- * Required: model_index.json, scheduler/scheduler_config.json, tokenizer/ (tokenizer.json,
- * or vocab.json + merges.txt), text_encoder/model.onnx, unet/model.onnx. Optional:
- * vae_decoder/ (then model.onnx and config.json are both required). No VAE = pixel space.
+ * Check that `dir` holds a complete folder for `kind` and return its file paths.
+ * Always required: model_index.json, scheduler/scheduler_config.json, unet/model.onnx.
+ * The text side — tokenizer/ (tokenizer.json, or vocab.json + merges.txt) and
+ * text_encoder/model.onnx — is required for text-to-image and optional for an upscaler
+ * (present when text_encoder/ is). An upscaler also needs
+ * low_res_scheduler/scheduler_config.json. Optional: vae_decoder/ (then model.onnx and
+ * config.json are both required). No VAE = pixel space.
  */
-export async function inspectModelFolder(dirIn: string): Promise<ModelFolder> {
+export async function inspectModelFolder(
+  dirIn: string,
+  kind: FolderKind = 'text-to-image',
+): Promise<ModelFolder> {
   const dir = resolve(dirIn);
   if (!(await isDir(dir))) {
     throw new ModelFolderError(`model folder ${dir} does not exist or is not a folder`);
@@ -71,18 +84,26 @@ export async function inspectModelFolder(dirIn: string): Promise<ModelFolder> {
 
   const modelIndex = await need(['model_index.json']);
   const schedulerConfig = await need(['scheduler', 'scheduler_config.json']);
-  const tokenizerJson = await maybe(['tokenizer', 'tokenizer.json']);
-  const tokenizerConfig = await maybe(['tokenizer', 'tokenizer_config.json']);
+  const lowResSchedulerConfig =
+    kind === 'upscale' ? await need(['low_res_scheduler', 'scheduler_config.json']) : undefined;
+  const hasText = kind === 'text-to-image' || (await isDir(p('text_encoder')));
+  let tokenizerJson: string | undefined;
+  let tokenizerConfig: string | undefined;
   let vocabJson: string | undefined;
   let mergesTxt: string | undefined;
-  if (!tokenizerJson) {
-    vocabJson = await maybe(['tokenizer', 'vocab.json']);
-    mergesTxt = await maybe(['tokenizer', 'merges.txt']);
-    if (!vocabJson || !mergesTxt) {
-      missing.push('tokenizer/tokenizer.json (or tokenizer/vocab.json + tokenizer/merges.txt)');
+  let textEncoder: string | undefined;
+  if (hasText) {
+    tokenizerJson = await maybe(['tokenizer', 'tokenizer.json']);
+    tokenizerConfig = await maybe(['tokenizer', 'tokenizer_config.json']);
+    if (!tokenizerJson) {
+      vocabJson = await maybe(['tokenizer', 'vocab.json']);
+      mergesTxt = await maybe(['tokenizer', 'merges.txt']);
+      if (!vocabJson || !mergesTxt) {
+        missing.push('tokenizer/tokenizer.json (or tokenizer/vocab.json + tokenizer/merges.txt)');
+      }
     }
+    textEncoder = await need(['text_encoder', 'model.onnx']);
   }
-  const textEncoder = await need(['text_encoder', 'model.onnx']);
   const unet = await need(['unet', 'model.onnx']);
   const unetConfig = await maybe(['unet', 'config.json']);
   let vaeDecoder: string | undefined;
@@ -115,7 +136,9 @@ export async function inspectModelFolder(dirIn: string): Promise<ModelFolder> {
   return {
     dir,
     className,
+    index: index as Record<string, unknown>,
     schedulerConfig,
+    lowResSchedulerConfig,
     tokenizerJson,
     tokenizerConfig,
     vocabJson,

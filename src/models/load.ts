@@ -43,7 +43,8 @@ export async function loadTextToImageModel(
   const loaded: { release(): Promise<void> }[] = [];
   const keep = <T extends { release(): Promise<void> }>(m: T): T => (loaded.push(m), m);
   try {
-    const textEncoder = keep(await TextEncoderModel.load(folder.textEncoder, opts));
+    // inspectModelFolder requires the text side for text-to-image.
+    const textEncoder = keep(await TextEncoderModel.load(folder.textEncoder!, opts));
     const unet = keep(await UnetModel.load(folder.unet, folder.unetConfig, opts));
     const vae = folder.vaeDecoder
       ? keep(await VaeDecoderModel.load(folder.vaeDecoder, folder.vaeDecoderConfig!, opts))
@@ -54,6 +55,10 @@ export async function loadTextToImageModel(
       unet.needsClassLabels
         ? 'the UNet needs class_labels (an x4-upscaler UNet, not text-to-image)'
         : undefined,
+      unet.conditionChannels > 0
+        ? `the UNet reads ${unet.conditionChannels} condition channel(s) besides the sample (an upscaler, not text-to-image)`
+        : undefined,
+      unet.needsContext ? undefined : 'the UNet has no encoder_hidden_states input',
       mismatch(
         'text encoder width vs UNet encoder_hidden_states width',
         textEncoder.hidden,

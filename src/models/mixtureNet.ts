@@ -1,4 +1,4 @@
-import { feed, OnnxSession, type Signature } from '../backends/onnx.js';
+import { feed, OnnxSession, type Signature, loadSession } from '../backends/onnx.js';
 import type { Denoiser, PredictionRequest, Predictions } from '../denoisers/types.js';
 import { ShapeError } from '../errors.js';
 import type { NoiseLevel } from '../sampling/noiseLevel.js';
@@ -31,17 +31,32 @@ export class MixtureNetDenoiser implements Denoiser {
   }
 
   /** Load the network of a problem: `numClasses` is also the unconditional label. */
-  static async load(path: string, dim: number, target: number, numClasses: number): Promise<MixtureNetDenoiser> {
-    return new MixtureNetDenoiser(await OnnxSession.load(path, 'mixture network', MIXTURE_NET_SIGNATURE, { threads: 1 }), dim, target, numClasses);
+  static async load(
+    path: string,
+    dim: number,
+    target: number,
+    numClasses: number,
+  ): Promise<MixtureNetDenoiser> {
+    return new MixtureNetDenoiser(
+      await loadSession(path, 'mixture network', MIXTURE_NET_SIGNATURE, { threads: 1 }),
+      dim,
+      target,
+      numClasses,
+    );
   }
 
   async predict(x: Tensor, level: NoiseLevel, request: PredictionRequest): Promise<Predictions> {
     const b = x.batch;
-    if (x.itemSize !== this.itemShape[0]) throw new ShapeError(`mixture network: samples of ${x.itemSize} values, the problem is ${this.itemShape[0]}-D`);
+    if (x.itemSize !== this.itemShape[0])
+      throw new ShapeError(
+        `mixture network: samples of ${x.itemSize} values, the problem is ${this.itemShape[0]}-D`,
+      );
     // 'both' is one batched call: [uncond; cond].
     const input = request === 'both' ? concatBatch([x, x]) : x;
     const n = input.batch;
-    const labels = Array.from({ length: n }, (_, i) => (request === 'both' && i < b ? this.nullLabel : this.target));
+    const labels = Array.from({ length: n }, (_, i) =>
+      request === 'both' && i < b ? this.nullLabel : this.target,
+    );
     const t = this.session.input('timestep')!;
     const tDims = t.shape.length === 0 ? [] : [n];
     const out = await this.session.run(
@@ -53,7 +68,9 @@ export class MixtureNetDenoiser implements Denoiser {
       ['out_sample'],
     );
     const eps = new Tensor(out.out_sample.data, input.shape);
-    return request === 'both' ? { uncond: eps.sliceBatch(0, b), cond: eps.sliceBatch(b, 2 * b) } : { cond: eps };
+    return request === 'both'
+      ? { uncond: eps.sliceBatch(0, b), cond: eps.sliceBatch(b, 2 * b) }
+      : { cond: eps };
   }
 
   release(): Promise<void> {

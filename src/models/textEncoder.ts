@@ -5,6 +5,7 @@ import {
   staticDim,
   type SessionOptions,
   type Signature,
+  loadSession,
 } from '../backends/onnx.js';
 import { ShapeError } from '../errors.js';
 import { Tensor, assertFinite } from '../tensor/tensor.js';
@@ -20,7 +21,7 @@ export class TextEncoderModel {
 
   static async load(path: string, opts: SessionOptions = {}): Promise<TextEncoderModel> {
     return new TextEncoderModel(
-      await OnnxSession.load(path, 'text_encoder', TEXT_ENCODER_SIGNATURE, opts),
+      await loadSession(path, 'text_encoder', TEXT_ENCODER_SIGNATURE, opts),
     );
   }
 

@@ -3,9 +3,9 @@
  * tokenizer (@huggingface/tokenizers), truncate the prompt's tokens so that the special tokens
  * survive, pad to the model's length with its pad token.
  */
-import { readFile } from 'node:fs/promises';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { InvalidOptionError, ModelFolderError } from '../errors.js';
+import { readText } from '../io/files.js';
 import { clipTokenizerJson, parseMerges } from './clipTokenizer.js';
 import { readJsonFile, type ModelFolder } from './folder.js';
 
@@ -115,7 +115,7 @@ export class PromptTokenizer {
       where = folder.tokenizerJson;
     } else if (folder.vocabJson && folder.mergesTxt) {
       const vocab = (await readJsonFile(folder.vocabJson)) as Record<string, number>;
-      const merges = parseMerges(await readFile(folder.mergesTxt, 'utf8'));
+      const merges = parseMerges(await readText(folder.mergesTxt));
       json = clipTokenizerJson(vocab, merges);
       where = `${folder.vocabJson} + merges.txt`;
     } else {

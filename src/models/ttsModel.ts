@@ -10,8 +10,9 @@
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
-  OnnxSession,
+  loadSession,
   feed,
+  type OnnxSession,
   staticDim,
   type SessionOptions,
   type Signature,
@@ -67,9 +68,7 @@ export class TtsEncoderModel {
   private constructor(private readonly session: OnnxSession) {}
 
   static async load(path: string, opts: SessionOptions = {}): Promise<TtsEncoderModel> {
-    return new TtsEncoderModel(
-      await OnnxSession.load(path, 'tts encoder', TTS_ENCODER_SIGNATURE, opts),
-    );
+    return new TtsEncoderModel(await loadSession(path, 'tts encoder', TTS_ENCODER_SIGNATURE, opts));
   }
 
   get nMels(): number | undefined {
@@ -86,7 +85,9 @@ export class TtsEncoderModel {
       throw new ShapeError(`tts encoder: outputs do not have ${n} phonemes`);
     }
     assertFinite(new Tensor(out.mu.data, out.mu.dims), 'tts encoder mu');
-    const frames = Array.from(out.log_durations.data, (v) => Math.max(0, Math.round(Math.expm1(v))));
+    const frames = Array.from(out.log_durations.data, (v) =>
+      Math.max(0, Math.round(Math.expm1(v))),
+    );
     return { mu: out.mu.data, frames };
   }
 
@@ -101,9 +102,7 @@ export class MelDecoderModel {
   private constructor(private readonly session: OnnxSession) {}
 
   static async load(path: string, opts: SessionOptions = {}): Promise<MelDecoderModel> {
-    return new MelDecoderModel(
-      await OnnxSession.load(path, 'mel decoder', MEL_DECODER_SIGNATURE, opts),
-    );
+    return new MelDecoderModel(await loadSession(path, 'mel decoder', MEL_DECODER_SIGNATURE, opts));
   }
 
   get nMels(): number | undefined {

@@ -1,10 +1,15 @@
-/** The UNet network: (sample, timestep, prompt embeddings[, class labels]) → out_sample. */
+/**
+ * The UNet network: (sample, timestep[, prompt embeddings][, class labels]) → out_sample.
+ * An upscaler's UNet reads more channels than it predicts: the condition image is
+ * concatenated to the sample on channels (the x4 upscaler: 4 latent + 3 image = 7).
+ */
 import {
   OnnxSession,
   feed,
   staticDim,
   type SessionOptions,
   type Signature,
+  loadSession,
 } from '../backends/onnx.js';
 import { ModelFolderError, ModelSignatureError, ShapeError } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -13,69 +18,102 @@ import { readJsonFile } from './folder.js';
 /**
  * diffusers' UNet2DConditionModel as exported by optimum or the old diffusers script:
  * `timestep` is float32 [] (optimum ≥ 1.24) or int64 [B] (earlier); class_labels only in
- * the x4 upscaler.
+ * the x4 upscaler; no encoder_hidden_states in an upscaler without a text side.
  */
 export const UNET_SIGNATURE: Signature = {
   inputs: [
     { name: 'sample', types: ['float32'], ranks: [4] },
     { name: 'timestep', types: ['float32', 'int64', 'int32'], ranks: [0, 1] },
-    { name: 'encoder_hidden_states', types: ['float32'], ranks: [3] },
+    { name: 'encoder_hidden_states', types: ['float32'], ranks: [3], optional: true },
     { name: 'class_labels', types: ['int64', 'int32'], ranks: [1], optional: true },
   ],
   outputs: [{ name: 'out_sample', types: ['float32'], ranks: [4] }],
 };
 
-/** [C, H, W] of one sample: fixed by the export, or read from unet/config.json. */
-async function itemShapeOf(
+/**
+ * [C_in, H, W] of the UNet's input and C_out of its prediction: fixed by the export, or
+ * read from unet/config.json (in_channels, out_channels, sample_size). C_out defaults to
+ * C_in (text-to-image).
+ */
+async function shapesOf(
   session: OnnxSession,
   configPath: string | undefined,
-): Promise<number[]> {
+): Promise<{ input: number[]; outChannels: number }> {
   const info = session.input('sample')!;
   const dims = [1, 2, 3].map((a) => staticDim(info, a));
-  if (dims.every((d) => d !== undefined)) return dims as number[];
-  const cfg = configPath ? ((await readJsonFile(configPath)) as Record<string, unknown>) : {};
+  const outDim = staticDim(session.output('out_sample')!, 1);
+  const needConfig = dims.some((d) => d === undefined) || outDim === undefined;
+  const cfg =
+    needConfig && configPath ? ((await readJsonFile(configPath)) as Record<string, unknown>) : {};
   const channels = dims[0] ?? cfg.in_channels;
   const size = cfg.sample_size;
   const h = dims[1] ?? (Array.isArray(size) ? size[0] : size);
   const w = dims[2] ?? (Array.isArray(size) ? size[1] : size);
-  const shape = [channels, h, w];
-  if (!shape.every((d) => typeof d === 'number' && Number.isInteger(d) && d > 0)) {
+  const input = [channels, h, w];
+  if (!input.every((d) => typeof d === 'number' && Number.isInteger(d) && d > 0)) {
     throw new ModelFolderError(
       `unet: the export leaves the sample size dynamic ([${info.shape.join(', ')}]) and unet/config.json gives no in_channels/sample_size`,
     );
   }
-  return shape as number[];
+  const outChannels = outDim ?? cfg.out_channels ?? channels;
+  if (
+    typeof outChannels !== 'number' ||
+    !Number.isInteger(outChannels) ||
+    outChannels < 1 ||
+    outChannels > (channels as number)
+  ) {
+    throw new ModelFolderError(
+      `unet: out_channels must be an integer in [1, in_channels = ${channels}], got ${JSON.stringify(outChannels)}`,
+    );
+  }
+  return { input: input as number[], outChannels };
 }
 
 export class UnetModel {
   /** Milliseconds spent inside the network (for the sampler-overhead figure). */
   networkMs = 0;
 
+  /** [C_out, H, W]: one sample, what the network predicts ε, v or x0 for. */
+  readonly itemShape: readonly number[];
+
   private constructor(
     private readonly session: OnnxSession,
-    /** [C, H, W] of one sample. */
-    readonly itemShape: readonly number[],
-  ) {}
+    /** [C_in, H, W] of one input: the sample, then any condition channels. */
+    readonly inputShape: readonly number[],
+    outChannels: number,
+  ) {
+    this.itemShape = [outChannels, inputShape[1], inputShape[2]];
+  }
+
+  /** Channels of the condition image concatenated to the sample (0 for text-to-image). */
+  get conditionChannels(): number {
+    return this.inputShape[0] - this.itemShape[0];
+  }
+
+  get needsContext(): boolean {
+    return this.session.input('encoder_hidden_states') !== undefined;
+  }
 
   static async load(
     path: string,
     configPath?: string,
     opts: SessionOptions = {},
   ): Promise<UnetModel> {
-    const session = await OnnxSession.load(path, 'unet', UNET_SIGNATURE, opts);
+    const session = await loadSession(path, 'unet', UNET_SIGNATURE, opts);
     try {
-      const itemShape = await itemShapeOf(session, configPath);
+      const { input, outChannels } = await shapesOf(session, configPath);
+      const expected = [outChannels, input[1], input[2]];
       const out = session.output('out_sample')!;
       const clash = [1, 2, 3].filter((a) => {
         const d = staticDim(out, a);
-        return d !== undefined && d !== itemShape[a - 1];
+        return d !== undefined && d !== expected[a - 1];
       });
       if (clash.length > 0) {
         throw new ModelSignatureError(
-          `unet (${path}): out_sample [${out.shape.join(', ')}] does not have the shape of sample [B, ${itemShape.join(', ')}]`,
+          `unet (${path}): out_sample [${out.shape.join(', ')}] is not [B, ${expected.join(', ')}] for a sample input of [B, ${input.join(', ')}]`,
         );
       }
-      return new UnetModel(session, itemShape);
+      return new UnetModel(session, input, outChannels);
     } catch (err) {
       await session.release();
       throw err;
@@ -84,8 +122,8 @@ export class UnetModel {
 
   /** Embedding [S, H] the UNet cross-attends to, where the export fixes it. */
   get contextShape(): readonly (number | undefined)[] {
-    const info = this.session.input('encoder_hidden_states')!;
-    return [staticDim(info, 1), staticDim(info, 2)];
+    const info = this.session.input('encoder_hidden_states');
+    return info ? [staticDim(info, 1), staticDim(info, 2)] : [undefined, undefined];
   }
 
   get needsClassLabels(): boolean {
@@ -106,51 +144,51 @@ export class UnetModel {
   async run(
     sample: Tensor,
     timestep: number,
-    context: Tensor,
+    context?: Tensor,
     classLabels?: readonly number[],
   ): Promise<Tensor> {
     const b = sample.batch;
-    if (context.batch !== b) {
+    if (sample.shape.slice(1).some((d, i) => d !== this.inputShape[i])) {
+      throw new ShapeError(
+        `unet: input [${sample.shape.join(', ')}] is not [B, ${this.inputShape.join(', ')}]`,
+      );
+    }
+    const contextInfo = this.session.input('encoder_hidden_states');
+    if (contextInfo && !context) {
+      throw new ModelSignatureError('unet: this export needs encoder_hidden_states; none given');
+    }
+    if (context && context.batch !== b) {
       throw new ShapeError(`unet: ${b} samples but ${context.batch} prompt embeddings`);
+    }
+    const labelsInfo = this.session.input('class_labels');
+    if (labelsInfo && classLabels?.length !== b) {
+      throw new ModelSignatureError(
+        `unet: this export needs class_labels (an x4-upscaler UNet), one per sample; got ${classLabels?.length ?? 'none'} for ${b}`,
+      );
     }
     const tInfo = this.session.input('timestep')!;
     const tDims = tInfo.shape.length === 0 ? [] : [staticDim(tInfo, 0) === 1 ? 1 : b];
     const feeds = {
       sample: feed(this.session.input('sample')!, sample.data, sample.shape),
       timestep: feed(tInfo, new Array<number>(tDims[0] ?? 1).fill(timestep), tDims),
-      encoder_hidden_states: feed(
-        this.session.input('encoder_hidden_states')!,
-        context.data,
-        context.shape,
-      ),
-      ...(this.needsClassLabels
-        ? {
-            class_labels: feed(
-              this.session.input('class_labels')!,
-              classLabels ?? requireLabels(),
-              [b],
-            ),
-          }
+      ...(contextInfo && context
+        ? { encoder_hidden_states: feed(contextInfo, context.data, context.shape) }
         : {}),
+      ...(labelsInfo && classLabels ? { class_labels: feed(labelsInfo, classLabels, [b]) } : {}),
     };
     const t0 = performance.now();
     const out = (await this.session.run(feeds, ['out_sample'])).out_sample;
     this.networkMs += performance.now() - t0;
-    if (out.dims.length !== sample.shape.length || out.dims.some((d, i) => d !== sample.shape[i])) {
+    const expected = [b, ...this.itemShape];
+    if (out.dims.length !== 4 || out.dims.some((d, i) => d !== expected[i])) {
       throw new ShapeError(
-        `unet: out_sample is [${out.dims.join(', ')}] for a sample of [${sample.shape.join(', ')}]`,
+        `unet: out_sample is [${out.dims.join(', ')}], expected [${expected.join(', ')}]`,
       );
     }
-    return new Tensor(out.data, sample.shape);
+    return new Tensor(out.data, expected);
   }
 
   release(): Promise<void> {
     return this.session.release();
   }
-}
-
-function requireLabels(): never {
-  throw new ModelSignatureError(
-    'unet: this export needs class_labels (an x4-upscaler UNet); none were given',
-  );
 }

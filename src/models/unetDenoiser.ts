@@ -1,14 +1,15 @@
 /**
- * The ONNX UNet as a Denoiser: the prompt's embedding and the unconditional (empty-prompt)
- * embedding are bound at construction, and whatever the network predicts (ε, v or x0, per
- * the scheduler's prediction_type) comes out as ε.
+ * The ONNX UNet as a Denoiser: the two sides of classifier-free guidance — for
+ * text-to-image the prompt's and the empty prompt's embeddings, for an upscaler the low-res
+ * image (and its noise level) with or without it — are bound at construction, and whatever
+ * the network predicts (ε, v or x0, per the scheduler's prediction_type) comes out as ε.
  */
 import type { Denoiser, PredictionRequest, Predictions } from '../denoisers/types.js';
 import { InvalidOptionError, ShapeError } from '../errors.js';
 import { epsFromX0 } from '../sampling/convert.js';
 import type { NoiseLevel } from '../sampling/noiseLevel.js';
 import type { PredictionType } from '../sampling/schedule.js';
-import { Tensor, concatBatch } from '../tensor/tensor.js';
+import { Tensor, concatBatch, concatChannels } from '../tensor/tensor.js';
 import type { UnetModel } from './unet.js';
 
 /**
@@ -51,6 +52,23 @@ function repeat(emb: Tensor, n: number): Tensor {
   return concatBatch(new Array<Tensor>(n).fill(emb));
 }
 
+/** What the UNet reads besides the sample, on one side of classifier-free guidance. */
+export interface UnetCondition {
+  /** Prompt embedding [1, S, H], repeated over the batch (UNets with encoder_hidden_states). */
+  readonly context?: Tensor;
+  /** Condition image [B, C_c, H, W], concatenated to the sample on channels (upscalers). */
+  readonly image?: Tensor;
+  /** class_labels, one per sample (the x4 upscaler's noise level). */
+  readonly classLabels?: readonly number[];
+}
+
+/** The network's inputs for one side: sample (+ condition channels), context, labels. */
+interface SideInputs {
+  readonly sample: Tensor;
+  readonly context?: Tensor;
+  readonly labels?: readonly number[];
+}
+
 export interface UnetDenoiserOptions {
   readonly predictionType: PredictionType;
   readonly calls?: UnetCalls;
@@ -62,55 +80,101 @@ export class UnetDenoiser implements Denoiser {
   /** Network calls made, and the sample evaluations in them (a [2B] call counts 2B). */
   networkCalls = 0;
   networkItems = 0;
-  private readonly contexts = new Map<number, { cond: Tensor; uncond: Tensor; both: Tensor }>();
+  private readonly contexts = new Map<string, Tensor>();
 
   constructor(
     /** The UNet, or any network called the same way (the TTS mel decoder). */
-    private readonly unet: Pick<UnetModel, 'itemShape' | 'run'>,
-    /** Prompt embedding [1, S, H]. */
-    private readonly cond: Tensor,
-    /** Unconditional (empty prompt) embedding [1, S, H]. */
-    private readonly uncond: Tensor,
+    private readonly unet: Pick<UnetModel, 'itemShape' | 'conditionChannels' | 'run'>,
+    private readonly cond: UnetCondition,
+    private readonly uncond: UnetCondition,
     private readonly options: UnetDenoiserOptions,
   ) {
-    if (cond.batch !== 1 || uncond.batch !== 1 || cond.data.length !== uncond.data.length) {
+    for (const [side, c] of [
+      ['conditional', cond],
+      ['unconditional', uncond],
+    ] as const) {
+      if (c.context && c.context.batch !== 1) {
+        throw new ShapeError(
+          `the ${side} prompt embedding must be [1, S, H]; got [${c.context.shape.join(', ')}]`,
+        );
+      }
+      const channels = c.image?.shape[1] ?? 0;
+      if (channels !== unet.conditionChannels) {
+        throw new ShapeError(
+          `the UNet reads ${unet.conditionChannels} condition channel(s); the ${side} side gives ${channels}`,
+        );
+      }
+    }
+    if (cond.context && uncond.context && cond.context.data.length !== uncond.context.data.length) {
       throw new ShapeError(
-        `prompt embeddings must both be [1, S, H]; got [${cond.shape.join(', ')}] and [${uncond.shape.join(', ')}]`,
+        `prompt embeddings differ in shape: [${cond.context.shape.join(', ')}] and [${uncond.context.shape.join(', ')}]`,
       );
     }
     this.itemShape = unet.itemShape;
     this.calls = options.calls ?? DEFAULT_UNET_CALLS;
   }
 
-  /** The embeddings for a batch of n, built once per batch size. */
-  private context(n: number) {
-    let c = this.contexts.get(n);
+  /** A side's prompt embedding repeated for a batch of n, built once per batch size. */
+  private context(side: 'cond' | 'uncond', n: number): Tensor | undefined {
+    const emb = this[side].context;
+    if (!emb) return undefined;
+    const key = `${side}:${n}`;
+    let c = this.contexts.get(key);
     if (!c) {
-      const cond = repeat(this.cond, n);
-      const uncond = repeat(this.uncond, n);
-      c = { cond, uncond, both: concatBatch([uncond, cond]) };
-      this.contexts.set(n, c);
+      c = repeat(emb, n);
+      this.contexts.set(key, c);
     }
     return c;
   }
 
-  private async call(x: Tensor, t: number, context: Tensor): Promise<Tensor> {
+  private inputs(side: 'cond' | 'uncond', x: Tensor): SideInputs {
+    const { image, classLabels } = this[side];
+    if (image && image.batch !== x.batch) {
+      throw new ShapeError(`${x.batch} samples but ${image.batch} condition images`);
+    }
+    return {
+      sample: image ? concatChannels([x, image]) : x,
+      context: this.context(side, x.batch),
+      labels: classLabels,
+    };
+  }
+
+  private async call(inputs: SideInputs, t: number): Promise<Tensor> {
     this.networkCalls++;
-    this.networkItems += x.batch;
-    return this.unet.run(x, t, context);
+    this.networkItems += inputs.sample.batch;
+    return this.unet.run(inputs.sample, t, inputs.context, inputs.labels);
   }
 
   async predict(x: Tensor, level: NoiseLevel, request: PredictionRequest): Promise<Predictions> {
     const b = x.batch;
-    const ctx = this.context(b);
+    const t = level.timestep;
     const toEps = (out: Tensor) => epsFromPrediction(this.options.predictionType, x, out, level);
-    if (request === 'cond') return { cond: toEps(await this.call(x, level.timestep, ctx.cond)) };
+    const cond = this.inputs('cond', x);
+    if (request === 'cond') return { cond: toEps(await this.call(cond, t)) };
+    const uncond = this.inputs('uncond', x);
     if (this.calls === 'separate') {
-      const uncond = toEps(await this.call(x, level.timestep, ctx.uncond));
-      const cond = toEps(await this.call(x, level.timestep, ctx.cond));
-      return { cond, uncond };
+      const u = toEps(await this.call(uncond, t));
+      return { cond: toEps(await this.call(cond, t)), uncond: u };
     }
-    const out = await this.call(concatBatch([x, x]), level.timestep, ctx.both);
-    return { uncond: toEps(out.sliceBatch(0, b)), cond: toEps(out.sliceBatch(b, 2 * b)) };
+    // diffusers' layout: one call on [uncond; cond].
+    const both: SideInputs = {
+      sample: concatBatch([uncond.sample, cond.sample]),
+      context: uncond.context && cond.context ? this.pair(b) : undefined,
+      labels: uncond.labels && cond.labels ? [...uncond.labels, ...cond.labels] : undefined,
+    };
+    const out = await this.call(both, t);
+    // Views, not copies: the output buffer is this call's own and nothing writes to it.
+    return { uncond: toEps(out.viewBatch(0, b)), cond: toEps(out.viewBatch(b, 2 * b)) };
+  }
+
+  /** [uncond; cond] prompt embeddings for a batched call of 2n, built once per n. */
+  private pair(n: number): Tensor {
+    const key = `both:${n}`;
+    let c = this.contexts.get(key);
+    if (!c) {
+      c = concatBatch([this.context('uncond', n)!, this.context('cond', n)!]);
+      this.contexts.set(key, c);
+    }
+    return c;
   }
 }

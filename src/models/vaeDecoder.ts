@@ -5,6 +5,7 @@ import {
   feed,
   type SessionOptions,
   type Signature,
+  loadSession,
 } from '../backends/onnx.js';
 import { ModelFolderError, ShapeError } from '../errors.js';
 import { Tensor, assertFinite } from '../tensor/tensor.js';
@@ -40,7 +41,7 @@ export class VaeDecoderModel {
   ): Promise<VaeDecoderModel> {
     const sf = await scalingFactor(configPath);
     return new VaeDecoderModel(
-      await OnnxSession.load(path, 'vae_decoder', VAE_DECODER_SIGNATURE, opts),
+      await loadSession(path, 'vae_decoder', VAE_DECODER_SIGNATURE, opts),
       sf,
     );
   }

@@ -3,22 +3,13 @@
  * noise per item from the seed, sample with a named method of the registry, decode. The gap
  * monitor watches the loop and its figures come back with the images.
  */
-import { GapMonitor, type GapStep, type GapSummary } from '../diffier/gapMonitor.js';
 import { InvalidOptionError } from '../errors.js';
-import { stepsForNfe } from '../methods/nfe.js';
-import { resolveMethod, type MethodChoice } from '../methods/registry.js';
-import type { OptionValue } from '../methods/types.js';
 import type { TextToImageModel } from '../models/load.js';
-import type { TokenizedPrompt } from '../models/tokenizer.js';
-import { UnetDenoiser, type UnetCalls } from '../models/unetDenoiser.js';
-import { schedulePlan } from '../sampling/plan.js';
-import { sample, type StepPayload } from '../sampling/sample.js';
-import { createSampler, type SamplerOptions } from '../sampling/steps/index.js';
-import { BatchRandom, checkSeed } from '../tensor/random.js';
+import type { TextEncoderModel } from '../models/textEncoder.js';
+import type { PromptTokenizer, TokenizedPrompt } from '../models/tokenizer.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { decodeImages } from './decode.js';
-
-export const DEFAULT_STEPS = 30;
+import { batchOf, planRun, sampleUnet, type PipelineOptions, type RunReport } from './run.js';
 
 /** The prompt's and the empty prompt's embeddings ([1, S, H] each). */
 export interface PromptEmbeddings {
@@ -27,52 +18,16 @@ export interface PromptEmbeddings {
   readonly tokens: TokenizedPrompt;
 }
 
-export interface TextToImageOptions {
+export interface TextToImageOptions extends PipelineOptions {
   readonly prompt: string;
-  /** Default cfg. */
-  readonly method?: MethodChoice;
-  /** Guidance weight (1 = no guidance). Default 3. */
-  readonly w?: number;
-  /** At most one of steps and nfe; default DEFAULT_STEPS. */
-  readonly steps?: number;
-  /** Evaluation budget per image: the most steps whose cost fits (methods/nfe.ts). */
-  readonly nfe?: number;
-  /** Images. Item i is the same image whatever n is. Default 1. */
-  readonly n?: number;
-  readonly seed?: number;
-  /** Sampler name (sampling/steps). Default ddim. */
-  readonly sampler?: string;
-  readonly samplerOptions?: SamplerOptions;
-  readonly unetCalls?: UnetCalls;
-  /** Items used by the gap monitor's O(n²) KSD. */
-  readonly ksdItems?: number;
   /** Embeddings from an earlier `encodePrompt` of the same prompt (saves the encoder call). */
   readonly embeddings?: PromptEmbeddings;
-  readonly signal?: AbortSignal;
-  /** After every sampling step (progress bars, previews). */
-  readonly onStep?: (payload: StepPayload) => void;
-  /** Truncated prompts, unknown words. Default: console.warn. */
-  readonly warn?: (message: string) => void;
 }
 
-export interface TextToImageResult {
+export interface TextToImageResult extends RunReport {
   /** [n, C, H, W] in [0, 1]. */
   readonly images: Tensor;
-  readonly method: string;
-  /** Every option of the method, defaults filled in. */
-  readonly options: Readonly<Record<string, OptionValue>>;
-  readonly w: number;
-  readonly steps: number;
-  /** Network evaluations per image (a cond + uncond pair counts 2). */
-  readonly nfe: number;
-  readonly seed: number;
-  readonly n: number;
-  readonly sampler: string;
-  readonly unetCalls: UnetCalls;
-  readonly networkCalls: number;
   readonly tokens: TokenizedPrompt;
-  readonly gap: GapSummary;
-  readonly gapSteps: readonly GapStep[];
   /** Milliseconds; networkMs is the time inside the UNet during sampling. */
   readonly timings: {
     encodeMs: number;
@@ -92,13 +47,18 @@ export function checkPrompt(prompt: string): void {
   }
 }
 
-/** Embed the prompt and the empty prompt in one text-encoder call. */
-export async function encodePrompt(
-  model: TextToImageModel,
+/** A model's text side. */
+export interface TextSide {
+  readonly tokenizer: PromptTokenizer;
+  readonly textEncoder: TextEncoderModel;
+}
+
+/** Embed the prompt and the empty prompt in one text-encoder call (the prompt may be empty). */
+export async function embedPrompts(
+  model: TextSide,
   prompt: string,
   warn: (message: string) => void = (m) => console.warn(m),
 ): Promise<PromptEmbeddings> {
-  checkPrompt(prompt);
   const tokens = model.tokenizer.encode(prompt);
   if (tokens.dropped > 0) {
     warn(
@@ -114,37 +74,14 @@ export async function encodePrompt(
   return { uncond: emb.sliceBatch(0, 1), cond: emb.sliceBatch(1, 2), tokens };
 }
 
-function positiveInteger(v: number | undefined, name: string): void {
-  if (v !== undefined && !(Number.isInteger(v) && v >= 1)) {
-    throw new InvalidOptionError(`${name} must be an integer ≥ 1, got ${v}`);
-  }
-}
-
-/** The method, sampler and step count of a run (steps from `nfe` by counting, methods/nfe.ts). */
-export async function planRun(
-  model: Pick<TextToImageModel, 'schedule'>,
-  opts: Partial<TextToImageOptions>,
-) {
-  const w = opts.w ?? 3;
-  positiveInteger(opts.steps, 'steps');
-  positiveInteger(opts.nfe, 'nfe');
-  if (!Number.isFinite(w)) throw new InvalidOptionError(`w must be a finite number, got ${w}`);
-  if (opts.steps !== undefined && opts.nfe !== undefined) {
-    throw new InvalidOptionError('give steps or nfe, not both');
-  }
-  const resolved = resolveMethod(opts.method ?? { name: 'cfg' });
-  const samplerName = opts.sampler ?? 'ddim';
-  const sampler = createSampler(samplerName, opts.samplerOptions);
-  const plan = schedulePlan(model.schedule);
-  const build = (steps: number) => {
-    const sched = plan.forSteps(steps);
-    return { method: resolved.spec.build(w, resolved.options, sched), levels: sched.levels };
-  };
-  const steps =
-    opts.nfe !== undefined
-      ? (await stepsForNfe(opts.nfe, build, sampler, plan.maxSteps)).steps
-      : (opts.steps ?? DEFAULT_STEPS);
-  return { w, resolved, samplerName, sampler, steps, ...build(steps) };
+/** The prompt's and the empty prompt's embeddings; an empty prompt is an error. */
+export async function encodePrompt(
+  model: TextSide,
+  prompt: string,
+  warn: (message: string) => void = (m) => console.warn(m),
+): Promise<PromptEmbeddings> {
+  checkPrompt(prompt);
+  return embedPrompts(model, prompt, warn);
 }
 
 export async function textToImage(
@@ -153,57 +90,32 @@ export async function textToImage(
 ): Promise<TextToImageResult> {
   const t0 = performance.now();
   const warn = opts.warn ?? ((m: string) => console.warn(m));
-  const n = opts.n ?? 1;
-  const seed = checkSeed(opts.seed ?? 0);
-  positiveInteger(n, 'n');
-  const { w, resolved, samplerName, sampler, steps, method, levels } = await planRun(model, opts);
+  batchOf(opts);
+  const plan = await planRun(model.schedule, opts);
 
   const tEncode = performance.now();
   const embeddings = opts.embeddings ?? (await encodePrompt(model, opts.prompt, warn));
   const encodeMs = performance.now() - tEncode;
 
-  const denoiser = new UnetDenoiser(model.unet, embeddings.cond, embeddings.uncond, {
-    predictionType: model.schedule.predictionType,
-    calls: opts.unetCalls,
-  });
-  // One stream per item keyed by (seed, i): the noise of item i does not depend on n.
-  const rng = new BatchRandom(seed, n);
-  const x = rng.normal([n, ...model.unet.itemShape]);
-  const monitor = new GapMonitor({ ksdItems: opts.ksdItems });
-  const netBefore = model.unet.networkMs;
-  const tSample = performance.now();
-  const result = await sample({
-    denoiser,
-    rule: method.rule,
-    sampler,
-    levels,
-    x,
-    rng,
-    wrappers: method.wrappers,
-    onStep: opts.onStep ? [monitor.observe, opts.onStep] : [monitor.observe],
-    signal: opts.signal,
-  });
-  const sampleMs = performance.now() - tSample;
-  const networkMs = model.unet.networkMs - netBefore;
-
+  const run = await sampleUnet(
+    model,
+    plan,
+    { cond: { context: embeddings.cond }, uncond: { context: embeddings.uncond } },
+    opts,
+  );
   const tDecode = performance.now();
-  const images = await decodeImages(result.x, model.vae, opts.signal);
+  const images = await decodeImages(run.x, model.vae, opts.signal);
   const decodeMs = performance.now() - tDecode;
   return {
+    ...run.report,
     images,
-    method: resolved.spec.name,
-    options: resolved.options,
-    w,
-    steps,
-    nfe: result.nfe,
-    seed,
-    n,
-    sampler: samplerName,
-    unetCalls: denoiser.calls,
-    networkCalls: denoiser.networkCalls,
     tokens: embeddings.tokens,
-    gap: monitor.summary(),
-    gapSteps: monitor.steps,
-    timings: { encodeMs, sampleMs, networkMs, decodeMs, totalMs: performance.now() - t0 },
+    timings: {
+      encodeMs,
+      sampleMs: run.sampleMs,
+      networkMs: run.networkMs,
+      decodeMs,
+      totalMs: performance.now() - t0,
+    },
   };
 }

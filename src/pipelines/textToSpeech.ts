@@ -18,7 +18,7 @@ import { BatchRandom, checkSeed, streamKey } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
 import { phonemize, type Phonemized } from '../tts/frontend.js';
 import { checkText, splitSentences } from '../tts/text.js';
-import { planRun } from './textToImage.js';
+import { planRun } from './run.js';
 
 export const DEFAULT_TTS_STEPS = 30;
 /** Silence between sentences, seconds. */
@@ -94,7 +94,7 @@ export async function sampleMel(
 ): Promise<MelSample> {
   const seed = checkSeed(opts.seed ?? 0);
   const n = opts.n ?? 1;
-  const plan = await planRun(model, {
+  const plan = await planRun(model.schedule, {
     ...opts,
     steps: opts.steps ?? (opts.nfe ? undefined : DEFAULT_TTS_STEPS),
   });
@@ -107,11 +107,18 @@ export async function sampleMel(
   const mu = new Tensor(expandPrior(enc.mu, frames, nMels), [1, nMels, T]);
   const network = {
     itemShape: [nMels, T],
-    run: (x: Tensor, t: number, ctx: Tensor) => model.decoder.run(x, t, ctx),
+    conditionChannels: 0,
+    run: (x: Tensor, t: number, ctx?: Tensor) => model.decoder.run(x, t, ctx!),
   };
-  const denoiser = new UnetDenoiser(network, mu, Tensor.zeros([1, nMels, T]), {
-    predictionType: model.schedule.predictionType,
-  });
+  const nullMu = Tensor.zeros([1, nMels, T]);
+  const denoiser = new UnetDenoiser(
+    network,
+    { context: mu },
+    { context: nullMu },
+    {
+      predictionType: model.schedule.predictionType,
+    },
+  );
   const rng = new BatchRandom(seed, n);
   const monitor = new GapMonitor({ ksdItems: opts.ksdItems });
   const result = await sample({

@@ -1,4 +1,4 @@
-import { AbortedError, NonFiniteError, ShapeError } from '../errors.js';
+import { AbortedError, ShapeError } from '../errors.js';
 import { predictionRequest } from '../guidance/gate.js';
 import type { Denoiser, PredictionRequest, Predictions } from '../denoisers/types.js';
 import type { GuidanceRule, GuidedPrediction } from '../guidance/types.js';
@@ -156,9 +156,7 @@ export async function sample(opts: SampleOptions): Promise<SampleResult> {
     });
     x = result.x;
     history = result.history;
-    if (!x.data.every(Number.isFinite)) {
-      throw new NonFiniteError(`sample became non-finite at step ${i} (t=${from.timestep})`);
-    }
+    assertFinite(x, `sample at step ${i} (t=${from.timestep})`);
     const payload: StepPayload = {
       i,
       numSteps,

@@ -55,6 +55,18 @@ export class Tensor {
     return new Tensor(data, this.shape);
   }
 
+  /**
+   * Items [start, end) of the batch as a view on the same buffer (no copy): for buffers that
+   * nothing writes to afterwards, such as a network's fresh output.
+   */
+  viewBatch(start: number, end: number): Tensor {
+    const n = this.itemSize;
+    return new Tensor(this.data.subarray(start * n, end * n), [
+      end - start,
+      ...this.shape.slice(1),
+    ]);
+  }
+
   /** Items [start, end) of the batch, as a copy. */
   sliceBatch(start: number, end: number): Tensor {
     const n = this.itemSize;
@@ -110,6 +122,37 @@ export function concatBatch(parts: readonly Tensor[]): Tensor {
     offset += p.data.length;
   }
   return new Tensor(data, [total, ...tail]);
+}
+
+/**
+ * Concatenate tensors along axis 1 (channels of [B, C, …]): how an upscaler's condition
+ * image joins the sample at the UNet's input.
+ */
+export function concatChannels(parts: readonly Tensor[]): Tensor {
+  if (parts.length === 0) throw new ShapeError('concatChannels needs at least one tensor');
+  const [b, , ...rest] = parts[0].shape;
+  const plane = rest.reduce((a, d) => a * d, 1);
+  for (const p of parts) {
+    if (
+      p.shape.length !== rest.length + 2 ||
+      p.batch !== b ||
+      p.shape.slice(2).some((d, i) => d !== rest[i])
+    ) {
+      throw new ShapeError(
+        `concatChannels: [${p.shape.join(', ')}] does not match [${b}, C, ${rest.join(', ')}]`,
+      );
+    }
+  }
+  const channels = parts.reduce((c, p) => c + p.shape[1], 0);
+  const data = new Float32Array(b * channels * plane);
+  for (let i = 0, offset = 0; i < b; i++) {
+    for (const p of parts) {
+      const n = p.shape[1] * plane;
+      data.set(p.data.subarray(i * n, (i + 1) * n), offset);
+      offset += n;
+    }
+  }
+  return new Tensor(data, [b, channels, ...rest]);
 }
 
 /** Per-item Euclidean norm of a (or of a − b). */

@@ -12,7 +12,12 @@ export const TINY = join(FIXTURES, 'tiny-t2i');
 export const TINY_INT64 = join(FIXTURES, 'tiny-t2i-int64');
 /** Latent 2×7×7 with a VAE decoder (scaling_factor 0.5) and v_prediction. */
 export const TINY_VAE = join(FIXTURES, 'tiny-t2i-vae');
+/** x4-upscaler layout: 7-channel UNet (4 latent + 3 image), class_labels, text, RGB VAE ×4. */
+export const TINY_X4 = join(FIXTURES, 'tiny-x4');
 export const BAD = join(FIXTURES, 'bad');
+/** The embedded models. */
+export const MNIST_T2I = join(ROOT, 'models', 'mnist-t2i');
+export const MNIST_SR = join(ROOT, 'models', 'mnist-sr');
 
 const made: string[] = [];
 

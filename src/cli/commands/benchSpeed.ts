@@ -8,7 +8,8 @@ import { resolveMethod } from '../../methods/registry.js';
 import { embeddedModelDir } from '../../models/embedded.js';
 import { inspectModelFolder } from '../../models/folder.js';
 import { loadTextToImageModel } from '../../models/load.js';
-import { checkPrompt, DEFAULT_STEPS } from '../../pipelines/textToImage.js';
+import { DEFAULT_STEPS } from '../../pipelines/run.js';
+import { checkPrompt } from '../../pipelines/textToImage.js';
 import { checkSeed } from '../../tensor/random.js';
 import { addMethodFlags, methodChoices } from '../methodFlags.js';
 import { parseInteger, parseNameList, parseNumber } from '../parse.js';
@@ -96,6 +97,7 @@ export function speedReport(r: SpeedResult): string {
       [
         'target',
         'method',
+        'gap monitor',
         'batch',
         'steps',
         'nfe',
@@ -111,6 +113,7 @@ export function speedReport(r: SpeedResult): string {
       r.overhead.map((o) => [
         o.target === 'model' ? `model ${o.shape.join('×')}` : `synthetic ${o.shape.join('×')}`,
         o.method,
+        o.gapMonitor ? 'yes' : 'no',
         o.batch,
         o.steps,
         o.nfe,

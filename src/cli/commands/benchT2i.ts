@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   runT2iBench,
@@ -11,108 +10,35 @@ import {
   t2iTableRows,
   type T2iBenchResult,
 } from '../../bench/t2iBench.js';
-import { checkMnist, loadMnist, mnistDigitsDir } from '../../data/mnist.js';
-import { InvalidOptionError, ModelFolderError } from '../../errors.js';
-import { EvalClassifier, evalModelDir } from '../../eval/classifier.js';
-import { checkWritable, writeFileAtomic, writeJsonAtomic } from '../../io/atomicWrite.js';
-import { resolveMethod } from '../../methods/registry.js';
+import { loadMnist } from '../../data/mnist.js';
+import { InvalidOptionError } from '../../errors.js';
+import { EvalClassifier } from '../../eval/classifier.js';
+import { writeFileAtomic, writeJsonAtomic } from '../../io/atomicWrite.js';
 import { embeddedModelDir } from '../../models/embedded.js';
 import { inspectModelFolder } from '../../models/folder.js';
 import { loadTextToImageModel } from '../../models/load.js';
-import { checkUnetCalls, DEFAULT_UNET_CALLS, UNET_CALLS } from '../../models/unetDenoiser.js';
-import { createSampler, SAMPLER_NAMES } from '../../sampling/steps/index.js';
-import { checkSeed } from '../../tensor/random.js';
-import { addMethodFlags, methodChoices } from '../methodFlags.js';
-import { parseInteger, parseNameList, parseNumberList } from '../parse.js';
+import { addBenchFlags, parseBenchFlags, type BenchFlags } from '../benchFlags.js';
 import { createProgress } from '../progress.js';
 import { formatTable } from '../table.js';
 
-export interface BenchT2iFlags {
-  model?: string;
-  evaluator?: string;
-  methods: string;
-  w: string;
-  steps?: string;
-  nfe?: string;
-  n: string;
-  seed: string;
+export interface BenchT2iFlags extends BenchFlags {
   prompts: string;
-  sampler: string;
-  unetCalls: string;
-  ksdItems: string;
-  threads?: string;
-  json?: string;
-  grids?: string;
-  plots?: string;
-  progress: boolean;
-  [flag: string]: unknown;
 }
 
 export const DEFAULT_T2I_NFE = 60;
 
 /** Parse and check everything (outputs, model, evaluator, data) before any work. */
 export async function prepareBenchT2i(flags: BenchT2iFlags) {
-  const names = parseNameList(flags.methods, '--methods');
-  if (new Set(names).size !== names.length)
-    throw new InvalidOptionError(`--methods names a method twice: "${flags.methods}"`);
-  const methods = methodChoices(names, flags);
-  methods.forEach((m) => resolveMethod(m));
-  const ws = parseNumberList(flags.w, '--w');
-  if (flags.steps !== undefined && flags.nfe !== undefined)
-    throw new InvalidOptionError('give --steps or --nfe, not both');
-  const steps =
-    flags.steps === undefined ? undefined : parseInteger(flags.steps, '--steps', 1, 100_000);
-  const nfe =
-    flags.nfe === undefined
-      ? steps === undefined
-        ? DEFAULT_T2I_NFE
-        : undefined
-      : parseInteger(flags.nfe, '--nfe', 1, 1_000_000);
-  const n = parseInteger(flags.n, '--n', 1, 4096);
-  const seed = checkSeed(parseInteger(flags.seed, '--seed', 0, 0xffffffff));
+  const shared = await parseBenchFlags(flags, DEFAULT_T2I_NFE);
   const prompts = selectPrompts(flags.prompts);
-  const threads =
-    flags.threads === undefined ? undefined : parseInteger(flags.threads, '--threads', 1, 1024);
-  createSampler(flags.sampler);
-  const unetCalls = checkUnetCalls(flags.unetCalls);
-  const ksdItems = parseInteger(flags.ksdItems, '--ksd-items', 2, 100_000);
-  if (prompts.length * n <= 5) {
+  if (prompts.length * shared.n <= 5) {
     throw new InvalidOptionError(
-      `k-NN precision/recall (k = 5) need more than 5 images per run; prompts × --n = ${prompts.length * n}`,
+      `k-NN precision/recall (k = 5) need more than 5 images per run; prompts × --n = ${prompts.length * shared.n}`,
     );
   }
-  const json = flags.json === undefined ? undefined : resolve(flags.json);
-  const grids = flags.grids === undefined ? undefined : resolve(flags.grids);
-  const plots = flags.plots === undefined ? undefined : resolve(flags.plots);
-  if (json) await checkWritable(json);
-  if (grids) await checkWritable(join(grids, 'x.png'));
-  if (plots) await checkWritable(join(plots, 'x.svg'));
   const modelDir = resolve(flags.model ?? embeddedModelDir());
   await inspectModelFolder(modelDir);
-  const evaluator = resolve(flags.evaluator ?? evalModelDir());
-  if (!(await stat(evaluator).catch(() => undefined))) {
-    throw new ModelFolderError(`evaluation network ${evaluator} does not exist`);
-  }
-  const mnistDir = await checkMnist(mnistDigitsDir());
-  return {
-    methods,
-    ws,
-    steps,
-    nfe,
-    n,
-    seed,
-    prompts,
-    threads,
-    sampler: flags.sampler,
-    unetCalls,
-    ksdItems,
-    json,
-    grids,
-    plots,
-    modelDir,
-    evaluator,
-    mnistDir,
-  };
+  return { ...shared, prompts, modelDir };
 }
 
 export function benchT2iTable(result: T2iBenchResult): string {
@@ -137,34 +63,18 @@ export function benchT2iCommand(): Command {
       'text-to-image guidance benchmark: methods × w at matched NFE on an MNIST model (default: the embedded one), scored by the shipped evaluation network against held-out real digits',
     )
     .option('--model <dir>', 'model folder (default: the embedded models/mnist-t2i)')
-    .option('--evaluator <path>', 'evaluation network folder or .onnx (default: models/mnist-eval)')
-    .option('--methods <list>', 'comma-separated methods', 'cfg,apg,pcg,diffier')
-    .option('--w <list>', 'comma-separated guidance weights', '1,2,3,5,7.5')
-    .option(
-      '--nfe <n>',
-      `evaluation budget per image; each method gets the most steps that fit (default ${DEFAULT_T2I_NFE} unless --steps)`,
-    )
-    .option('--steps <n>', 'sampling steps for every method (instead of --nfe)')
-    .option('--n <n>', 'images per prompt', '16')
-    .option('--seed <n>', 'seed (prompt p’s noise is keyed by the seed and p)', '0')
     .option(
       '--prompts <spec>',
       `all, digits, attributes, or comma-separated ids (${T2I_PROMPTS.map((p) => p.id).join(', ')})`,
       'all',
-    )
-    .option('--sampler <name>', `sampler: ${SAMPLER_NAMES.join(', ')}`, 'ddim')
-    .option(
-      '--unet-calls <mode>',
-      `guided steps as ${UNET_CALLS.join(' or ')} UNet calls`,
-      DEFAULT_UNET_CALLS,
-    )
-    .option('--ksd-items <n>', 'images used by the KSD gap measure', '256')
-    .option('--threads <n>', 'onnxruntime threads per operator (default: the runtime’s)')
-    .option('--json <file>', 'write every run as JSON')
-    .option('--grids <dir>', 'write a PNG per method × w (rows = prompts, columns = images)')
-    .option('--plots <dir>', 'write SVG plots (FID and adherence vs w, Pareto FID vs adherence)')
-    .option('--no-progress', 'no progress on stderr');
-  addMethodFlags(cmd);
+    );
+  addBenchFlags(cmd, {
+    defaultNfe: DEFAULT_T2I_NFE,
+    nMeaning: 'images per prompt (prompt p’s noise is keyed by the seed and p)',
+    n: '16',
+    grids: 'rows = prompts, columns = images',
+    plots: 'FID and adherence vs w, Pareto FID vs adherence',
+  });
   return cmd.action(async (flags: BenchT2iFlags) => {
     const p = await prepareBenchT2i(flags);
     const warnings = new Set<string>();

@@ -6,7 +6,7 @@ import { checkWritable, writeFileAtomic, writeJsonAtomic } from '../../io/atomic
 import { METHOD_NAMES, resolveMethod } from '../../methods/registry.js';
 import { embeddedTtsModelDir } from '../../models/embedded.js';
 import { loadTextToSpeechModel } from '../../models/ttsModel.js';
-import { planRun } from '../../pipelines/textToImage.js';
+import { planRun } from '../../pipelines/run.js';
 import {
   DEFAULT_TTS_STEPS,
   prepareText,
@@ -154,7 +154,7 @@ export function speakCommand(): Command {
       const base = { text, w: p.w, steps: p.steps, nfe: p.nfe, seed: p.seed, sampler: p.sampler };
       const plans = [];
       for (const method of p.methods)
-        plans.push({ method, steps: (await planRun(model, { ...base, method })).steps });
+        plans.push({ method, steps: (await planRun(model.schedule, { ...base, method })).steps });
       const progress = createProgress(flags.progress);
       progress.start(
         plans.reduce((a, r) => a + r.steps, 0) * phonemized.length,

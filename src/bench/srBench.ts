@@ -1,0 +1,439 @@
+/**
+ * The super-resolution benchmark (docs: ../shared/design/benchmarks.md, part B) on an
+ * upscaler of MNIST digits (the embedded models/mnist-sr, or any folder making 1×28×28
+ * images from 7×7): held-out digits reduced 4× by block means are the inputs, their
+ * originals the ground truth. Methods × w at a matched budget, `n` outputs per input:
+ *
+ * - psnr, ssim: fidelity to the ground truth (eval/imageQuality.ts), mean over outputs;
+ * - consistency: PSNR between the output reduced 4× the same way and the input — whether
+ *   the output explains what was observed;
+ * - fid: Fréchet distance (eval/frechet.ts) of the shipped classifier's features of the
+ *   first output of every input vs the held-out digits that are not inputs (realism). One
+ *   image per input, so that every row — methods, bicubic, ground truth — is scored on the
+ *   same number of images (the distance is biased by the sample size);
+ * - digitAccuracy: the classifier reads the input's true digit in the output;
+ * - gap, driftGap: the accumulated gap A and drift A_r of the gap monitor, mean over inputs.
+ *
+ * Reference rows score the bicubic upsampling (the classic baseline) and the ground truth
+ * itself (its FID is the floor a perfect upscaler would reach with this many images: the
+ * inputs' originals are not in the FID reference).
+ *
+ * Inputs: image i is digit i mod 10, the ⌊i/10⌋-th held-out image of that digit. Input i's
+ * noise is keyed by (seed, i), the same for every method and w (common random numbers).
+ */
+import { takeImages, type MnistSplit } from '../data/mnist.js';
+import { InvalidOptionError, ShapeError } from '../errors.js';
+import { CLASSIFIER_ITEM_SHAPE, type EvalClassifier } from '../eval/classifier.js';
+import { frechetDistance, moments, type Moments } from '../eval/frechet.js';
+import { psnr, ssimGrey } from '../eval/imageQuality.js';
+import { defaultScale, gridPng } from '../image/png.js';
+import { boxDownsample, nearestUpsample } from '../image/resize.js';
+import type { MethodChoice } from '../methods/registry.js';
+import type { OptionValue } from '../methods/types.js';
+import type { UnetCalls } from '../models/unetDenoiser.js';
+import type { UpscalerModel } from '../models/upscaler.js';
+import { planRun } from '../pipelines/run.js';
+import { DEFAULT_NOISE_LEVEL, upscale } from '../pipelines/upscale.js';
+import { paretoChart } from '../plot/charts.js';
+import { renderSvg } from '../plot/render.js';
+import { streamKey } from '../tensor/random.js';
+import { concatBatch, type Tensor } from '../tensor/tensor.js';
+import { byMethod, gridName, metricVsW } from './wCurves.js';
+
+export interface SrMetrics {
+  readonly psnr: number;
+  readonly ssim: number;
+  readonly consistency: number;
+  readonly fid: number;
+  readonly digitAccuracy: number;
+  /** Mean over inputs of the accumulated gap A and drift A_r (null for reference rows). */
+  readonly gap: number | null;
+  readonly driftGap: number | null;
+}
+
+export interface SrRun {
+  readonly method: string;
+  readonly options: Readonly<Record<string, OptionValue>>;
+  readonly w: number;
+  readonly steps: number;
+  readonly nfe: number;
+  readonly metrics: SrMetrics;
+  readonly timings: {
+    readonly sampleMs: number;
+    readonly networkMs: number;
+    readonly msPerImage: number;
+  };
+  /** Per input [n, 1, 28, 28] in [0, 1], when asked for (grids). */
+  readonly images?: readonly Tensor[];
+}
+
+export interface SrBenchResult {
+  readonly benchmark: 'sr';
+  readonly model: { readonly dir: string; readonly className: string; readonly factor: number };
+  readonly evaluator: { readonly path: string; readonly featureDim: number };
+  readonly settings: {
+    readonly methods: readonly string[];
+    readonly ws: readonly number[];
+    readonly nfe: number | null;
+    readonly steps: number | null;
+    readonly inputs: number;
+    readonly n: number;
+    readonly seed: number;
+    readonly noiseLevel: number;
+    readonly sampler: string;
+    readonly unetCalls: UnetCalls | null;
+  };
+  readonly data: {
+    readonly dir: string;
+    readonly split: string;
+    readonly fidReferenceSize: number;
+  };
+  readonly reference: { readonly bicubic: SrMetrics; readonly groundTruth: SrMetrics };
+  readonly runs: readonly SrRun[];
+  /** Ground truth, input (pixels repeated) and bicubic of the first inputs, for grids. */
+  readonly inputsPreview?: {
+    readonly truth: Tensor;
+    readonly input: Tensor;
+    readonly bicubic: Tensor;
+  };
+}
+
+export interface SrBenchOptions {
+  readonly model: UpscalerModel;
+  readonly classifier: EvalClassifier;
+  readonly mnist: MnistSplit;
+  readonly methods: readonly MethodChoice[];
+  readonly ws: readonly number[];
+  /** Exactly one of nfe and steps. */
+  readonly nfe?: number;
+  readonly steps?: number;
+  /** Held-out digits to upscale (image i is digit i mod 10). */
+  readonly inputs: number;
+  /** Outputs per input. */
+  readonly n: number;
+  readonly seed: number;
+  readonly noiseLevel?: number;
+  readonly sampler?: string;
+  readonly unetCalls?: UnetCalls;
+  /** Keep the images of every run (for grids). */
+  readonly keepImages?: boolean;
+  readonly signal?: AbortSignal;
+  readonly onInput?: (label: string) => void;
+  readonly warn?: (message: string) => void;
+}
+
+/** At most this many inputs: half the held-out digits, the other half is the FID reference. */
+export const MAX_INPUTS = 500;
+
+/** The seed of input i: keyed by its index, so the same for every method and w. */
+export function inputSeed(seed: number, i: number): number {
+  return streamKey(seed, 0x5a000000 + i);
+}
+
+interface Truth {
+  readonly digits: readonly number[];
+  /** [inputs, 1, 28, 28] ground truth and [inputs, 1, 7, 7] inputs. */
+  readonly hr: Tensor;
+  readonly lr: Tensor;
+}
+
+function benchInputs(mnist: MnistSplit, count: number, factor: number): Truth {
+  const digits: number[] = [];
+  const parts: Tensor[] = [];
+  for (let i = 0; i < count; i++) {
+    const d = i % 10;
+    const set = mnist.heldOut.get(d);
+    if (!set) throw new ShapeError(`no held-out images of digit ${d} were loaded`);
+    const k = Math.floor(i / 10);
+    if (k >= set.count) {
+      throw new InvalidOptionError(
+        `${count} inputs need more than the ${set.count} held-out images of digit ${d}`,
+      );
+    }
+    digits.push(d);
+    parts.push(takeImages(set, k, 1));
+  }
+  const hr = concatBatch(parts);
+  return { digits, hr, lr: boxDownsample(hr, factor) };
+}
+
+/** Scores of outputs laid out as `perInput` consecutive images per input. */
+async function scoreOutputs(
+  images: Tensor,
+  perInput: number,
+  truth: Truth,
+  factor: number,
+  classifier: EvalClassifier,
+  fidRef: Moments,
+): Promise<Omit<SrMetrics, 'gap' | 'driftGap'>> {
+  const [, , h, w] = images.shape;
+  const plane = h * w;
+  const small = boxDownsample(images, factor);
+  const lrPlane = small.itemSize;
+  const out = await classifier.classify(images);
+  const dim = out.featureDim;
+  const firsts = new Float32Array((images.batch / perInput) * dim);
+  let p = 0;
+  let s = 0;
+  let c = 0;
+  let right = 0;
+  for (let k = 0; k < images.batch; k++) {
+    const i = Math.floor(k / perInput);
+    const img = images.data.subarray(k * plane, (k + 1) * plane);
+    const gt = truth.hr.data.subarray(i * plane, (i + 1) * plane);
+    p += psnr(img, gt);
+    s += ssimGrey(img, gt, w, h);
+    c += psnr(
+      small.data.subarray(k * lrPlane, (k + 1) * lrPlane),
+      truth.lr.data.subarray(i * lrPlane, (i + 1) * lrPlane),
+    );
+    right += out.digit[k] === truth.digits[i] ? 1 : 0;
+    if (k % perInput === 0) firsts.set(out.features.subarray(k * dim, (k + 1) * dim), i * dim);
+  }
+  const count = images.batch;
+  return {
+    psnr: p / count,
+    ssim: s / count,
+    consistency: c / count,
+    fid: frechetDistance(moments(firsts, dim, 'output features'), fidRef),
+    digitAccuracy: right / count,
+  };
+}
+
+export async function runSrBench(opts: SrBenchOptions): Promise<SrBenchResult> {
+  const { model, classifier, mnist, n } = opts;
+  const warn = opts.warn ?? ((m: string) => console.warn(m));
+  if (opts.methods.length === 0 || opts.ws.length === 0)
+    throw new InvalidOptionError('give at least one method and one w');
+  if ((opts.nfe === undefined) === (opts.steps === undefined))
+    throw new InvalidOptionError('give exactly one of nfe and steps');
+  if (!(Number.isInteger(n) && n >= 1)) throw new InvalidOptionError(`n must be ≥ 1, got ${n}`);
+  if (!(Number.isInteger(opts.inputs) && opts.inputs >= 2 && opts.inputs <= MAX_INPUTS))
+    throw new InvalidOptionError(
+      `inputs must be an integer in [2, ${MAX_INPUTS}] (the rest of the held-out digits is the FID reference), got ${opts.inputs}`,
+    );
+  const out = model.outputShape;
+  if (out.some((d, i) => d !== CLASSIFIER_ITEM_SHAPE[i]) || model.inputShape[0] !== 1) {
+    throw new ShapeError(
+      `the evaluation network reads ${CLASSIFIER_ITEM_SHAPE.join('×')} images; this upscaler makes [${out.join(', ')}]: use an MNIST upscaler (e.g. the embedded one)`,
+    );
+  }
+  const truth = benchInputs(mnist, opts.inputs, model.factor);
+
+  // Realism reference: the held-out images of the inputs' digits that are not inputs.
+  const digits = [...new Set(truth.digits)].sort((a, b) => a - b);
+  const used = Math.ceil(opts.inputs / 10);
+  const refImages = concatBatch(
+    digits.map((d) => {
+      const set = mnist.heldOut.get(d)!;
+      return takeImages(set, used, set.count - used);
+    }),
+  );
+  const refOut = await classifier.classify(refImages);
+  const fidRef = moments(refOut.features, refOut.featureDim, 'held-out features');
+  const score = (images: Tensor, perInput: number) =>
+    scoreOutputs(images, perInput, truth, model.factor, classifier, fidRef);
+
+  const noiseLevel = opts.noiseLevel;
+  const runs: SrRun[] = [];
+  let bicubic: Tensor | undefined;
+  for (const method of opts.methods) {
+    for (const w of opts.ws) {
+      const plan = await planRun(model.schedule, { method, w, nfe: opts.nfe, steps: opts.steps });
+      const images: Tensor[] = [];
+      const bicubics: Tensor[] = [];
+      let gap = 0;
+      let driftGap = 0;
+      let sampleMs = 0;
+      let networkMs = 0;
+      let nfe = 0;
+      let options: Readonly<Record<string, OptionValue>> = {};
+      let name = method.name;
+      for (let i = 0; i < opts.inputs; i++) {
+        const r = await upscale(model, truth.lr.sliceBatch(i, i + 1), {
+          method,
+          w,
+          steps: plan.steps,
+          n,
+          seed: inputSeed(opts.seed, i),
+          noiseLevel,
+          sampler: opts.sampler,
+          unetCalls: opts.unetCalls,
+          signal: opts.signal,
+          warn,
+        });
+        images.push(r.images);
+        bicubics.push(r.bicubic);
+        gap += r.gap?.gap ?? NaN;
+        driftGap += r.gap?.driftGap ?? NaN;
+        sampleMs += r.timings.sampleMs;
+        networkMs += r.timings.networkMs;
+        nfe = Math.max(nfe, r.nfe);
+        options = r.options;
+        name = r.method;
+        opts.onInput?.(`${name} w=${w} input ${i + 1}/${opts.inputs}`);
+      }
+      bicubic ??= concatBatch(bicubics);
+      const s = await score(concatBatch(images), n);
+      runs.push({
+        method: name,
+        options,
+        w,
+        steps: plan.steps,
+        nfe,
+        metrics: { ...s, gap: gap / opts.inputs, driftGap: driftGap / opts.inputs },
+        timings: { sampleMs, networkMs, msPerImage: sampleMs / (n * opts.inputs) },
+        ...(opts.keepImages ? { images } : {}),
+      });
+    }
+  }
+  const reference = {
+    bicubic: { ...(await score(bicubic!, 1)), gap: null, driftGap: null },
+    groundTruth: { ...(await score(truth.hr, 1)), gap: null, driftGap: null },
+  };
+  const preview = Math.min(opts.inputs, 10);
+  return {
+    benchmark: 'sr',
+    model: { dir: model.folder.dir, className: model.folder.className, factor: model.factor },
+    evaluator: { path: classifier.path, featureDim: refOut.featureDim },
+    settings: {
+      methods: opts.methods.map((m) => m.name),
+      ws: opts.ws,
+      nfe: opts.nfe ?? null,
+      steps: opts.steps ?? null,
+      inputs: opts.inputs,
+      n,
+      seed: opts.seed,
+      noiseLevel: opts.noiseLevel ?? DEFAULT_NOISE_LEVEL,
+      sampler: opts.sampler ?? 'ddim',
+      unetCalls: opts.unetCalls ?? null,
+    },
+    data: {
+      dir: mnist.dir,
+      split:
+        'per digit, the last 100 images of <d>.json are held out (training/mnist_data.py); input i = digit i mod 10, held-out image ⌊i/10⌋',
+      fidReferenceSize: refImages.batch,
+    },
+    reference,
+    runs,
+    ...(opts.keepImages
+      ? {
+          inputsPreview: {
+            truth: truth.hr.sliceBatch(0, preview),
+            input: nearestUpsample(truth.lr.sliceBatch(0, preview), model.factor),
+            bicubic: bicubic!.sliceBatch(0, preview),
+          },
+        }
+      : {}),
+  };
+}
+
+/** JSON without the images (the grids hold them). */
+export function srJson(result: SrBenchResult) {
+  return {
+    ...result,
+    inputsPreview: undefined,
+    runs: result.runs.map((r) => ({ ...r, images: undefined })),
+  };
+}
+
+export const SR_TABLE_HEADER = [
+  'method',
+  'w',
+  'steps',
+  'nfe',
+  'PSNR dB',
+  'SSIM',
+  'consistency dB',
+  'FID',
+  'digit acc',
+  'gap A',
+  'drift A_r',
+  'ms/image',
+];
+
+/** Table rows: the reference rows, then one per run ("–" where a figure does not apply). */
+export function srTableRows(result: SrBenchResult): (string | number)[][] {
+  const row = (name: string, m: SrMetrics, rest: (string | number)[]) => [
+    name,
+    ...rest.slice(0, 3),
+    m.psnr,
+    m.ssim,
+    m.consistency,
+    m.fid,
+    m.digitAccuracy,
+    m.gap ?? '–',
+    m.driftGap ?? '–',
+    rest[3],
+  ];
+  return [
+    row('bicubic', result.reference.bicubic, ['–', '–', '–', '–']),
+    row('ground truth', result.reference.groundTruth, ['–', '–', '–', '–']),
+    ...result.runs.map((r) =>
+      row(r.method, r.metrics, [r.w, r.steps, r.nfe, r.timings.msPerImage]),
+    ),
+  ];
+}
+
+/**
+ * One PNG per run: columns = the first inputs; rows = ground truth, input (pixels repeated),
+ * bicubic, then the run's first three outputs of each input. Needs keepImages.
+ */
+export function srGrids(result: SrBenchResult): Map<string, Buffer> {
+  const preview = result.inputsPreview;
+  if (!preview) throw new InvalidOptionError('grids need the images: run with keepImages');
+  const out = new Map<string, Buffer>();
+  const cols = preview.truth.batch;
+  for (const r of result.runs) {
+    if (!r.images) throw new InvalidOptionError('grids need the images: run with keepImages');
+    const samples = Math.min(3, r.images[0].batch);
+    const rows = [preview.truth, preview.input, preview.bicubic];
+    for (let k = 0; k < samples; k++) {
+      rows.push(concatBatch(r.images.slice(0, cols).map((t) => t.sliceBatch(k, k + 1))));
+    }
+    out.set(gridName(r), gridPng(rows, { scale: defaultScale(rows[0].shape[2]) }));
+  }
+  return out;
+}
+
+/** PSNR, SSIM, consistency, FID and gap against w, and the Pareto plot FID vs PSNR. */
+export async function srPlots(result: SrBenchResult): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const { bicubic, groundTruth } = result.reference;
+  const curve = async (
+    file: string,
+    label: string,
+    pick: (r: SrRun) => number | null,
+    refs: { name: string; value: number }[] = [],
+  ) => out.set(file, await metricVsW(result.runs, 'super-resolution', label, pick, refs));
+  await curve('psnr-vs-w.svg', 'PSNR dB (higher is better)', (r) => r.metrics.psnr, [
+    { name: 'bicubic', value: bicubic.psnr },
+  ]);
+  await curve('ssim-vs-w.svg', 'SSIM (higher is better)', (r) => r.metrics.ssim, [
+    { name: 'bicubic', value: bicubic.ssim },
+  ]);
+  await curve('consistency-vs-w.svg', 'consistency PSNR dB', (r) => r.metrics.consistency, [
+    { name: 'bicubic', value: bicubic.consistency },
+  ]);
+  await curve('fid-vs-w.svg', 'FID-style distance (lower is better)', (r) => r.metrics.fid, [
+    { name: 'bicubic', value: bicubic.fid },
+    { name: 'ground truth (floor)', value: groundTruth.fid },
+  ]);
+  await curve('gap-vs-w.svg', 'accumulated gap A', (r) => r.metrics.gap);
+  out.set(
+    'pareto-fid-psnr.svg',
+    await renderSvg(
+      paretoChart({
+        title: `super-resolution: FID-style distance vs PSNR (NFE ${result.settings.nfe ?? 'by steps'})`,
+        xLabel: 'PSNR dB',
+        yLabel: 'FID-style distance',
+        series: [...byMethod(result.runs)].map(([name, rows]) => ({
+          name,
+          points: rows.map((r) => ({ x: r.metrics.psnr, y: r.metrics.fid, label: `w=${r.w}` })),
+        })),
+        legendTitle: 'method',
+      }),
+    ),
+  );
+  return out;
+}

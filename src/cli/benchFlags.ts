@@ -1,0 +1,126 @@
+/**
+ * The flags the real-model benchmarks share (bench t2i, bench sr): methods × w at a matched
+ * budget, batch, seed, sampler, runtime, evaluation network and outputs — declared once and
+ * checked once, before any work.
+ */
+import type { Command } from 'commander';
+import { stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { checkMnist, mnistDigitsDir } from '../data/mnist.js';
+import { InvalidOptionError, ModelFolderError } from '../errors.js';
+import { evalModelDir } from '../eval/classifier.js';
+import { checkWritable } from '../io/atomicWrite.js';
+import { resolveMethod } from '../methods/registry.js';
+import { checkUnetCalls, DEFAULT_UNET_CALLS, UNET_CALLS } from '../models/unetDenoiser.js';
+import { createSampler, SAMPLER_NAMES } from '../sampling/steps/index.js';
+import { checkSeed } from '../tensor/random.js';
+import { addMethodFlags, methodChoices } from './methodFlags.js';
+import { parseInteger, parseNameList, parseNumberList } from './parse.js';
+
+export interface BenchFlags {
+  model?: string;
+  evaluator?: string;
+  methods: string;
+  w: string;
+  steps?: string;
+  nfe?: string;
+  n: string;
+  seed: string;
+  sampler: string;
+  unetCalls: string;
+  ksdItems: string;
+  threads?: string;
+  json?: string;
+  grids?: string;
+  plots?: string;
+  progress: boolean;
+  [flag: string]: unknown;
+}
+
+export interface BenchFlagDefaults {
+  readonly defaultNfe: number;
+  /** What --n counts, e.g. "images per prompt". */
+  readonly nMeaning: string;
+  readonly n: string;
+  /** What a grid shows, for --grids' help. */
+  readonly grids: string;
+  /** What the plots show, for --plots' help. */
+  readonly plots: string;
+}
+
+export function addBenchFlags(cmd: Command, d: BenchFlagDefaults): Command {
+  cmd
+    .option('--evaluator <path>', 'evaluation network folder or .onnx (default: models/mnist-eval)')
+    .option('--methods <list>', 'comma-separated methods', 'cfg,apg,pcg,diffier')
+    .option('--w <list>', 'comma-separated guidance weights', '1,2,3,5,7.5')
+    .option(
+      '--nfe <n>',
+      `evaluation budget per image; each method gets the most steps that fit (default ${d.defaultNfe} unless --steps)`,
+    )
+    .option('--steps <n>', 'sampling steps for every method (instead of --nfe)')
+    .option('--n <n>', d.nMeaning, d.n)
+    .option('--seed <n>', 'seed', '0')
+    .option('--sampler <name>', `sampler: ${SAMPLER_NAMES.join(', ')}`, 'ddim')
+    .option(
+      '--unet-calls <mode>',
+      `guided steps as ${UNET_CALLS.join(' or ')} UNet calls`,
+      DEFAULT_UNET_CALLS,
+    )
+    .option('--ksd-items <n>', 'images used by the KSD gap measure', '256')
+    .option('--threads <n>', 'onnxruntime threads per operator (default: the runtime’s)')
+    .option('--json <file>', 'write every run as JSON')
+    .option('--grids <dir>', `write a PNG per method × w (${d.grids})`)
+    .option('--plots <dir>', `write SVG plots (${d.plots})`)
+    .option('--no-progress', 'no progress on stderr');
+  return addMethodFlags(cmd);
+}
+
+/** Parse and check the shared flags, the outputs, the evaluator and the data. */
+export async function parseBenchFlags(flags: BenchFlags, defaultNfe: number) {
+  const names = parseNameList(flags.methods, '--methods');
+  if (new Set(names).size !== names.length)
+    throw new InvalidOptionError(`--methods names a method twice: "${flags.methods}"`);
+  const methods = methodChoices(names, flags);
+  methods.forEach((m) => resolveMethod(m));
+  const ws = parseNumberList(flags.w, '--w');
+  if (flags.steps !== undefined && flags.nfe !== undefined)
+    throw new InvalidOptionError('give --steps or --nfe, not both');
+  const steps =
+    flags.steps === undefined ? undefined : parseInteger(flags.steps, '--steps', 1, 100_000);
+  const nfe =
+    flags.nfe === undefined
+      ? steps === undefined
+        ? defaultNfe
+        : undefined
+      : parseInteger(flags.nfe, '--nfe', 1, 1_000_000);
+  const threads =
+    flags.threads === undefined ? undefined : parseInteger(flags.threads, '--threads', 1, 1024);
+  createSampler(flags.sampler);
+  const json = flags.json === undefined ? undefined : resolve(flags.json);
+  const grids = flags.grids === undefined ? undefined : resolve(flags.grids);
+  const plots = flags.plots === undefined ? undefined : resolve(flags.plots);
+  if (json) await checkWritable(json);
+  if (grids) await checkWritable(join(grids, 'x.png'));
+  if (plots) await checkWritable(join(plots, 'x.svg'));
+  const evaluator = resolve(flags.evaluator ?? evalModelDir());
+  if (!(await stat(evaluator).catch(() => undefined))) {
+    throw new ModelFolderError(`evaluation network ${evaluator} does not exist`);
+  }
+  return {
+    methods,
+    ws,
+    steps,
+    nfe,
+    n: parseInteger(flags.n, '--n', 1, 4096),
+    seed: checkSeed(parseInteger(flags.seed, '--seed', 0, 0xffffffff)),
+    threads,
+    sampler: flags.sampler,
+    unetCalls: checkUnetCalls(flags.unetCalls),
+    ksdItems: parseInteger(flags.ksdItems, '--ksd-items', 2, 100_000),
+    json,
+    grids,
+    plots,
+    evaluator,
+    mnistDir: await checkMnist(mnistDigitsDir()),
+  };
+}

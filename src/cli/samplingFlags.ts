@@ -1,0 +1,198 @@
+/**
+ * The flags every sampling command shares (generate, upscale): methods, weight, budget,
+ * batch, seed, sampler, outputs, runtime — declared once and checked once, before any work.
+ */
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { InvalidOptionError } from '../errors.js';
+import { checkWritable } from '../io/atomicWrite.js';
+import { METHOD_NAMES, resolveMethod, type MethodChoice } from '../methods/registry.js';
+import { checkUnetCalls, DEFAULT_UNET_CALLS, UNET_CALLS } from '../models/unetDenoiser.js';
+import {
+  DEFAULT_STEPS,
+  planRun,
+  settingsRecord,
+  SUMMARY_HEAD,
+  summaryRow,
+  type RunReport,
+  type SamplingSettings,
+} from '../pipelines/run.js';
+import type { StepPayload } from '../sampling/sample.js';
+import type { ScheduleConfig } from '../sampling/schedule.js';
+import { createSampler, SAMPLER_NAMES } from '../sampling/steps/index.js';
+import { checkSeed } from '../tensor/random.js';
+import { addMethodFlags, methodChoices } from './methodFlags.js';
+import { parseInteger, parseNameList, parseNumber } from './parse.js';
+import { createProgress } from './progress.js';
+import { formatTable } from './table.js';
+
+// The sidecar's runs block lives with the pipelines (the web page writes it too).
+export { runsJson } from '../pipelines/run.js';
+
+export interface SamplingFlags {
+  model?: string;
+  method: string;
+  compare?: string;
+  w: string;
+  steps?: string;
+  nfe?: string;
+  n: string;
+  seed: string;
+  sampler: string;
+  out: string;
+  json?: string;
+  threads?: string;
+  unetCalls: string;
+  ksdItems: string;
+  gap: boolean;
+  progress: boolean;
+  [flag: string]: unknown;
+}
+
+export interface SamplingFlagDefaults {
+  /** What --n counts, e.g. "images per method". */
+  readonly nMeaning: string;
+  readonly n: string;
+  readonly out: string;
+}
+
+/** Declare the shared flags (and one flag per method option) on `cmd`. */
+export function addSamplingFlags(cmd: Command, defaults: SamplingFlagDefaults): Command {
+  cmd
+    .option('--method <name>', `sampling method: ${METHOD_NAMES.join(', ')}`, 'cfg')
+    .option('--compare <list>', 'comma-separated methods, one grid row each (replaces --method)')
+    .option('--w <w>', 'guidance weight (1 = none)', '3')
+    .option('--steps <n>', `sampling steps (default ${DEFAULT_STEPS} when --nfe is not given)`)
+    .option('--nfe <n>', 'network evaluations per image: each method gets the most steps that fit')
+    .option('--n <n>', defaults.nMeaning, defaults.n)
+    .option('--seed <n>', 'seed (the noise of image i is the same whatever --n is)', '0')
+    .option('--sampler <name>', `sampler: ${SAMPLER_NAMES.join(', ')}`, 'ddim')
+    .option('--out <file>', 'PNG grid', defaults.out)
+    .option('--json <file>', 'JSON sidecar (default: the PNG name with .json)')
+    .option('--threads <n>', 'onnxruntime threads per operator (default: the runtime’s)')
+    .option(
+      '--unet-calls <mode>',
+      `guided steps as ${UNET_CALLS.join(' or ')} UNet calls`,
+      DEFAULT_UNET_CALLS,
+    )
+    .option('--ksd-items <n>', 'images used by the KSD gap measure', '256')
+    .option('--no-gap', 'skip the gap monitor (the sidecar then has no gap figures)')
+    .option('--no-progress', 'no progress on stderr');
+  return addMethodFlags(cmd);
+}
+
+/** grid.png → grid.json (any other name gets ".json" appended). */
+export function sidecarPath(out: string): string {
+  return out.toLowerCase().endsWith('.png') ? `${out.slice(0, -4)}.json` : `${out}.json`;
+}
+
+/** Parse and check the shared flags, output paths included (writable, distinct). */
+export async function parseSamplingFlags(flags: SamplingFlags) {
+  const names = flags.compare ? parseNameList(flags.compare, '--compare') : [flags.method];
+  if (new Set(names).size !== names.length) {
+    throw new InvalidOptionError(`--compare names a method twice: "${flags.compare}"`);
+  }
+  const methods = methodChoices(names, flags);
+  methods.forEach((m) => resolveMethod(m));
+  if (flags.steps !== undefined && flags.nfe !== undefined) {
+    throw new InvalidOptionError('give --steps or --nfe, not both');
+  }
+  const steps =
+    flags.steps === undefined ? undefined : parseInteger(flags.steps, '--steps', 1, 100_000);
+  const nfe = flags.nfe === undefined ? undefined : parseInteger(flags.nfe, '--nfe', 1, 1_000_000);
+  const threads =
+    flags.threads === undefined ? undefined : parseInteger(flags.threads, '--threads', 1, 1024);
+  createSampler(flags.sampler);
+  const out = resolve(flags.out);
+  const json = resolve(flags.json ?? sidecarPath(flags.out));
+  if (json === out) throw new InvalidOptionError('--json and --out name the same file');
+  await checkWritable(out);
+  await checkWritable(json);
+  return {
+    methods,
+    w: parseNumber(flags.w, '--w'),
+    steps: nfe === undefined ? (steps ?? DEFAULT_STEPS) : undefined,
+    nfe,
+    n: parseInteger(flags.n, '--n', 1, 4096),
+    seed: checkSeed(parseInteger(flags.seed, '--seed', 0, 0xffffffff)),
+    sampler: flags.sampler,
+    threads,
+    unetCalls: checkUnetCalls(flags.unetCalls),
+    ksdItems: parseInteger(flags.ksdItems, '--ksd-items', 2, 100_000),
+    gapMonitor: flags.gap !== false,
+    out,
+    json,
+  };
+}
+
+export type SamplingSetup = Awaited<ReturnType<typeof parseSamplingFlags>>;
+
+/** The sidecar's "settings" block: what a run needs to be repeated. */
+export function settingsJson(p: SamplingSetup) {
+  return {
+    ...settingsRecord(p),
+    threads: p.threads ?? null,
+    unetCalls: p.unetCalls,
+    ksdItems: p.ksdItems,
+    gapMonitor: p.gapMonitor,
+  };
+}
+
+/** Run `work` with Ctrl-C turned into an abort of the signal it is given. */
+export async function withInterrupt<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onInterrupt = () => controller.abort();
+  process.once('SIGINT', onInterrupt);
+  try {
+    return await work(controller.signal);
+  } finally {
+    process.removeListener('SIGINT', onInterrupt);
+  }
+}
+
+/** What one method's run gets: its step count, Ctrl-C's signal and the progress tick. */
+export interface MethodRun {
+  readonly method: MethodChoice;
+  readonly steps: number;
+  readonly signal: AbortSignal;
+  readonly onStep: (payload: StepPayload) => void;
+}
+
+/**
+ * Run each method in turn with one progress bar over all their steps (each method's step
+ * count is planned up front — from --nfe it depends on the method — so the bar knows the
+ * total) and Ctrl-C aborting the run in progress.
+ */
+export async function runEachMethod<R>(
+  schedule: ScheduleConfig,
+  settings: SamplingSettings,
+  methods: readonly MethodChoice[],
+  progressOn: boolean,
+  label: string,
+  run: (r: MethodRun) => Promise<R>,
+): Promise<R[]> {
+  const plans: { method: MethodChoice; steps: number }[] = [];
+  for (const method of methods) {
+    plans.push({ method, steps: (await planRun(schedule, { ...settings, method })).steps });
+  }
+  const progress = createProgress(progressOn);
+  progress.start(
+    plans.reduce((a, r) => a + r.steps, 0),
+    label,
+  );
+  const results = await withInterrupt(async (signal) => {
+    const out: R[] = [];
+    for (const { method, steps } of plans) {
+      const onStep = (s: StepPayload) => progress.tick(`${method.name} ${s.i + 1}/${s.numSteps}`);
+      out.push(await run({ method, steps, signal, onStep }));
+    }
+    return out;
+  });
+  progress.stop();
+  return results;
+}
+
+/** The summary table printed after a run, one row per method. */
+export function runTable(runs: readonly (RunReport & { timings: { totalMs: number } })[]): string {
+  return formatTable(SUMMARY_HEAD, runs.map(summaryRow));
+}

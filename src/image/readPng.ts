@@ -1,0 +1,68 @@
+/**
+ * Read an 8-bit greyscale or RGB PNG into a [1, C, H, W] tensor in [0, 1] (pngjs), refusing
+ * what a model cannot read faithfully: 16-bit samples (would be silently rounded), palette
+ * images, alpha (what would transparent pixels mean?) and a channel count the model does not
+ * take. A greyscale PNG given to an RGB model is repeated over the three channels.
+ */
+import { readFile } from 'node:fs/promises';
+import { PNG } from 'pngjs';
+import { InputImageError } from '../errors.js';
+import { Tensor } from '../tensor/tensor.js';
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+interface PngMeta {
+  width: number;
+  height: number;
+  depth: number;
+  colorType: number;
+  palette: boolean;
+  color: boolean;
+  alpha: boolean;
+  data: Buffer;
+}
+
+/** Decode PNG bytes; `where` names the source in every message. */
+export function decodePng(bytes: Buffer, channels: 1 | 3, where: string): Tensor {
+  if (bytes.length < 8 || !bytes.subarray(0, 8).equals(PNG_SIGNATURE)) {
+    throw new InputImageError(`${where} is not a PNG file`);
+  }
+  let png: PngMeta;
+  try {
+    png = PNG.sync.read(bytes) as unknown as PngMeta;
+  } catch (err) {
+    throw new InputImageError(`${where} is not a readable PNG: ${(err as Error).message}`);
+  }
+  if (png.depth === 16) {
+    throw new InputImageError(`${where} has 16-bit samples; save it as an 8-bit PNG`);
+  }
+  if (png.palette) {
+    throw new InputImageError(
+      `${where} is a palette (indexed-colour) PNG; save it as greyscale or RGB`,
+    );
+  }
+  if (png.alpha) {
+    throw new InputImageError(`${where} has an alpha channel or transparency; save it without`);
+  }
+  if (png.color && channels === 1) {
+    throw new InputImageError(`${where} is an RGB PNG; this model reads greyscale images`);
+  }
+  const { width, height, data } = png;
+  const plane = width * height;
+  const out = new Float32Array(channels * plane);
+  // pngjs gives RGBA bytes whatever the file's colour type (grey is repeated over RGB).
+  for (let p = 0; p < plane; p++) {
+    for (let c = 0; c < channels; c++) out[c * plane + p] = data[4 * p + c] / 255;
+  }
+  return new Tensor(out, [1, channels, height, width]);
+}
+
+export async function readPngImage(path: string, channels: 1 | 3): Promise<Tensor> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    throw new InputImageError(`cannot read ${path}: ${(err as Error).message}`);
+  }
+  return decodePng(bytes, channels, path);
+}

@@ -1,0 +1,49 @@
+/**
+ * files.ts for the browser bundle: paths are URL paths on the page's server, read with
+ * fetch. The server (cli/commands/web.ts) marks folders with `x-diffier-kind: dir`, so a
+ * model folder is checked the same way as on disk.
+ */
+
+/** A URL path without "." / ".." segments or doubled slashes. */
+function normalize(path: string): string {
+  const out = new URL(path, 'http://page/').pathname;
+  return out.length > 1 && out.endsWith('/') ? out.slice(0, -1) : out;
+}
+
+export function join(...parts: string[]): string {
+  return normalize(parts.join('/'));
+}
+
+/** Relative paths are taken from the server root: the page passes absolute ones. */
+export function resolve(...parts: string[]): string {
+  let path = '/';
+  for (const p of parts) path = p.startsWith('/') ? p : `${path}/${p}`;
+  return normalize(path);
+}
+
+export function dirname(path: string): string {
+  const p = normalize(path);
+  const i = p.lastIndexOf('/');
+  return i <= 0 ? '/' : p.slice(0, i);
+}
+
+export function isAbsolute(path: string): boolean {
+  return path.startsWith('/');
+}
+
+export async function pathKind(path: string): Promise<'file' | 'dir' | undefined> {
+  const res = await fetch(path, { method: 'HEAD' }).catch(() => undefined);
+  if (!res?.ok) return undefined;
+  return res.headers.get('x-diffier-kind') === 'dir' ? 'dir' : 'file';
+}
+
+export async function readText(path: string): Promise<string> {
+  const res = await fetch(path);
+  if (!res.ok) {
+    // The code Node gives a missing file, so callers word both cases the same way.
+    const err = new Error(`${path}: HTTP ${res.status}`) as Error & { code?: string };
+    if (res.status === 404) err.code = 'ENOENT';
+    throw err;
+  }
+  return res.text();
+}

@@ -1,0 +1,228 @@
+/**
+ * What every pipeline does the same way once it has the two sides of guidance for its UNet:
+ * plan the run (method, weight, step count from --steps or --nfe, sampler), draw the
+ * initial noise per item from the seed, sample with the gap monitor watching, time the loop
+ * and the network inside it, and report the run.
+ */
+import { GapMonitor, type GapStep, type GapSummary } from '../diffier/gapMonitor.js';
+import { InvalidOptionError } from '../errors.js';
+import { stepsForNfe } from '../methods/nfe.js';
+import { resolveMethod, type MethodChoice } from '../methods/registry.js';
+import type { OptionValue } from '../methods/types.js';
+import type { UnetModel } from '../models/unet.js';
+import { UnetDenoiser, type UnetCalls, type UnetCondition } from '../models/unetDenoiser.js';
+import { schedulePlan } from '../sampling/plan.js';
+import { sample, type StepPayload } from '../sampling/sample.js';
+import type { ScheduleConfig } from '../sampling/schedule.js';
+import { createSampler, type SamplerOptions } from '../sampling/steps/index.js';
+import { BatchRandom, checkSeed } from '../tensor/random.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+export const DEFAULT_STEPS = 30;
+
+/** The sampling settings every pipeline takes. */
+export interface SamplingSettings {
+  /** Default cfg. */
+  readonly method?: MethodChoice;
+  /** Guidance weight (1 = no guidance). Default 3. */
+  readonly w?: number;
+  /** At most one of steps and nfe; default DEFAULT_STEPS. */
+  readonly steps?: number;
+  /** Evaluation budget per image: the most steps whose cost fits (methods/nfe.ts). */
+  readonly nfe?: number;
+  /** Sampler name (sampling/steps). Default ddim. */
+  readonly sampler?: string;
+  readonly samplerOptions?: SamplerOptions;
+}
+
+export function positiveInteger(v: number | undefined, name: string): void {
+  if (v !== undefined && !(Number.isInteger(v) && v >= 1)) {
+    throw new InvalidOptionError(`${name} must be an integer ≥ 1, got ${v}`);
+  }
+}
+
+/** The method, sampler and step count of a run (steps from `nfe` by counting, methods/nfe.ts). */
+export async function planRun(schedule: ScheduleConfig, opts: SamplingSettings) {
+  const w = opts.w ?? 3;
+  positiveInteger(opts.steps, 'steps');
+  positiveInteger(opts.nfe, 'nfe');
+  if (!Number.isFinite(w)) throw new InvalidOptionError(`w must be a finite number, got ${w}`);
+  if (opts.steps !== undefined && opts.nfe !== undefined) {
+    throw new InvalidOptionError('give steps or nfe, not both');
+  }
+  const resolved = resolveMethod(opts.method ?? { name: 'cfg' });
+  const samplerName = opts.sampler ?? 'ddim';
+  const sampler = createSampler(samplerName, opts.samplerOptions);
+  const plan = schedulePlan(schedule);
+  const build = (steps: number) => {
+    const sched = plan.forSteps(steps);
+    return { method: resolved.spec.build(w, resolved.options, sched), levels: sched.levels };
+  };
+  const steps =
+    opts.nfe !== undefined
+      ? (await stepsForNfe(opts.nfe, build, sampler, plan.maxSteps)).steps
+      : (opts.steps ?? DEFAULT_STEPS);
+  return { w, resolved, samplerName, sampler, steps, ...build(steps) };
+}
+
+export type RunPlan = Awaited<ReturnType<typeof planRun>>;
+
+/** What every pipeline takes besides its inputs. */
+export interface PipelineOptions extends SamplingSettings {
+  /** Outputs; item i is the same whatever n is. Default 1. */
+  readonly n?: number;
+  readonly seed?: number;
+  readonly unetCalls?: UnetCalls;
+  /** Items used by the gap monitor's O(n²) KSD. */
+  readonly ksdItems?: number;
+  /** Measure the gap at every step (default true); false saves the monitor's time. */
+  readonly gapMonitor?: boolean;
+  readonly signal?: AbortSignal;
+  /** After every sampling step (progress bars, previews). */
+  readonly onStep?: (payload: StepPayload) => void;
+  /** Each step's gap measures as soon as they are known (live plots). */
+  readonly onGap?: (step: GapStep) => void;
+  /** Truncated prompts, unknown words, ignored options. Default: console.warn. */
+  readonly warn?: (message: string) => void;
+}
+
+/** n and seed of a run, checked. */
+export function batchOf(opts: PipelineOptions): { n: number; seed: number } {
+  const n = opts.n ?? 1;
+  positiveInteger(n, 'n');
+  return { n, seed: checkSeed(opts.seed ?? 0) };
+}
+
+/** What every pipeline reports about its sampling. */
+export interface RunReport {
+  readonly method: string;
+  /** Every option of the method, defaults filled in. */
+  readonly options: Readonly<Record<string, OptionValue>>;
+  readonly w: number;
+  readonly steps: number;
+  /** Network evaluations per output (a cond + uncond pair counts 2). */
+  readonly nfe: number;
+  readonly seed: number;
+  readonly n: number;
+  readonly sampler: string;
+  readonly unetCalls: UnetCalls;
+  readonly networkCalls: number;
+  /** Null when the run was made without the gap monitor. */
+  readonly gap: GapSummary | null;
+  readonly gapSteps: readonly GapStep[];
+}
+
+export interface UnetRun {
+  /** The final sample [n, …itemShape]. */
+  readonly x: Tensor;
+  readonly report: RunReport;
+  readonly sampleMs: number;
+  /** Time inside the network during sampling. */
+  readonly networkMs: number;
+}
+
+/**
+ * Sample n items with a UNet between two conditions — item i from the stream keyed by
+ * (seed, i), whatever n is — with the gap monitor watching.
+ */
+export async function sampleUnet(
+  model: { readonly schedule: ScheduleConfig; readonly unet: UnetModel },
+  plan: RunPlan,
+  sides: { readonly cond: UnetCondition; readonly uncond: UnetCondition },
+  opts: PipelineOptions,
+): Promise<UnetRun> {
+  const { n, seed } = batchOf(opts);
+  const { unet } = model;
+  const denoiser = new UnetDenoiser(unet, sides.cond, sides.uncond, {
+    predictionType: model.schedule.predictionType,
+    calls: opts.unetCalls,
+  });
+  const rng = new BatchRandom(seed, n);
+  const x = rng.normal([n, ...denoiser.itemShape]);
+  const monitor =
+    opts.gapMonitor === false
+      ? null
+      : new GapMonitor({ ksdItems: opts.ksdItems, onGap: opts.onGap });
+  const observers = [monitor?.observe, opts.onStep].filter((f) => f !== undefined);
+  const netBefore = unet.networkMs;
+  const t0 = performance.now();
+  const result = await sample({
+    denoiser,
+    rule: plan.method.rule,
+    sampler: plan.sampler,
+    levels: plan.levels,
+    x,
+    rng,
+    wrappers: plan.method.wrappers,
+    onStep: observers,
+    signal: opts.signal,
+  });
+  return {
+    x: result.x,
+    report: {
+      method: plan.resolved.spec.name,
+      options: plan.resolved.options,
+      w: plan.w,
+      steps: plan.steps,
+      nfe: result.nfe,
+      seed,
+      n,
+      sampler: plan.samplerName,
+      unetCalls: denoiser.calls,
+      networkCalls: denoiser.networkCalls,
+      gap: monitor?.summary() ?? null,
+      gapSteps: monitor?.steps ?? [],
+    },
+    sampleMs: performance.now() - t0,
+    networkMs: unet.networkMs - netBefore,
+  };
+}
+
+/** The settings every sampling sidecar records (CLI commands and web page alike). */
+export function settingsRecord(s: {
+  w: number;
+  steps?: number;
+  nfe?: number;
+  n: number;
+  seed: number;
+  sampler: string;
+}) {
+  return {
+    w: s.w,
+    steps: s.steps ?? null,
+    nfe: s.nfe ?? null,
+    n: s.n,
+    seed: s.seed,
+    sampler: s.sampler,
+  };
+}
+
+/** The sidecar's "runs" block: each method's report and timings. */
+export function runsJson(runs: readonly (RunReport & { timings: object })[]) {
+  return runs.map((r) => ({
+    method: r.method,
+    options: r.options,
+    w: r.w,
+    steps: r.steps,
+    nfe: r.nfe,
+    networkCalls: r.networkCalls,
+    gap: r.gap,
+    gapSteps: r.gapSteps,
+    timings: r.timings,
+  }));
+}
+
+/** The one-line-per-method summary the CLI prints and the page shows. */
+export const SUMMARY_HEAD = ['method', 'w', 'steps', 'nfe', 'gap A', 'drift A_r', 'seconds'];
+
+export function summaryRow(r: RunReport & { timings: { totalMs: number } }): (string | number)[] {
+  return [
+    r.method,
+    r.w,
+    r.steps,
+    r.nfe,
+    r.gap?.gap ?? NaN,
+    r.gap?.driftGap ?? NaN,
+    r.timings.totalMs / 1000,
+  ];
+}
