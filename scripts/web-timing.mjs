@@ -1,6 +1,6 @@
 // Page load to first image in headless Chromium: starts `diffier web`, opens the page in a
 // fresh browser each run (cold cache), clicks Generate with the page's defaults (CFG and
-// DiffIER, 20 steps, 4 images, w = 3) and reads the times the page records. Optionally
+// DiffIER, 20 steps, 8 images, w = 3) and reads the times the page records. Optionally
 // saves a screenshot of the finished page, and compares the page's PNG grid with one the
 // CLI wrote for the same settings. Needs `npm run build` (it reuses the built end-to-end
 // helpers in dist/test/helpers/).

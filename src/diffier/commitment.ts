@@ -51,6 +51,9 @@ export function commitment(x: Tensor, epsCond: Tensor, level: NoiseLevel): numbe
   return Math.min(1, Math.sqrt(Math.max(0, ratio)));
 }
 
+/** Smallest batch on which c_t is measured by default (its noise falls like 1/√batch). */
+export const COMMITMENT_MIN_BATCH = 8;
+
 export interface CommitmentOptions {
   /** Exponent q of the schedule w_t = 1 + (w − 1)·c_t^q. Default 2 (docs/diffier.md). */
   readonly q?: number;
@@ -78,7 +81,7 @@ export function commitmentGuidance<S>(
   options: CommitmentOptions = {},
 ): GuidanceRule<CommitState<S>> {
   const q = options.q ?? 2;
-  const minBatch = options.minBatch ?? 8;
+  const minBatch = options.minBatch ?? COMMITMENT_MIN_BATCH;
   if (!(q >= 0) || !Number.isFinite(q))
     throw new InvalidOptionError(`commitment q must be finite and ≥ 0, got ${q}`);
   if (!Number.isInteger(minBatch) || minBatch < 2)

@@ -1,4 +1,4 @@
-import { commitmentGuidance } from '../diffier/commitment.js';
+import { COMMITMENT_MIN_BATCH, commitmentGuidance } from '../diffier/commitment.js';
 import { cycle } from '../diffier/cycle.js';
 import { errorControl, type ErrorControlMode } from '../diffier/errorControl.js';
 import { langevin } from '../diffier/langevin.js';
@@ -112,6 +112,10 @@ export const DIFFIER_METHOD: MethodSpec = {
       description: 'stop repeating once the median drift ratio of a redo is ≤ this',
     },
   ],
+  batchNote: (n, o) =>
+    o.control === 'commit' && n < COMMITMENT_MIN_BATCH
+      ? `diffier measures its commitment c_t over the batch, which needs ≥ ${COMMITMENT_MIN_BATCH} samples of one condition; with ${n} it guides like its base rule (${String(o.base)}) — use --n ${COMMITMENT_MIN_BATCH} or more`
+      : undefined,
   build: (w, o, schedule) => {
     const base = createGuidanceRule(String(o.base), { w }, { levels: schedule.levels });
     const rule =

@@ -45,4 +45,6 @@ export interface MethodSpec {
     options: Readonly<Record<string, OptionValue>>,
     schedule: ScheduleInfo,
   ): MethodInstance;
+  /** A warning when a batch of n samples sharing one condition is too small for the method. */
+  batchNote?(n: number, options: Readonly<Record<string, OptionValue>>): string | undefined;
 }

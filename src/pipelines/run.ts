@@ -132,6 +132,8 @@ export async function sampleUnet(
   opts: PipelineOptions,
 ): Promise<UnetRun> {
   const { n, seed } = batchOf(opts);
+  const note = plan.resolved.spec.batchNote?.(n, plan.resolved.options);
+  if (note) (opts.warn ?? ((m: string) => console.warn(m)))(note);
   const { unet } = model;
   const denoiser = new UnetDenoiser(unet, sides.cond, sides.uncond, {
     predictionType: model.schedule.predictionType,
