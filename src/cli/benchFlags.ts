@@ -7,14 +7,13 @@ import type { Command } from 'commander';
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { checkMnist, mnistDigitsDir } from '../data/mnist.js';
-import { InvalidOptionError, ModelFolderError } from '../errors.js';
+import { ModelFolderError } from '../errors.js';
 import { evalModelDir } from '../eval/classifier.js';
 import { checkWritable } from '../io/atomicWrite.js';
-import { resolveMethod } from '../methods/registry.js';
 import { checkUnetCalls, DEFAULT_UNET_CALLS, UNET_CALLS } from '../models/unetDenoiser.js';
 import { createSampler, SAMPLER_NAMES } from '../sampling/steps/index.js';
 import { checkSeed } from '../tensor/random.js';
-import { addMethodFlags, methodChoices } from './methodFlags.js';
+import { addMethodFlags, parseMethodsAndBudget } from './methodFlags.js';
 import { parseInteger, parseNameList, parseNumberList } from './parse.js';
 
 export interface BenchFlags {
@@ -77,22 +76,13 @@ export function addBenchFlags(cmd: Command, d: BenchFlagDefaults): Command {
 
 /** Parse and check the shared flags, the outputs, the evaluator and the data. */
 export async function parseBenchFlags(flags: BenchFlags, defaultNfe: number) {
-  const names = parseNameList(flags.methods, '--methods');
-  if (new Set(names).size !== names.length)
-    throw new InvalidOptionError(`--methods names a method twice: "${flags.methods}"`);
-  const methods = methodChoices(names, flags);
-  methods.forEach((m) => resolveMethod(m));
+  const { methods, steps, nfe } = parseMethodsAndBudget(
+    parseNameList(flags.methods, '--methods'),
+    '--methods',
+    flags,
+    { nfe: defaultNfe },
+  );
   const ws = parseNumberList(flags.w, '--w');
-  if (flags.steps !== undefined && flags.nfe !== undefined)
-    throw new InvalidOptionError('give --steps or --nfe, not both');
-  const steps =
-    flags.steps === undefined ? undefined : parseInteger(flags.steps, '--steps', 1, 100_000);
-  const nfe =
-    flags.nfe === undefined
-      ? steps === undefined
-        ? defaultNfe
-        : undefined
-      : parseInteger(flags.nfe, '--nfe', 1, 1_000_000);
   const threads =
     flags.threads === undefined ? undefined : parseInteger(flags.threads, '--threads', 1, 1024);
   createSampler(flags.sampler);

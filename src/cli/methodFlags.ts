@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
-import { kebab, METHODS, type MethodChoice } from '../methods/registry.js';
+import { InvalidOptionError } from '../errors.js';
+import { kebab, METHODS, resolveMethod, type MethodChoice } from '../methods/registry.js';
 import type { OptionValue } from '../methods/types.js';
+import { parseInteger } from './parse.js';
 
 /** Register `--<method>-<option>` for every option of every method. */
 export function addMethodFlags(cmd: Command): Command {
@@ -30,6 +32,32 @@ export function methodChoices(
     }
     return { name, options };
   });
+}
+
+/**
+ * The methods a command names (each once, every option checked) and its budget: --steps or
+ * --nfe, not both; when neither is given, `fallback` (a step count for the sampling
+ * commands, an NFE budget for the benchmarks).
+ */
+export function parseMethodsAndBudget(
+  names: readonly string[],
+  listFlag: string,
+  flags: Record<string, unknown> & { steps?: string; nfe?: string },
+  fallback: { readonly steps: number } | { readonly nfe: number },
+): { methods: MethodChoice[]; steps?: number; nfe?: number } {
+  if (new Set(names).size !== names.length) {
+    throw new InvalidOptionError(`${listFlag} names a method twice: "${names.join(',')}"`);
+  }
+  const methods = methodChoices(names, flags);
+  methods.forEach((m) => resolveMethod(m));
+  if (flags.steps !== undefined && flags.nfe !== undefined) {
+    throw new InvalidOptionError('give --steps or --nfe, not both');
+  }
+  const steps =
+    flags.steps === undefined ? undefined : parseInteger(flags.steps, '--steps', 1, 100_000);
+  const nfe = flags.nfe === undefined ? undefined : parseInteger(flags.nfe, '--nfe', 1, 1_000_000);
+  if (steps === undefined && nfe === undefined) return { methods, ...fallback };
+  return { methods, steps, nfe };
 }
 
 /** Commander's attribute name of a flag: kebab-case → camelCase. */

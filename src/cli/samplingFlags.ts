@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { InvalidOptionError } from '../errors.js';
 import { checkWritable } from '../io/atomicWrite.js';
-import { METHOD_NAMES, resolveMethod, type MethodChoice } from '../methods/registry.js';
+import { METHOD_NAMES, type MethodChoice } from '../methods/registry.js';
 import { checkUnetCalls, DEFAULT_UNET_CALLS, UNET_CALLS } from '../models/unetDenoiser.js';
 import {
   DEFAULT_STEPS,
@@ -21,7 +21,7 @@ import type { StepPayload } from '../sampling/sample.js';
 import type { ScheduleConfig } from '../sampling/schedule.js';
 import { createSampler, SAMPLER_NAMES } from '../sampling/steps/index.js';
 import { checkSeed } from '../tensor/random.js';
-import { addMethodFlags, methodChoices } from './methodFlags.js';
+import { addMethodFlags, parseMethodsAndBudget } from './methodFlags.js';
 import { parseInteger, parseNameList, parseNumber } from './parse.js';
 import { createProgress } from './progress.js';
 import { formatTable } from './table.js';
@@ -89,17 +89,9 @@ export function sidecarPath(out: string): string {
 /** Parse and check the shared flags, output paths included (writable, distinct). */
 export async function parseSamplingFlags(flags: SamplingFlags) {
   const names = flags.compare ? parseNameList(flags.compare, '--compare') : [flags.method];
-  if (new Set(names).size !== names.length) {
-    throw new InvalidOptionError(`--compare names a method twice: "${flags.compare}"`);
-  }
-  const methods = methodChoices(names, flags);
-  methods.forEach((m) => resolveMethod(m));
-  if (flags.steps !== undefined && flags.nfe !== undefined) {
-    throw new InvalidOptionError('give --steps or --nfe, not both');
-  }
-  const steps =
-    flags.steps === undefined ? undefined : parseInteger(flags.steps, '--steps', 1, 100_000);
-  const nfe = flags.nfe === undefined ? undefined : parseInteger(flags.nfe, '--nfe', 1, 1_000_000);
+  const { methods, steps, nfe } = parseMethodsAndBudget(names, '--compare', flags, {
+    steps: DEFAULT_STEPS,
+  });
   const threads =
     flags.threads === undefined ? undefined : parseInteger(flags.threads, '--threads', 1, 1024);
   createSampler(flags.sampler);
@@ -111,7 +103,7 @@ export async function parseSamplingFlags(flags: SamplingFlags) {
   return {
     methods,
     w: parseNumber(flags.w, '--w'),
-    steps: nfe === undefined ? (steps ?? DEFAULT_STEPS) : undefined,
+    steps,
     nfe,
     n: parseInteger(flags.n, '--n', 1, 4096),
     seed: checkSeed(parseInteger(flags.seed, '--seed', 0, 0xffffffff)),

@@ -9,16 +9,14 @@ import {
   type TtsBenchResult,
 } from '../../bench/ttsBench.js';
 import { encodeWav } from '../../audio/wav.js';
-import { InvalidOptionError } from '../../errors.js';
 import { checkWritable, writeFileAtomic, writeJsonAtomic } from '../../io/atomicWrite.js';
-import { resolveMethod } from '../../methods/registry.js';
 import { embeddedTtsModelDir } from '../../models/embedded.js';
 import { loadTextToSpeechModel } from '../../models/ttsModel.js';
 import { renderSvg } from '../../plot/render.js';
 import { spectrogramChart } from '../../plot/spectrogram.js';
 import { createSampler, SAMPLER_NAMES } from '../../sampling/steps/index.js';
 import { checkSeed } from '../../tensor/random.js';
-import { addMethodFlags, methodChoices } from '../methodFlags.js';
+import { addMethodFlags, parseMethodsAndBudget } from '../methodFlags.js';
 import { parseInteger, parseNameList, parseNumberList } from '../parse.js';
 import { createProgress } from '../progress.js';
 import { formatTable } from '../table.js';
@@ -46,21 +44,12 @@ export const DEFAULT_TTS_NFE = 40;
 
 /** Parse and check everything, outputs included, before any work. */
 export async function prepareBenchTts(flags: BenchTtsFlags) {
-  const names = parseNameList(flags.methods, '--methods');
-  if (new Set(names).size !== names.length)
-    throw new InvalidOptionError(`--methods names a method twice: "${flags.methods}"`);
-  const methods = methodChoices(names, flags);
-  methods.forEach((m) => resolveMethod(m));
-  if (flags.steps !== undefined && flags.nfe !== undefined)
-    throw new InvalidOptionError('give --steps or --nfe, not both');
-  const steps =
-    flags.steps === undefined ? undefined : parseInteger(flags.steps, '--steps', 1, 100_000);
-  const nfe =
-    flags.nfe === undefined
-      ? steps === undefined
-        ? DEFAULT_TTS_NFE
-        : undefined
-      : parseInteger(flags.nfe, '--nfe', 1, 1_000_000);
+  const { methods, steps, nfe } = parseMethodsAndBudget(
+    parseNameList(flags.methods, '--methods'),
+    '--methods',
+    flags,
+    { nfe: DEFAULT_TTS_NFE },
+  );
   createSampler(flags.sampler);
   const json = flags.json === undefined ? undefined : resolve(flags.json);
   const out = flags.out === undefined ? undefined : resolve(flags.out);

@@ -3,7 +3,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { encodeWav } from '../../audio/wav.js';
 import { InvalidOptionError } from '../../errors.js';
 import { checkWritable, writeFileAtomic, writeJsonAtomic } from '../../io/atomicWrite.js';
-import { METHOD_NAMES, resolveMethod } from '../../methods/registry.js';
+import { METHOD_NAMES } from '../../methods/registry.js';
 import { embeddedTtsModelDir } from '../../models/embedded.js';
 import { loadTextToSpeechModel } from '../../models/ttsModel.js';
 import { planRun } from '../../pipelines/run.js';
@@ -20,7 +20,7 @@ import { schedulerConfigJson } from '../../sampling/schedule.js';
 import { createSampler, SAMPLER_NAMES } from '../../sampling/steps/index.js';
 import { checkSeed } from '../../tensor/random.js';
 import { checkText } from '../../tts/text.js';
-import { addMethodFlags, methodChoices } from '../methodFlags.js';
+import { addMethodFlags, parseMethodsAndBudget } from '../methodFlags.js';
 import { parseInteger, parseNameList, parseNumber } from '../parse.js';
 import { createProgress } from '../progress.js';
 import { formatTable } from '../table.js';
@@ -63,14 +63,9 @@ function besides(out: string, ext: string): string {
 export async function prepareSpeak(text: string, flags: SpeakFlags) {
   checkText(text);
   const names = flags.compare ? parseNameList(flags.compare, '--compare') : [flags.method];
-  if (new Set(names).size !== names.length) {
-    throw new InvalidOptionError(`--compare names a method twice: "${flags.compare}"`);
-  }
-  const methods = methodChoices(names, flags);
-  methods.forEach((m) => resolveMethod(m));
-  if (flags.steps !== undefined && flags.nfe !== undefined) {
-    throw new InvalidOptionError('give --steps or --nfe, not both');
-  }
+  const { methods, steps, nfe } = parseMethodsAndBudget(names, '--compare', flags, {
+    steps: DEFAULT_TTS_STEPS,
+  });
   createSampler(flags.sampler);
   const out = resolve(flags.out);
   const wavs = flags.compare ? names.map((n) => methodWavPath(out, n)) : [out];
@@ -86,17 +81,11 @@ export async function prepareSpeak(text: string, flags: SpeakFlags) {
     throw new InvalidOptionError(`--out, --json and --plot must name different files`);
   }
   for (const p of all) await checkWritable(p);
-  const nfe = flags.nfe === undefined ? undefined : parseInteger(flags.nfe, '--nfe', 1, 1_000_000);
   return {
     text,
     methods,
     w: parseNumber(flags.w, '--w'),
-    steps:
-      nfe === undefined
-        ? flags.steps === undefined
-          ? DEFAULT_TTS_STEPS
-          : parseInteger(flags.steps, '--steps', 1, 100_000)
-        : undefined,
+    steps,
     nfe,
     seed: checkSeed(parseInteger(flags.seed, '--seed', 0, 0xffffffff)),
     sampler: flags.sampler,
