@@ -30,7 +30,12 @@ import { defaultScale, gridPng } from '../image/png.js';
 import { resolveMethod, type MethodChoice } from '../methods/registry.js';
 import { packageRoot } from '../models/embedded.js';
 import type { TextToImageModel } from '../models/load.js';
-import { encodePrompt, textToImage, type TextToImageResult } from '../pipelines/textToImage.js';
+import {
+  encodePrompt,
+  textToImage,
+  type TextToImageOptions,
+  type TextToImageResult,
+} from '../pipelines/textToImage.js';
 import type { NoiseLevel } from '../sampling/noiseLevel.js';
 import { schedulePlan } from '../sampling/plan.js';
 import { sample, type StepPayload } from '../sampling/sample.js';
@@ -569,17 +574,21 @@ export async function runSpeedBench(opts: SpeedOptions): Promise<SpeedResult> {
 
   // Warm-up (untimed): the JIT, the runtime's first-call allocations, every method once.
   const warmEmb = await encodePrompt(model, opts.prompt, warn);
-  for (const method of opts.methods) {
-    await textToImage(model, {
+  // The README command's settings for one method; warm-up and the monitor-off runs vary them.
+  const readmeRun = (method: MethodChoice, extra: Partial<TextToImageOptions> = {}) =>
+    textToImage(model, {
       prompt: opts.prompt,
       method,
       w: opts.w,
-      steps: Math.min(opts.steps, 3),
+      steps: opts.steps,
       n: opts.n,
       seed: opts.seed,
       embeddings: warmEmb,
       warn,
+      ...extra,
     });
+  for (const method of opts.methods) {
+    await readmeRun(method, { steps: Math.min(opts.steps, 3) });
     await syntheticRun(
       method,
       opts.w,
@@ -598,16 +607,7 @@ export async function runSpeedBench(opts: SpeedOptions): Promise<SpeedResult> {
     const embeddings = await encodePrompt(model, opts.prompt, warn);
     const runs: TextToImageResult[] = [];
     for (const method of opts.methods) {
-      const r = await textToImage(model, {
-        prompt: opts.prompt,
-        method,
-        w: opts.w,
-        steps: opts.steps,
-        n: opts.n,
-        seed: opts.seed,
-        embeddings,
-        warn,
-      });
+      const r = await readmeRun(method, { embeddings });
       runs.push(r);
       perMethod.set(r.method, [...(perMethod.get(r.method) ?? []), r]);
       progress(`README command ${r.method} (${rep + 1}/${repeats})`);
@@ -622,17 +622,7 @@ export async function runSpeedBench(opts: SpeedOptions): Promise<SpeedResult> {
   const bare = new Map<string, TextToImageResult[]>();
   for (let rep = 0; rep < repeats; rep++) {
     for (const method of opts.methods) {
-      const r = await textToImage(model, {
-        prompt: opts.prompt,
-        method,
-        w: opts.w,
-        steps: opts.steps,
-        n: opts.n,
-        seed: opts.seed,
-        embeddings: warmEmb,
-        gapMonitor: false,
-        warn,
-      });
+      const r = await readmeRun(method, { gapMonitor: false });
       bare.set(r.method, [...(bare.get(r.method) ?? []), r]);
     }
   }

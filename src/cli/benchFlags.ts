@@ -10,11 +10,12 @@ import { checkMnist, mnistDigitsDir } from '../data/mnist.js';
 import { ModelFolderError } from '../errors.js';
 import { evalModelDir } from '../eval/classifier.js';
 import { checkWritable } from '../io/atomicWrite.js';
-import { checkUnetCalls, DEFAULT_UNET_CALLS, UNET_CALLS } from '../models/unetDenoiser.js';
-import { createSampler, SAMPLER_NAMES } from '../sampling/steps/index.js';
+import { checkUnetCalls } from '../models/unetDenoiser.js';
+import { createSampler } from '../sampling/steps/index.js';
 import { checkSeed } from '../tensor/random.js';
 import { addMethodFlags, parseMethodsAndBudget } from './methodFlags.js';
 import { parseInteger, parseNameList, parseNumberList } from './parse.js';
+import { addRuntimeFlags } from './samplingFlags.js';
 
 export interface BenchFlags {
   model?: string;
@@ -58,15 +59,8 @@ export function addBenchFlags(cmd: Command, d: BenchFlagDefaults): Command {
     )
     .option('--steps <n>', 'sampling steps for every method (instead of --nfe)')
     .option('--n <n>', d.nMeaning, d.n)
-    .option('--seed <n>', 'seed', '0')
-    .option('--sampler <name>', `sampler: ${SAMPLER_NAMES.join(', ')}`, 'ddim')
-    .option(
-      '--unet-calls <mode>',
-      `guided steps as ${UNET_CALLS.join(' or ')} UNet calls`,
-      DEFAULT_UNET_CALLS,
-    )
-    .option('--ksd-items <n>', 'images used by the KSD gap measure', '256')
-    .option('--threads <n>', 'onnxruntime threads per operator (default: the runtime’s)')
+    .option('--seed <n>', 'seed', '0');
+  addRuntimeFlags(cmd)
     .option('--json <file>', 'write every run as JSON')
     .option('--grids <dir>', `write a PNG per method × w (${d.grids})`)
     .option('--plots <dir>', `write SVG plots (${d.plots})`)

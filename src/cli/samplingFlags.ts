@@ -56,6 +56,19 @@ export interface SamplingFlagDefaults {
   readonly out: string;
 }
 
+/** Sampler, UNet call layout, KSD items and onnxruntime threads: every sampling command's. */
+export function addRuntimeFlags(cmd: Command): Command {
+  return cmd
+    .option('--sampler <name>', `sampler: ${SAMPLER_NAMES.join(', ')}`, 'ddim')
+    .option(
+      '--unet-calls <mode>',
+      `guided steps as ${UNET_CALLS.join(' or ')} UNet calls`,
+      DEFAULT_UNET_CALLS,
+    )
+    .option('--ksd-items <n>', 'images used by the KSD gap measure', '256')
+    .option('--threads <n>', 'onnxruntime threads per operator (default: the runtime’s)');
+}
+
 /** Declare the shared flags (and one flag per method option) on `cmd`. */
 export function addSamplingFlags(cmd: Command, defaults: SamplingFlagDefaults): Command {
   cmd
@@ -66,16 +79,9 @@ export function addSamplingFlags(cmd: Command, defaults: SamplingFlagDefaults): 
     .option('--nfe <n>', 'network evaluations per image: each method gets the most steps that fit')
     .option('--n <n>', defaults.nMeaning, defaults.n)
     .option('--seed <n>', 'seed (the noise of image i is the same whatever --n is)', '0')
-    .option('--sampler <name>', `sampler: ${SAMPLER_NAMES.join(', ')}`, 'ddim')
     .option('--out <file>', 'PNG grid', defaults.out)
-    .option('--json <file>', 'JSON sidecar (default: the PNG name with .json)')
-    .option('--threads <n>', 'onnxruntime threads per operator (default: the runtime’s)')
-    .option(
-      '--unet-calls <mode>',
-      `guided steps as ${UNET_CALLS.join(' or ')} UNet calls`,
-      DEFAULT_UNET_CALLS,
-    )
-    .option('--ksd-items <n>', 'images used by the KSD gap measure', '256')
+    .option('--json <file>', 'JSON sidecar (default: the PNG name with .json)');
+  addRuntimeFlags(cmd)
     .option('--no-gap', 'skip the gap monitor (the sidecar then has no gap figures)')
     .option('--no-progress', 'no progress on stderr');
   return addMethodFlags(cmd);
