@@ -55,3 +55,12 @@ export {
   type TextToImageResult,
 } from './pipelines/textToImage.js';
 export { gridPng } from './image/png.js';
+export {
+  diffierStep,
+  checkDiffierStep,
+  scaleGuidance,
+  DIFFIER_STEP_DEFAULTS,
+  type DiffierStepOptions,
+  type InnerLoopStep,
+} from './diffier/iterative.js';
+export { trainingLoss, TrainingGapTracker } from './diffier/trainingGap.js';

@@ -3,12 +3,19 @@ import type { StepPayload } from '../sampling/sample.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { DriftTracker } from './drift.js';
 import { LinearFieldKsd } from './ksd.js';
+import { TrainingGapTracker } from './trainingGap.js';
 
 /** The gap measures of one sampling step (diffier-method.md §1). */
 export interface GapStep {
   readonly i: number;
   readonly timestep: number;
   readonly sigma: number;
+  /**
+   * The training–inference gap g_t (trainingGap.ts), mean over the batch: the network's
+   * training loss on the iterate, per sample, from the step's own evaluation. NaN at the
+   * first step and where a wrapper re-noised the input.
+   */
+  readonly training: number;
   /** G_t = s_t²·KSD²(p_t, π_t^w) with the guided scores at the nominal w. */
   readonly gap: number;
   /**
@@ -27,6 +34,10 @@ export interface GapStep {
 }
 
 export interface GapSummary {
+  /** Σ_t g_t, mean over the batch (the headline gap). */
+  readonly training: number;
+  /** Σ_t g_t of each sample. */
+  readonly trainingPerSample: readonly number[];
   /** A = Σ_t G_t, first step excluded. */
   readonly gap: number;
   /** Σ_t of condGap, first step excluded. */
@@ -53,6 +64,7 @@ export interface GapMonitorOptions {
 export class GapMonitor {
   readonly steps: GapStep[] = [];
   private readonly drift = new DriftTracker();
+  private readonly trainingGap = new TrainingGapTracker();
 
   constructor(private readonly options: GapMonitorOptions = {}) {}
 
@@ -79,6 +91,18 @@ export class GapMonitor {
     const drift = r ? r.reduce((acc, v) => acc + Math.max(0, v - 1), 0) / batch : NaN;
     const driftMedian = r ? Array.from(r).sort((a, b) => a - b)[batch >> 1] : NaN;
 
+    const g = this.trainingGap.update({
+      xIn,
+      epsCond: cond,
+      level: from,
+      x: p.x,
+      x0Out: p.x0Out,
+      deterministic: p.deterministic,
+      landingGap: p.landingGap,
+    });
+    const defined = g.filter((v) => !Number.isNaN(v));
+    const training = defined.length ? defined.reduce((acc, v) => acc + v, 0) / defined.length : NaN;
+
     const score = this.options.trueScore;
     const trueGap =
       score && batch >= 2
@@ -91,6 +115,7 @@ export class GapMonitor {
       i: p.i,
       timestep: from.timestep,
       sigma: from.sigma,
+      training,
       gap,
       condGap,
       drift,
@@ -105,7 +130,13 @@ export class GapMonitor {
   summary(): GapSummary {
     const later = this.steps.filter((s) => s.i > 0);
     const sum = (f: (s: GapStep) => number) => later.reduce((acc, s) => acc + f(s), 0);
+    const perSample = Array.from(this.trainingGap.accumulated ?? []);
+    const anyTraining = this.steps.some((s) => !Number.isNaN(s.training));
     const out: GapSummary = {
+      training: anyTraining
+        ? perSample.reduce((acc, v) => acc + v, 0) / Math.max(1, perSample.length)
+        : NaN,
+      trainingPerSample: perSample,
       gap: sum((s) => s.gap),
       condGap: sum((s) => s.condGap),
       driftGap: sum((s) => (Number.isNaN(s.drift) ? 0 : s.drift)),

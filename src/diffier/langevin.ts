@@ -75,6 +75,6 @@ export function langevin(options: LangevinOptions = {}): TransitionWrapper {
         async (xx) => (await ctx.guide(xx, ctx.to, ctx.to)).eps,
         opts,
       );
-      return { ...result, x };
+      return { ...result, x, deterministic: false };
     };
 }

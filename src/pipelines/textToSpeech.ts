@@ -255,6 +255,10 @@ export async function textToSpeech(
     sentences: spoken,
     nfe: spoken.reduce((a, s) => a + s.nfe, 0),
     gap: {
+      training: sum((g) => g.training),
+      trainingPerSample: spoken[0].gap.trainingPerSample.map((_, i) =>
+        spoken.reduce((a, s) => a + s.gap.trainingPerSample[i], 0),
+      ),
       gap: sum((g) => g.gap),
       condGap: sum((g) => g.condGap),
       driftGap: sum((g) => g.driftGap),

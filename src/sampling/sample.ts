@@ -20,6 +20,12 @@ export interface StepPayload {
   readonly x: Tensor;
   /** Guided prediction at xIn (x0, eps, raw cond/uncond). */
   readonly pred: GuidedPrediction;
+  /** The clean estimate x was built from: pred.x0 unless a wrapper moved the sample's content. */
+  readonly x0Out: Tensor;
+  /** True when x is the deterministic landing of x0Out (no fresh noise was added). */
+  readonly deterministic: boolean;
+  /** Training loss of the step's landing point, per sample, when the transition measured it. */
+  readonly landingGap?: Float64Array;
   /** The rule's nominal weight w (what "full guidance" means for the gap measures). */
   readonly w: number;
   /** Network evaluations per sample so far (a batched cond+uncond call counts 2). */
@@ -52,6 +58,12 @@ export interface TransitionResult {
   /** The evaluation that produced x (its input and guided prediction). */
   readonly xIn: Tensor;
   readonly pred: GuidedPrediction;
+  /** The clean estimate x was built from, when a wrapper changed it (default pred.x0). */
+  readonly x0Out?: Tensor;
+  /** True when x is the deterministic landing of x0Out (no fresh noise); default false. */
+  readonly deterministic?: boolean;
+  /** Training loss of the landing point, per sample, when the transition measured it. */
+  readonly landingGap?: Float64Array;
 }
 
 export type Transition = (ctx: TransitionContext) => Promise<TransitionResult>;
@@ -69,7 +81,7 @@ export const plainTransition: Transition = async (ctx) => {
     rng: ctx.rng,
     history: ctx.history,
   });
-  return { x: out.x, history: out.history, xIn: ctx.x, pred };
+  return { x: out.x, history: out.history, xIn: ctx.x, pred, deterministic: !ctx.sampler.stochastic };
 };
 
 export interface SampleOptions {
@@ -165,6 +177,9 @@ export async function sample(opts: SampleOptions): Promise<SampleResult> {
       xIn: result.xIn,
       x,
       pred: result.pred,
+      x0Out: result.x0Out ?? result.pred.x0,
+      deterministic: result.deterministic ?? false,
+      landingGap: result.landingGap,
       w: rule.w,
       nfe: evals / batch,
     };

@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import {
+  BatchRandom,
+  GapMonitor,
+  GmmDenoiser,
+  SD15_SCHEDULER_CONFIG,
+  apg,
+  cfg,
+  createSampler,
+  diffierStep,
+  parseProblem,
+  parseSchedulerConfig,
+  sample,
+  schedulePlan,
+  trainingLoss,
+  type Denoiser,
+  type GuidanceRule,
+  type InnerLoopStep,
+  type Problem,
+  type Tensor,
+  type TransitionWrapper,
+} from '../src/index.js';
+
+const PROBLEM: Problem = parseProblem({
+  name: 'test-2d',
+  dim: 2,
+  target: 0,
+  classes: [
+    {
+      name: 'a',
+      components: [
+        { mean: [-2, 0], std: 0.5 },
+        { mean: [2, 0], std: 0.5 },
+      ],
+    },
+    { name: 'b', components: [{ mean: [2, 2.5], std: 0.5 }] },
+  ],
+  model: { kind: 'exact' },
+});
+const LEVELS = schedulePlan(parseSchedulerConfig(SD15_SCHEDULER_CONFIG)).forSteps(20).levels;
+
+function counting(inner: Denoiser): Denoiser & { calls: number } {
+  const d = {
+    itemShape: inner.itemShape,
+    calls: 0,
+    predict: (
+      x: Tensor,
+      level: Parameters<Denoiser['predict']>[1],
+      req: Parameters<Denoiser['predict']>[2],
+    ) => {
+      d.calls++;
+      return inner.predict(x, level, req);
+    },
+  };
+  return d;
+}
+
+async function run(
+  rule: GuidanceRule,
+  opts: { n?: number; sampler?: string; wrappers?: TransitionWrapper[]; monitor?: GapMonitor } = {},
+) {
+  const n = opts.n ?? 32;
+  const rng = new BatchRandom(5, n);
+  const denoiser = counting(GmmDenoiser.forModel(PROBLEM));
+  const result = await sample({
+    denoiser,
+    rule,
+    sampler: createSampler(opts.sampler ?? 'ddim'),
+    levels: LEVELS,
+    x: rng.normal([n, 2]),
+    rng,
+    wrappers: opts.wrappers,
+    onStep: opts.monitor ? [opts.monitor.observe] : [],
+  });
+  return { ...result, calls: denoiser.calls };
+}
+
+describe('DiffIER step (iterative error minimisation)', () => {
+  for (const sampler of ['ddim', 'ddpm', 'dpmpp-2m', 'euler-a']) {
+    it(`zero iterations and no corrector is the base sampler, bit for bit (${sampler})`, async () => {
+      for (const make of [() => cfg(4), () => apg({ w: 4 })]) {
+        const plain = await run(make(), { sampler });
+        const off = await run(make(), {
+          sampler,
+          wrappers: [diffierStep({ iterations: 0, corrector: 0 })],
+        });
+        assert.deepEqual(off.x.data, plain.x.data);
+        assert.equal(off.nfe, plain.nfe);
+      }
+    });
+  }
+
+  it('each probe and each corrector step costs one conditional evaluation', async () => {
+    const plain = await run(cfg(3));
+    for (const [iterations, corrector] of [
+      [1, 0],
+      [2, 0],
+      [1, 1],
+      [0, 2],
+    ]) {
+      const r = await run(cfg(3), {
+        wrappers: [diffierStep({ iterations, corrector, tol: 0 })],
+      });
+      // The last step lands at the final level, where nothing is probed or corrected.
+      const steps = LEVELS.length - 1;
+      assert.equal(r.nfe, plain.nfe + (steps - 1) * (iterations + corrector));
+    }
+  });
+
+  it('sample i is the same for a batch of one and a batch of eight', async () => {
+    for (const wrapper of [diffierStep(), diffierStep({ iterations: 3, corrector: 2 })]) {
+      const one = await run(cfg(5), { n: 1, sampler: 'ddpm', wrappers: [wrapper] });
+      const eight = await run(cfg(5), { n: 8, sampler: 'ddpm', wrappers: [wrapper] });
+      assert.deepEqual(one.x.data, eight.x.data.slice(0, 2));
+    }
+  });
+
+  it('records per step the error before and after the loop; after ≤ before', async () => {
+    const records: InnerLoopStep[] = [];
+    await run(cfg(5), {
+      n: 64,
+      wrappers: [diffierStep({ corrector: 1 }, (_i, r) => records.push(r))],
+    });
+    assert.equal(records.length, LEVELS.length - 2);
+    let guidedSteps = 0;
+    for (const r of records) {
+      for (let i = 0; i < r.before.length; i++) {
+        assert.ok(Number.isFinite(r.before[i]) && Number.isFinite(r.after[i]));
+        assert.ok(r.iterations[i] === 1);
+        assert.ok(r.fraction[i] >= 0 && r.fraction[i] <= 1);
+        assert.ok(
+          r.after[i] <= r.before[i] * (1 + 1e-9) + 1e-12,
+          `after ${r.after[i]} > before ${r.before[i]}`,
+        );
+      }
+      if (r.fraction.some((f) => f < 1)) guidedSteps++;
+    }
+    assert.ok(guidedSteps > 0, 'the loop changed the guidance somewhere');
+  });
+
+  it('the headline gap is lower than CFG at w > 1, and 0 iterations gives CFG’s', async () => {
+    for (const w of [2, 5]) {
+      const cfgMon = new GapMonitor();
+      await run(cfg(w), { monitor: cfgMon });
+      const offMon = new GapMonitor();
+      await run(cfg(w), {
+        monitor: offMon,
+        wrappers: [diffierStep({ iterations: 0, corrector: 0 })],
+      });
+      const dMon = new GapMonitor();
+      await run(cfg(w), { monitor: dMon, wrappers: [diffierStep()] });
+      assert.equal(offMon.summary().training, cfgMon.summary().training);
+      assert.ok(dMon.summary().training < cfgMon.summary().training);
+    }
+  });
+});
+
+describe('training gap', () => {
+  it('is the ε-prediction loss of the iterate against its own decomposition', () => {
+    const level = LEVELS[5];
+    const x0 = { data: new Float32Array([1, 2, 3, 4]) } as Tensor;
+    const noise = new Float32Array([0.5, -1, 0.25, 2]);
+    const xs = new Float32Array(4).map((_, j) => level.a * x0.data[j] + level.s * noise[j]);
+    const mk = (data: Float32Array): Tensor =>
+      ({ data, batch: 2, itemSize: 2, like: (d: Float32Array) => mk(d) }) as unknown as Tensor;
+    const eps = new Float32Array([0.5, -1, 0.25 + 0.1, 2 - 0.3]);
+    const g = trainingLoss(mk(xs), mk(x0.data), mk(eps), level);
+    assert.ok(Math.abs(g[0]) < 1e-10);
+    assert.ok(Math.abs(g[1] - (0.01 + 0.09) / 2) < 1e-6);
+  });
+});
