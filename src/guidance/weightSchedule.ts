@@ -46,7 +46,12 @@ export function scheduleFactor(shape: WeightScheduleShape, i: number, n: number)
 }
 
 /** The weight w_i of step i of n for nominal weight w. */
-export function scheduledWeight(w: number, shape: WeightScheduleShape, i: number, n: number): number {
+export function scheduledWeight(
+  w: number,
+  shape: WeightScheduleShape,
+  i: number,
+  n: number,
+): number {
   if (shape === 'constant') return w;
   return 1 + (w - 1) * scheduleFactor(shape, i, n);
 }

@@ -33,7 +33,8 @@ export const PEER_GUIDANCE_METHODS: readonly MethodSpec[] = [
         kind: 'choice',
         choices: WEIGHT_SCHEDULE_SHAPES,
         default: WEIGHT_SCHEDULE_DEFAULTS.shape,
-        description: 'f: linear 2(1 − τ), cosine 1 + cos(πτ), constant 1 (= CFG); τ = 1 at pure noise',
+        description:
+          'f: linear 2(1 − τ), cosine 1 + cos(πτ), constant 1 (= CFG); τ = 1 at pure noise',
       },
     ],
     build: (w, o) => ({
@@ -104,7 +105,7 @@ export const PEER_GUIDANCE_METHODS: readonly MethodSpec[] = [
         key: 'reg',
         kind: 'number',
         default: CHARACTERISTIC_DEFAULTS.reg,
-        description: 'ridge of the direction projection, P(v) = d⟨d,v⟩/(1 + reg)',
+        description: 'ridge of the projection, P(v) = Π(v)/(1 + reg); 0 = the paper’s equation',
       },
     ],
     build: (w, o) => {

@@ -18,9 +18,11 @@
  * β), stopping when the RMS of the residual r = Δx − P[…] is below `tol` or after `maxIter`
  * iterations. As in the authors' code, a sample that has not converged falls back to CFG at
  * that step (Δx = 0). P is the identity (`projection: 'none'`) or, as the authors' web UI
- * does by default, the projection onto the sample's CFG direction F(0)/|F(0)|, with an
- * optional ridge: P(v) = d·⟨d, v⟩/(1 + reg) (`'direction'`: one coefficient per sample, a
- * scalar fixed point that converges in a few iterations).
+ * does by default, the projection onto the sample's CFG direction d = F(0)/|F(0)|
+ * (`'direction'`: one coefficient per sample, a scalar fixed point that converges in a few
+ * iterations), both with an optional ridge as the web UI's least-squares projection has:
+ * P(v) = Π(v)/(1 + reg). reg = 0 (the default) is the paper's equation; reg > 0 damps the
+ * correction and makes the map contractive where it is not (at high noise, large w).
  *
  * Cost per step: 2 evaluations for iteration 0 (CFG at x), then 3 per iteration: the
  * conditional at x + (w−1)Δx (1) and the unconditional at x + wΔx, which the Denoiser
@@ -48,7 +50,7 @@ export interface CharacteristicOptions {
   readonly stepSize?: number;
   /** The projection P; default 'direction'. */
   readonly projection?: CharacteristicProjection;
-  /** Ridge of the direction projection, P(v) = d⟨d,v⟩/(1 + reg); default 0. */
+  /** Ridge of the projection, P(v) = Π(v)/(1 + reg) (the authors' regulariser); default 0. */
   readonly reg?: number;
   /** Run every iteration whatever the residual (used to count the worst case). */
   readonly exhaustive?: boolean;
@@ -211,9 +213,9 @@ function rms(v: Float64Array): number {
   return Math.sqrt(ss / v.length);
 }
 
-/** P(v): identity, or d⟨d, v⟩/(1 + reg) for a unit direction d. */
+/** P(v): v/(1 + reg), or d⟨d, v⟩/(1 + reg) for a unit direction d. */
 function project(v: Float64Array, dir: Float64Array | undefined, reg: number): Float64Array {
-  if (!dir) return v;
+  if (!dir) return reg === 0 ? v : v.map((x) => x / (1 + reg));
   let dot = 0;
   for (let j = 0; j < v.length; j++) dot += dir[j] * v[j];
   const c = dot / (1 + reg);
