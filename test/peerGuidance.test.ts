@@ -307,6 +307,94 @@ describe('characteristic guidance (Zheng & Lan 2024)', () => {
     });
   }
 
+  it('the accepted Δx solves the paper’s equation and the step uses ε at the shifted points', async () => {
+    const w = 3;
+    const levels = PLAN.forSteps(16).levels.slice(5, 7); // one step at σ ≈ 2.5
+    const [from, to] = levels;
+    const n = 8;
+    const rng = new BatchRandom(11, n);
+    const noise = rng.normal([n, 2]);
+    const x = noise.like(noise.data.map((v) => 1.5 * v));
+    const denoiser = GmmDenoiser.forModel(PROBLEM);
+    const seen: CharacteristicSolve[] = [];
+    const result = await sample({
+      denoiser,
+      rule: cfg(w),
+      sampler: createSampler('ddim'),
+      levels,
+      x,
+      rng: new BatchRandom(11, n),
+      wrappers: [
+        characteristic({
+          maxIter: 40,
+          tol: 1e-5,
+          projection: 'none',
+          onSolve: (s) => seen.push(s),
+        }),
+      ],
+    });
+    const solve = seen[0];
+    const eps = new Float32Array(x.data.length);
+    let corrected = 0;
+    for (let i = 0; i < n; i++) {
+      const d = solve.corrections[i] ?? new Float64Array(2);
+      if (solve.corrections[i]) corrected++;
+      const item = (k: number) =>
+        new Tensor(
+          Float32Array.from([0, 1], (j) => x.data[2 * i + j] + k * d[j]),
+          [1, 2],
+        );
+      const c = (await denoiser.predict(item(w - 1), from, 'cond')).cond.data;
+      const u = (await denoiser.predict(item(w), from, 'both')).uncond!.data;
+      if (solve.corrections[i]) {
+        const r = [0, 1].map((j) => d[j] - from.s * (u[j] - c[j]));
+        assert.ok(Math.hypot(...r) / Math.SQRT2 < 1e-5, `item ${i}: residual ${r}`);
+        assert.ok(Math.hypot(...d) > 1e-3, `item ${i}: a real correction`);
+      }
+      for (let j = 0; j < 2; j++) eps[2 * i + j] = u[j] + w * (c[j] - u[j]);
+    }
+    assert.ok(corrected >= n / 2, `${corrected}/${n} corrected`);
+    // DDIM with that ε: x_s = a_s·x̂0 + s_s·ε, x̂0 = (x − s_t·ε)/a_t.
+    for (let j = 0; j < eps.length; j++) {
+      const x0 = (x.data[j] - from.s * eps[j]) / from.a;
+      assert.ok(Math.abs(result.x.data[j] - (to.a * x0 + to.s * eps[j])) < 1e-4, `x[${j}]`);
+    }
+  });
+
+  it('two Gaussians of one covariance: Δx ≠ 0, yet ε is CFG’s (the correction is the non-linear part)', async () => {
+    // ε_k(x) = s·(x − a·μ_k)/(a²v + s²): ε_u − ε_c does not depend on x.
+    const v = 0.3;
+    const mean = { c: [1.5, -0.5], u: [0.2, 0.4] };
+    const gaussian: Denoiser = {
+      itemShape: [2],
+      async predict(x: Tensor, level: NoiseLevel, request: PredictionRequest) {
+        const eps = (mu: number[]) =>
+          x.like(
+            x.data.map(
+              (xv, j) => (level.s * (xv - level.a * mu[j % 2])) / (level.a ** 2 * v + level.s ** 2),
+            ),
+          );
+        return request === 'cond'
+          ? { cond: eps(mean.c) }
+          : { cond: eps(mean.c), uncond: eps(mean.u) };
+      },
+    };
+    const plain = await run(cfg(5), { denoiser: gaussian, steps: 10 });
+    const seen: CharacteristicSolve[] = [];
+    const corrected = await run(cfg(5), {
+      denoiser: gaussian,
+      steps: 10,
+      wrappers: [
+        characteristic({ maxIter: 5, tol: 1e-5, projection: 'none', onSolve: (s) => seen.push(s) }),
+      ],
+    });
+    assert.ok(seen.every((s) => s.converged.every(Boolean)));
+    assert.ok(seen.some((s) => s.corrections.some((d) => d !== null && Math.hypot(...d) > 0.01)));
+    for (let j = 0; j < plain.x.data.length; j++) {
+      assert.ok(Math.abs(corrected.x.data[j] - plain.x.data[j]) < 1e-4, `x[${j}]`);
+    }
+  });
+
   it('every evaluation is counted: 2 per step, then 3 per iteration the batch runs', async () => {
     const { result, solves, evals } = await runChar(3, { maxIter: 5, tol: 1e-6 }, { n: 6 });
     const perStep = solves.map((s) => 2 + 3 * Math.max(...s.iterations));

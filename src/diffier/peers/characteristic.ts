@@ -68,6 +68,8 @@ export interface CharacteristicSolve {
   /** RMS residual of the accepted Δx (before, for a sample that fell back to CFG). */
   readonly residualAfter: readonly number[];
   readonly converged: readonly boolean[];
+  /** The accepted correction Δx of each sample; null where the step is CFG's (Δx = 0). */
+  readonly corrections: readonly (Float64Array | null)[];
 }
 
 export const CHARACTERISTIC_DEFAULTS = {
@@ -141,6 +143,7 @@ export function characteristic(options: CharacteristicOptions = {}): TransitionW
       // Accepted evaluations of converged samples (cond at x+(w−1)Δ, uncond at x+wΔ).
       const acceptedC: (Float64Array | undefined)[] = [];
       const acceptedU: (Float64Array | undefined)[] = [];
+      const corrections = new Array<Float64Array | null>(batch).fill(null);
       let iter = 0;
       while (u0 && iter < o.maxIter && (o.exhaustive || active.some(Boolean))) {
         iter++;
@@ -177,6 +180,7 @@ export function characteristic(options: CharacteristicOptions = {}): TransitionW
             after[i] = res;
             acceptedC[i] = Float64Array.from(cd.subarray(i * n, (i + 1) * n));
             acceptedU[i] = Float64Array.from(ud.subarray(i * n, (i + 1) * n));
+            corrections[i] = d;
           }
         }
       }
@@ -200,6 +204,7 @@ export function characteristic(options: CharacteristicOptions = {}): TransitionW
         residualBefore: before,
         residualAfter: after,
         converged,
+        corrections,
       });
       const out = ctx.sampler.step({ x, from, to, pred, rng: ctx.rng, history: ctx.history });
       return { x: out.x, history: out.history, xIn: x, pred };
