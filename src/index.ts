@@ -39,6 +39,12 @@ export { langevin } from './diffier/langevin.js';
 export { restart, restartDefaults } from './diffier/peers/restart.js';
 export { zSampling } from './diffier/peers/zsampling.js';
 export { pcg } from './diffier/peers/pcg.js';
+export {
+  characteristic,
+  CHARACTERISTIC_DEFAULTS,
+  type CharacteristicOptions,
+  type CharacteristicSolve,
+} from './diffier/peers/characteristic.js';
 export { spearman, correlations, recommendW } from './diffier/sweep.js';
 
 export { METHODS, METHOD_NAMES, resolveMethod, methodSpec } from './methods/registry.js';

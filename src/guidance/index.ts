@@ -41,6 +41,14 @@ export {
   type ThresholdOptions,
 } from './threshold.js';
 export { epsScaling, EPS_SCALING_DEFAULTS, type EpsScalingOptions } from './epsScaling.js';
+export {
+  weightSchedule,
+  scheduledWeight,
+  WEIGHT_SCHEDULE_SHAPES,
+  type WeightScheduleOptions,
+  type WeightScheduleShape,
+} from './weightSchedule.js';
+export { fdg, fdgWeights, frequencySplit, FDG_DEFAULTS, type FdgOptions } from './fdg.js';
 
 /** The default guidance weight of the rules that take one (diffusers' SD1.5 pipeline). */
 export const DEFAULT_GUIDANCE_WEIGHT = 7.5;

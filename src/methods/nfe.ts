@@ -21,21 +21,23 @@ const countingDenoiser: Denoiser = {
 /**
  * Network evaluations per sample of a method on a schedule, counted by running it once
  * on a one-item batch with a stand-in network — so no method has to state its cost as a
- * separate formula that could drift from what it does.
+ * separate formula that could drift from what it does. A method whose cost depends on the
+ * data counts its `planning` instance (its worst case).
  */
 export async function countNfe(
   method: MethodInstance,
   sampler: SamplerStep,
   levels: readonly NoiseLevel[],
 ): Promise<number> {
+  const counted = method.planning ?? method;
   const result = await sample({
     denoiser: countingDenoiser,
-    rule: method.rule,
+    rule: counted.rule,
     sampler,
     levels,
     x: new Tensor(new Float32Array([1]), [1, 1]),
     rng: new BatchRandom(0, 1),
-    wrappers: method.wrappers,
+    wrappers: counted.wrappers,
   });
   return result.nfe;
 }

@@ -1,6 +1,7 @@
 import { InvalidOptionError } from '../errors.js';
 import { DIFFIER_METHOD, PEER_METHODS } from './diffierMethods.js';
 import { GUIDANCE_METHODS } from './guidanceMethods.js';
+import { PEER_GUIDANCE_METHODS } from './peerGuidanceMethods.js';
 import type { MethodSpec, OptionSpec, OptionValue } from './types.js';
 
 /** Every method the CLI and the benchmarks know, by name. */
@@ -8,6 +9,7 @@ export const METHODS: readonly MethodSpec[] = [
   ...GUIDANCE_METHODS,
   DIFFIER_METHOD,
   ...PEER_METHODS,
+  ...PEER_GUIDANCE_METHODS,
 ];
 
 export const METHOD_NAMES = METHODS.map((m) => m.name);

@@ -30,6 +30,11 @@ export interface ScheduleInfo {
 export interface MethodInstance {
   readonly rule: GuidanceRule;
   readonly wrappers: readonly TransitionWrapper[];
+  /**
+   * What `--nfe` planning counts, when it is not the method itself: a method whose cost
+   * depends on the data (an iterative solve that stops early) gives its worst case here.
+   */
+  readonly planning?: Omit<MethodInstance, 'planning'>;
 }
 
 /**
