@@ -2,9 +2,7 @@ import { COMMITMENT_MIN_BATCH, commitmentGuidance } from '../diffier/commitment.
 import { cycle } from '../diffier/cycle.js';
 import { errorControl, type ErrorControlMode } from '../diffier/errorControl.js';
 import { langevin } from '../diffier/langevin.js';
-import { acceptance } from '../diffier/acceptance.js';
 import { diffierStep } from '../diffier/iterative.js';
-import { innerLoop, type InnerMode } from '../diffier/innerLoop.js';
 import { pcg } from '../diffier/peers/pcg.js';
 import { restart, restartDefaults } from '../diffier/peers/restart.js';
 import { zSampling } from '../diffier/peers/zsampling.js';
@@ -116,29 +114,6 @@ export const DIFFIER_METHOD: MethodSpec = {
     { key: 'stepFloor', kind: 'number', default: 0, description: 'x' },
     { key: 'stepLatch', kind: 'integer', default: 0, description: 'x' },
     { key: 'stepScale', kind: 'number', default: 1, description: 'x' },
-    { key: 'accK', kind: 'integer', default: 0, description: 'acceptance probes per step' },
-    { key: 'accQ', kind: 'number', default: 1, description: 'acceptance exponent' },
-    { key: 'accBands', kind: 'integer', default: 1, description: 'acceptance bands' },
-    { key: 'accBlur', kind: 'number', default: 2, description: 'acceptance low-pass σ (pixels)' },
-    { key: 'accLag', kind: 'integer', default: 0, description: 'acceptance from the previous step' },
-    { key: 'accFloor', kind: 'number', default: 0, description: 'acceptance floor' },
-    { key: 'ierK', kind: 'integer', default: 0, description: 'inner-loop iterations per step' },
-    { key: 'ierTol', kind: 'number', default: 0, description: 'inner-loop relative tolerance' },
-    { key: 'ierLambda', kind: 'number', default: 1, description: 'inner-loop relaxation' },
-    { key: 'ierSigmaLo', kind: 'number', default: 0, description: 'inner loop where σ > this' },
-    {
-      key: 'ierSigmaHi',
-      kind: 'number-or-inf',
-      default: Infinity,
-      description: 'inner loop where σ ≤ this',
-    },
-    {
-      key: 'ierMode',
-      kind: 'choice',
-      default: 'content',
-      choices: ['content', 'noise', 'langevin'],
-      description: 'inner-loop variable',
-    },
     {
       key: 'cycleAdaptiveTau',
       kind: 'number-or-inf',
@@ -189,19 +164,6 @@ export const DIFFIER_METHOD: MethodSpec = {
           floor: Number(o.stepFloor),
           lookahead: Number(o.stepLookahead),
           latch: Number(o.stepLatch) > 0,
-        }),
-      );
-    if (Number(o.accK) > 0 || Number(o.accLag) > 0)
-      wrappers.push(acceptance({ w, bands: Number(o.accBands), blur: Number(o.accBlur), k: Number(o.accK), q: Number(o.accQ), floor: Number(o.accFloor), lag: Number(o.accLag) > 0 }));
-    if (Number(o.ierK) > 0)
-      wrappers.push(
-        innerLoop({
-          k: Number(o.ierK),
-          tol: num(o.ierTol),
-          lambda: num(o.ierLambda),
-          sigmaLo: num(o.ierSigmaLo),
-          sigmaHi: num(o.ierSigmaHi),
-          mode: o.ierMode as InnerMode,
         }),
       );
     if (Number(o.langevinK) > 0)
