@@ -3,21 +3,21 @@ export * from './errors.js';
 export { Tensor } from './tensor/tensor.js';
 export { BatchRandom, RandomStream } from './tensor/random.js';
 
-export type { Denoiser, PredictionRequest, Predictions } from './denoisers/types.js';
+export type { Denoiser, PredictionRequest, Predictions } from './core/denoiser.js';
 export { GaussianMixture, modelMixtures, trueMixtures } from './denoisers/gaussianMixture.js';
 export { GmmDenoiser } from './denoisers/gmmDenoiser.js';
 
-export { noiseLevel, type NoiseLevel } from './sampling/noiseLevel.js';
+export { noiseLevel, type NoiseLevel } from './core/noiseLevel.js';
 export {
   parseSchedulerConfig,
   samplingLevels,
   alphasCumprod,
   SD15_SCHEDULER_CONFIG,
   type ScheduleConfig,
-} from './sampling/schedule.js';
-export { schedulePlan, type SchedulePlan } from './sampling/plan.js';
-export { createSampler, SAMPLER_NAMES } from './sampling/steps/index.js';
-export type { SamplerStep, StepInput, StepOutput } from './sampling/types.js';
+} from './schedules/config.js';
+export { schedulePlan, type SchedulePlan } from './schedules/plan.js';
+export { createSampler, SAMPLER_NAMES } from './samplers/index.js';
+export type { SamplerStep, StepInput, StepOutput } from './core/step.js';
 export {
   sample,
   plainTransition,
@@ -25,26 +25,26 @@ export {
   type StepPayload,
   type Transition,
   type TransitionWrapper,
-} from './sampling/sample.js';
+} from './samplers/sample.js';
 
 export * from './guidance/index.js';
 
-export { GapMonitor, type GapStep, type GapSummary } from './diffier/gapMonitor.js';
-export { ksdSquared } from './diffier/ksd.js';
-export { cleanEstimates, driftRatios } from './diffier/drift.js';
-export { commitment, commitmentGuidance } from './diffier/commitment.js';
-export { errorControl } from './diffier/errorControl.js';
-export { cycle } from './diffier/cycle.js';
-export { langevin } from './diffier/langevin.js';
-export { restart, restartDefaults } from './diffier/peers/restart.js';
-export { zSampling } from './diffier/peers/zsampling.js';
-export { pcg } from './diffier/peers/pcg.js';
-export { spearman, correlations, recommendW } from './diffier/sweep.js';
+export { GapMonitor, type GapStep, type GapSummary } from './monitors/gapMonitor.js';
+export { ksdSquared } from './monitors/ksd.js';
+export { cleanEstimates, driftRatios } from './monitors/drift.js';
+export { commitment, commitmentGuidance } from './guidance/diffier/commitment.js';
+export { errorControl } from './guidance/diffier/errorControl.js';
+export { cycle } from './transitions/cycle.js';
+export { langevin } from './transitions/langevin.js';
+export { restart, restartDefaults } from './transitions/restart.js';
+export { zSampling } from './transitions/zsampling.js';
+export { pcg } from './transitions/pcg.js';
+export { spearman, correlations, recommendW } from './bench/sweep.js';
 
 export { METHODS, METHOD_NAMES, resolveMethod, methodSpec } from './methods/registry.js';
 export { countNfe, stepsForNfe } from './methods/nfe.js';
 
-export { loadProblem, parseProblem, type Problem } from './bench/problem.js';
+export { loadProblem, parseProblem, type Problem } from './denoisers/problem.js';
 export { runGmmBench, type GmmBenchResult } from './bench/gmmBench.js';
 
 export { loadTextToImageModel, type TextToImageModel } from './models/load.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import type { Denoiser, PredictionRequest, Predictions } from '../src/denoisers/types.js';
+import type { Denoiser, PredictionRequest, Predictions } from '../src/core/denoiser.js';
 import { InvalidOptionError, ShapeError } from '../src/errors.js';
 import {
   apg,
@@ -23,10 +23,10 @@ import {
   type GuidanceContext,
   type GuidanceRule,
 } from '../src/guidance/index.js';
-import { x0FromEps } from '../src/sampling/convert.js';
-import { noiseLevel, type NoiseLevel } from '../src/sampling/noiseLevel.js';
-import { sample } from '../src/sampling/sample.js';
-import type { SamplerStep } from '../src/sampling/types.js';
+import { x0FromEps } from '../src/core/convert.js';
+import { noiseLevel, type NoiseLevel } from '../src/core/noiseLevel.js';
+import { sample } from '../src/samplers/sample.js';
+import type { SamplerStep } from '../src/core/step.js';
 import { BatchRandom } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
 

@@ -16,7 +16,7 @@ import {
   samplingLevels,
   samplingTimesteps,
   schedulerConfigJson,
-} from '../src/sampling/schedule.js';
+} from '../src/schedules/config.js';
 
 /** Parse without letting warnings reach stderr; returns the warnings too. */
 function parse(json: unknown): {

@@ -17,7 +17,7 @@ import {
   tinyUnetCost,
 } from '../src/bench/speed.js';
 import { loadTextToImageModel } from '../src/models/load.js';
-import { noiseLevel } from '../src/sampling/noiseLevel.js';
+import { noiseLevel } from '../src/core/noiseLevel.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { removeTempDirs, TINY, tempDir } from './helpers/t2iFixtures.js';
 import { cli } from './helpers/cli.js';

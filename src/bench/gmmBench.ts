@@ -1,8 +1,8 @@
-import type { Problem } from './problem.js';
+import type { Problem } from '../denoisers/problem.js';
 import { modelMixtures, trueMixtures, type TrueMixtures } from '../denoisers/gaussianMixture.js';
 import { GmmDenoiser } from '../denoisers/gmmDenoiser.js';
-import { MixtureNetDenoiser } from '../models/mixtureNet.js';
-import { GapMonitor, type GapStep } from '../diffier/gapMonitor.js';
+import { MixtureNetDenoiser } from '../denoisers/mixtureNet.js';
+import { GapMonitor, type GapStep } from '../monitors/gapMonitor.js';
 import { EnergyReference } from '../eval/energy.js';
 import { gmmMetrics } from '../eval/gmmMetrics.js';
 import { sampleGuidedTarget } from '../eval/guidedTarget.js';
@@ -10,9 +10,9 @@ import { KnnReference } from '../eval/knn.js';
 import { resolveMethod, type MethodChoice } from '../methods/registry.js';
 import { stepsForNfe } from '../methods/nfe.js';
 import type { OptionValue } from '../methods/types.js';
-import { sample } from '../sampling/sample.js';
-import { createSampler } from '../sampling/steps/index.js';
-import { scheduleFor, type BenchSchedule } from './schedule.js';
+import { sample } from '../samplers/sample.js';
+import { createSampler } from '../samplers/index.js';
+import { scheduleFor, type BenchSchedule } from './problemSchedule.js';
 import { BatchRandom } from '../tensor/random.js';
 import { InvalidOptionError } from '../errors.js';
 

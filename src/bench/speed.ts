@@ -23,8 +23,8 @@ import { createRequire } from 'node:module';
 import { arch, availableParallelism, cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { feed, type SessionOptions, type Signature, loadSession } from '../backends/onnx.js';
-import { GapMonitor } from '../diffier/gapMonitor.js';
-import type { Denoiser, PredictionRequest, Predictions } from '../denoisers/types.js';
+import { GapMonitor } from '../monitors/gapMonitor.js';
+import type { Denoiser, PredictionRequest, Predictions } from '../core/denoiser.js';
 import { InvalidOptionError } from '../errors.js';
 import { defaultScale, gridPng } from '../image/png.js';
 import { resolveMethod, type MethodChoice } from '../methods/registry.js';
@@ -36,11 +36,11 @@ import {
   type TextToImageOptions,
   type TextToImageResult,
 } from '../pipelines/textToImage.js';
-import type { NoiseLevel } from '../sampling/noiseLevel.js';
-import { schedulePlan } from '../sampling/plan.js';
-import { sample, type StepPayload } from '../sampling/sample.js';
-import { SD15_SCHEDULE } from '../sampling/schedule.js';
-import { createSampler } from '../sampling/steps/index.js';
+import type { NoiseLevel } from '../core/noiseLevel.js';
+import { schedulePlan } from '../schedules/plan.js';
+import { sample, type StepPayload } from '../samplers/sample.js';
+import { SD15_SCHEDULE } from '../schedules/config.js';
+import { createSampler } from '../samplers/index.js';
 import { BatchRandom, RandomStream } from '../tensor/random.js';
 import { concatBatch, Tensor } from '../tensor/tensor.js';
 

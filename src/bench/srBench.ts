@@ -30,7 +30,7 @@ import { defaultScale, gridPng } from '../image/png.js';
 import { boxDownsample, nearestUpsample } from '../image/resize.js';
 import type { MethodChoice } from '../methods/registry.js';
 import type { OptionValue } from '../methods/types.js';
-import type { UnetCalls } from '../models/unetDenoiser.js';
+import type { UnetCalls } from '../denoisers/unetDenoiser.js';
 import type { UpscalerModel } from '../models/upscaler.js';
 import { planRun } from '../pipelines/run.js';
 import { DEFAULT_NOISE_LEVEL, upscale } from '../pipelines/upscale.js';

@@ -37,7 +37,7 @@ import { takeImages, type MnistSplit } from '../data/mnist.js';
 import type { MethodChoice } from '../methods/registry.js';
 import type { OptionValue } from '../methods/types.js';
 import type { TextToImageModel } from '../models/load.js';
-import type { UnetCalls } from '../models/unetDenoiser.js';
+import type { UnetCalls } from '../denoisers/unetDenoiser.js';
 import { planRun } from '../pipelines/run.js';
 import { encodePrompt, textToImage, type PromptEmbeddings } from '../pipelines/textToImage.js';
 import { defaultScale, gridPng } from '../image/png.js';

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { InvalidOptionError } from '../errors.js';
 import { checkWritable } from '../io/atomicWrite.js';
 import { METHOD_NAMES, type MethodChoice } from '../methods/registry.js';
-import { checkUnetCalls, DEFAULT_UNET_CALLS, UNET_CALLS } from '../models/unetDenoiser.js';
+import { checkUnetCalls, DEFAULT_UNET_CALLS, UNET_CALLS } from '../denoisers/unetDenoiser.js';
 import {
   DEFAULT_STEPS,
   planRun,
@@ -17,9 +17,9 @@ import {
   type RunReport,
   type SamplingSettings,
 } from '../pipelines/run.js';
-import type { StepPayload } from '../sampling/sample.js';
-import type { ScheduleConfig } from '../sampling/schedule.js';
-import { createSampler, SAMPLER_NAMES } from '../sampling/steps/index.js';
+import type { StepPayload } from '../samplers/sample.js';
+import type { ScheduleConfig } from '../schedules/config.js';
+import { createSampler, SAMPLER_NAMES } from '../samplers/index.js';
 import { checkSeed } from '../tensor/random.js';
 import { addMethodFlags, parseMethodsAndBudget } from './methodFlags.js';
 import { parseInteger, parseNameList, parseNumber } from './parse.js';

@@ -8,7 +8,7 @@
  * and diffusers' `guidance_scale` are w. CFG is linear, so it is the same in ε-, x̂0- and
  * v-space.
  */
-import type { Predictions } from '../denoisers/types.js';
+import type { Predictions } from '../core/denoiser.js';
 import {
   checkFinite,
   conditionalPrediction,
@@ -16,7 +16,7 @@ import {
   guidedPrediction,
   lerpItems,
 } from './combine.js';
-import type { GuidanceContext, GuidanceRule, GuidedPrediction } from './types.js';
+import type { GuidanceContext, GuidanceRule, GuidedPrediction } from '../core/guidance.js';
 
 /**
  * Plain CFG.

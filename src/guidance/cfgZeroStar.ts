@@ -16,7 +16,7 @@
  * unconditional pass is skipped during it (ComfyUI's node has no zero-init at all: use
  * zeroInitSteps = 0 for that behaviour).
  */
-import type { Predictions } from '../denoisers/types.js';
+import type { Predictions } from '../core/denoiser.js';
 import {
   checkCount,
   checkFinite,
@@ -25,7 +25,7 @@ import {
   guidedPrediction,
   itemDot,
 } from './combine.js';
-import type { GuidanceContext, GuidanceRule, GuidedPrediction } from './types.js';
+import type { GuidanceContext, GuidanceRule, GuidedPrediction } from '../core/guidance.js';
 
 export interface CfgZeroStarOptions {
   /** Guidance weight w (as in CFG: 1 = none). Registry default 7.5 (diffusers). Any finite number. */

@@ -18,9 +18,9 @@
  * of steps, the effective guidance of a fixed λ grows with the NFE: re-tune λ whenever the
  * step count changes, or derive it from a CFG weight with `cfgppLambda`.
  */
-import type { Predictions } from '../denoisers/types.js';
+import type { Predictions } from '../core/denoiser.js';
 import { InvalidOptionError } from '../errors.js';
-import type { NoiseLevel } from '../sampling/noiseLevel.js';
+import type { NoiseLevel } from '../core/noiseLevel.js';
 import {
   checkFinite,
   checkRange,
@@ -29,7 +29,7 @@ import {
   lerpItems,
   pickItems,
 } from './combine.js';
-import type { GuidanceContext, GuidanceRule, GuidedPrediction } from './types.js';
+import type { GuidanceContext, GuidanceRule, GuidedPrediction } from '../core/guidance.js';
 
 export interface CfgppOptions {
   /**

@@ -4,11 +4,11 @@
  * that none of them repeats the batch loops. Arithmetic is float64; results are stored as
  * float32 (the library's tensor type).
  */
-import type { Predictions } from '../denoisers/types.js';
+import type { Predictions } from '../core/denoiser.js';
 import { InvalidOptionError } from '../errors.js';
-import { x0FromEps } from '../sampling/convert.js';
+import { x0FromEps } from '../core/convert.js';
 import type { Tensor } from '../tensor/tensor.js';
-import type { GuidanceContext, GuidedPrediction } from './types.js';
+import type { GuidanceContext, GuidedPrediction } from '../core/guidance.js';
 
 // ---------------------------------------------------------------------------------------
 // Weights

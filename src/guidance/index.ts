@@ -6,7 +6,7 @@
  * interval(apg({ w: 5 }), { sigmaHi: 3 }).
  */
 import { InvalidOptionError } from '../errors.js';
-import type { NoiseLevel } from '../sampling/noiseLevel.js';
+import type { NoiseLevel } from '../core/noiseLevel.js';
 import { APG_DEFAULTS, apg } from './apg.js';
 import { cfg } from './cfg.js';
 import { CFGPP_DEFAULTS, cfgpp, cfgppFromWeight } from './cfgpp.js';
@@ -15,10 +15,10 @@ import { EPS_SCALING_DEFAULTS, epsScaling } from './epsScaling.js';
 import { INTERVAL_DEFAULTS, interval } from './interval.js';
 import { RESCALE_DEFAULTS, rescale } from './rescale.js';
 import { THRESHOLD_DEFAULTS, threshold } from './threshold.js';
-import type { GuidanceRule } from './types.js';
+import type { GuidanceRule } from '../core/guidance.js';
 
-export type { GuidanceContext, GuidanceRule, GuidedPrediction } from './types.js';
-export { predictionRequest } from './gate.js';
+export type { GuidanceContext, GuidanceRule, GuidedPrediction } from '../core/guidance.js';
+export { predictionRequest } from '../core/gate.js';
 export { cfg, cfgCombine, innerRule } from './cfg.js';
 export { rescale, RESCALE_DEFAULTS, type RescaleOptions } from './rescale.js';
 export {

@@ -1,12 +1,12 @@
-import { COMMITMENT_MIN_BATCH, commitmentGuidance } from '../diffier/commitment.js';
-import { cycle } from '../diffier/cycle.js';
-import { errorControl, type ErrorControlMode } from '../diffier/errorControl.js';
-import { langevin } from '../diffier/langevin.js';
-import { pcg } from '../diffier/peers/pcg.js';
-import { restart, restartDefaults } from '../diffier/peers/restart.js';
-import { zSampling } from '../diffier/peers/zsampling.js';
+import { COMMITMENT_MIN_BATCH, commitmentGuidance } from '../guidance/diffier/commitment.js';
+import { cycle } from '../transitions/cycle.js';
+import { errorControl, type ErrorControlMode } from '../guidance/diffier/errorControl.js';
+import { langevin } from '../transitions/langevin.js';
+import { pcg } from '../transitions/pcg.js';
+import { restart, restartDefaults } from '../transitions/restart.js';
+import { zSampling } from '../transitions/zsampling.js';
 import { createGuidanceRule } from '../guidance/index.js';
-import type { TransitionWrapper } from '../sampling/sample.js';
+import type { TransitionWrapper } from '../samplers/sample.js';
 import type { MethodSpec, OptionValue } from './types.js';
 
 const num = (v: OptionValue | undefined): number | undefined =>

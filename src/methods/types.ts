@@ -1,6 +1,6 @@
-import type { GuidanceRule } from '../guidance/types.js';
-import type { NoiseLevel } from '../sampling/noiseLevel.js';
-import type { TransitionWrapper } from '../sampling/sample.js';
+import type { GuidanceRule } from '../core/guidance.js';
+import type { NoiseLevel } from '../core/noiseLevel.js';
+import type { TransitionWrapper } from '../samplers/sample.js';
 
 /** A value a method option can take. */
 export type OptionValue = number | string | boolean;

@@ -4,17 +4,17 @@
  * initial noise per item from the seed, sample with the gap monitor watching, time the loop
  * and the network inside it, and report the run.
  */
-import { GapMonitor, type GapStep, type GapSummary } from '../diffier/gapMonitor.js';
+import { GapMonitor, type GapStep, type GapSummary } from '../monitors/gapMonitor.js';
 import { InvalidOptionError } from '../errors.js';
 import { stepsForNfe } from '../methods/nfe.js';
 import { resolveMethod, type MethodChoice } from '../methods/registry.js';
 import type { OptionValue } from '../methods/types.js';
 import type { UnetModel } from '../models/unet.js';
-import { UnetDenoiser, type UnetCalls, type UnetCondition } from '../models/unetDenoiser.js';
-import { schedulePlan } from '../sampling/plan.js';
-import { sample, type StepPayload } from '../sampling/sample.js';
-import type { ScheduleConfig } from '../sampling/schedule.js';
-import { createSampler, type SamplerOptions } from '../sampling/steps/index.js';
+import { UnetDenoiser, type UnetCalls, type UnetCondition } from '../denoisers/unetDenoiser.js';
+import { schedulePlan } from '../schedules/plan.js';
+import { sample, type StepPayload } from '../samplers/sample.js';
+import type { ScheduleConfig } from '../schedules/config.js';
+import { createSampler, type SamplerOptions } from '../samplers/index.js';
 import { BatchRandom, checkSeed } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 

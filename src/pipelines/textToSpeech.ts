@@ -7,13 +7,13 @@
  */
 import { melToLinear, griffinLim } from '../audio/griffinLim.js';
 import type { Spectrogram } from '../audio/mel.js';
-import { GapMonitor, type GapStep, type GapSummary } from '../diffier/gapMonitor.js';
+import { GapMonitor, type GapStep, type GapSummary } from '../monitors/gapMonitor.js';
 import type { MethodChoice } from '../methods/registry.js';
 import type { OptionValue } from '../methods/types.js';
 import type { TextToSpeechModel } from '../models/ttsModel.js';
-import { UnetDenoiser } from '../models/unetDenoiser.js';
-import { sample, type StepPayload } from '../sampling/sample.js';
-import type { SamplerOptions } from '../sampling/steps/index.js';
+import { UnetDenoiser } from '../denoisers/unetDenoiser.js';
+import { sample, type StepPayload } from '../samplers/sample.js';
+import type { SamplerOptions } from '../samplers/index.js';
 import { BatchRandom, checkSeed, streamKey } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
 import { phonemize, type Phonemized } from '../tts/frontend.js';

@@ -11,7 +11,7 @@ import {
   textToImage,
   type TextToImageResult,
 } from '../../pipelines/textToImage.js';
-import { schedulerConfigJson } from '../../sampling/schedule.js';
+import { schedulerConfigJson } from '../../schedules/config.js';
 import {
   addSamplingFlags,
   parseSamplingFlags,

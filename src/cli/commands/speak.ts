@@ -16,8 +16,8 @@ import {
 import { renderSvg } from '../../plot/render.js';
 import { spectrogramChart } from '../../plot/spectrogram.js';
 import { writeSvg } from '../../plot/write.js';
-import { schedulerConfigJson } from '../../sampling/schedule.js';
-import { createSampler, SAMPLER_NAMES } from '../../sampling/steps/index.js';
+import { schedulerConfigJson } from '../../schedules/config.js';
+import { createSampler, SAMPLER_NAMES } from '../../samplers/index.js';
 import { checkSeed } from '../../tensor/random.js';
 import { checkText } from '../../tts/text.js';
 import { addMethodFlags, parseMethodsAndBudget } from '../methodFlags.js';

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { join } from 'node:path';
 import { runGmmBench } from '../../bench/gmmBench.js';
 import { gapCurves, metricCurves } from '../../bench/gmmPlots.js';
-import { correlations, recommendW } from '../../diffier/sweep.js';
+import { correlations, recommendW } from '../../bench/sweep.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../io/atomicWrite.js';
 import { addMethodFlags } from '../methodFlags.js';
 import { createProgress } from '../progress.js';

@@ -14,7 +14,7 @@ import {
   upscale,
   type UpscaleResult,
 } from '../../pipelines/upscale.js';
-import { schedulerConfigJson } from '../../sampling/schedule.js';
+import { schedulerConfigJson } from '../../schedules/config.js';
 import { concatBatch } from '../../tensor/tensor.js';
 import { parseInteger } from '../parse.js';
 import {
