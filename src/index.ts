@@ -10,22 +10,17 @@ export { GmmDenoiser } from './denoisers/gmmDenoiser.js';
 export { noiseLevel, type NoiseLevel } from './core/noiseLevel.js';
 export {
   parseSchedulerConfig,
-  samplingLevels,
-  alphasCumprod,
   SD15_SCHEDULER_CONFIG,
   type ScheduleConfig,
 } from './schedules/config.js';
+export { samplingLevels } from './schedules/spacing.js';
+export { alphasCumprod } from './schedules/discrete.js';
 export { schedulePlan, type SchedulePlan } from './schedules/plan.js';
 export { createSampler, SAMPLER_NAMES } from './samplers/index.js';
 export type { SamplerStep, StepInput, StepOutput } from './core/step.js';
-export {
-  sample,
-  plainTransition,
-  type SampleOptions,
-  type StepPayload,
-  type Transition,
-  type TransitionWrapper,
-} from './samplers/sample.js';
+export { sample, type SampleOptions } from './samplers/sample.js';
+export { plainTransition, type Transition, type TransitionWrapper } from './core/transition.js';
+export { type StepPayload } from './core/observer.js';
 
 export * from './guidance/index.js';
 

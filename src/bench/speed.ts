@@ -38,7 +38,8 @@ import {
 } from '../pipelines/textToImage.js';
 import type { NoiseLevel } from '../core/noiseLevel.js';
 import { schedulePlan } from '../schedules/plan.js';
-import { sample, type StepPayload } from '../samplers/sample.js';
+import { sample } from '../samplers/sample.js';
+import { type StepPayload } from '../core/observer.js';
 import { SD15_SCHEDULE } from '../schedules/config.js';
 import { createSampler } from '../samplers/index.js';
 import { BatchRandom, RandomStream } from '../tensor/random.js';

@@ -17,7 +17,7 @@ import {
   type RunReport,
   type SamplingSettings,
 } from '../pipelines/run.js';
-import type { StepPayload } from '../samplers/sample.js';
+import type { StepPayload } from '../core/observer.js';
 import type { ScheduleConfig } from '../schedules/config.js';
 import { createSampler, SAMPLER_NAMES } from '../samplers/index.js';
 import { checkSeed } from '../tensor/random.js';

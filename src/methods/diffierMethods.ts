@@ -6,7 +6,7 @@ import { pcg } from '../transitions/pcg.js';
 import { restart, restartDefaults } from '../transitions/restart.js';
 import { zSampling } from '../transitions/zsampling.js';
 import { createGuidanceRule } from '../guidance/index.js';
-import type { TransitionWrapper } from '../samplers/sample.js';
+import type { TransitionWrapper } from '../core/transition.js';
 import type { MethodSpec, OptionValue } from './types.js';
 
 const num = (v: OptionValue | undefined): number | undefined =>

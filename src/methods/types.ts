@@ -1,6 +1,6 @@
 import type { GuidanceRule } from '../core/guidance.js';
-import type { NoiseLevel } from '../core/noiseLevel.js';
-import type { TransitionWrapper } from '../samplers/sample.js';
+import type { ScheduleInfo } from '../core/levels.js';
+import type { TransitionWrapper } from '../core/transition.js';
 
 /** A value a method option can take. */
 export type OptionValue = number | string | boolean;
@@ -14,16 +14,6 @@ export interface OptionSpec {
   readonly choices?: readonly string[];
   /** Default; undefined means "derived from w or the schedule" (said in the description). */
   readonly default?: OptionValue;
-}
-
-/** What a method may know about the schedule it runs on. */
-export interface ScheduleInfo {
-  /** levels[0] … levels[steps]: the sampling schedule. */
-  readonly levels: readonly NoiseLevel[];
-  /** Level at a (fractional) training timestep. */
-  levelAt(timestep: number): NoiseLevel;
-  /** Training timestep whose σ is `sigma` (fractional). */
-  timestepOf(sigma: number): number;
 }
 
 /** A ready-to-run method: the guidance rule and the wrappers around the sampler's step. */

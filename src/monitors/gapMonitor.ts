@@ -1,5 +1,5 @@
 import type { NoiseLevel } from '../core/noiseLevel.js';
-import type { StepPayload } from '../samplers/sample.js';
+import type { StepPayload } from '../core/observer.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { DriftTracker } from './drift.js';
 import { LinearFieldKsd } from './ksd.js';

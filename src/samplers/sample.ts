@@ -1,76 +1,13 @@
 import { AbortedError, ShapeError } from '../errors.js';
 import { predictionRequest } from '../core/gate.js';
-import type { Denoiser, PredictionRequest, Predictions } from '../core/denoiser.js';
-import type { GuidanceRule, GuidedPrediction } from '../core/guidance.js';
+import type { Denoiser, PredictionRequest } from '../core/denoiser.js';
+import type { GuidanceRule } from '../core/guidance.js';
 import type { BatchRandom } from '../tensor/random.js';
 import { assertFinite, assertSameShape, type Tensor } from '../tensor/tensor.js';
 import type { NoiseLevel } from '../core/noiseLevel.js';
-import type { SamplerStep, StepOutput } from '../core/step.js';
-
-/** What one main step of the loop hands to callbacks and monitors. */
-export interface StepPayload {
-  /** Index of the step (0-based) and their number. */
-  readonly i: number;
-  readonly numSteps: number;
-  readonly from: NoiseLevel;
-  readonly to: NoiseLevel;
-  /** The input of the last evaluation of this step (the iterate x_t, or a re-noised one). */
-  readonly xIn: Tensor;
-  /** The sample after the step, at level `to`. */
-  readonly x: Tensor;
-  /** Guided prediction at xIn (x0, eps, raw cond/uncond). */
-  readonly pred: GuidedPrediction;
-  /** The rule's nominal weight w (what "full guidance" means for the gap measures). */
-  readonly w: number;
-  /** Network evaluations per sample so far (a batched cond+uncond call counts 2). */
-  readonly nfe: number;
-}
-
-/** Everything a transition (a step, possibly wrapped by DiffIER or a peer) may use. */
-export interface TransitionContext {
-  readonly i: number;
-  readonly numSteps: number;
-  /** The whole schedule, levels[0] (noisiest) … levels[numSteps] (final). */
-  readonly levels: readonly NoiseLevel[];
-  readonly from: NoiseLevel;
-  readonly to: NoiseLevel;
-  readonly x: Tensor;
-  readonly rng: BatchRandom;
-  readonly history: unknown;
-  readonly sampler: SamplerStep;
-  /** One guided evaluation at (x, level), heading to `next`; counts network evaluations. */
-  guide(x: Tensor, level: NoiseLevel, next: NoiseLevel): Promise<GuidedPrediction>;
-  /** Raw network predictions (no guidance rule), for wrappers with their own combination. */
-  predict(x: Tensor, level: NoiseLevel, request: PredictionRequest): Promise<Predictions>;
-  /** Network evaluations so far over the whole batch (for adaptive budgets). */
-  evaluations(): number;
-}
-
-export interface TransitionResult {
-  readonly x: Tensor;
-  readonly history: unknown;
-  /** The evaluation that produced x (its input and guided prediction). */
-  readonly xIn: Tensor;
-  readonly pred: GuidedPrediction;
-}
-
-export type Transition = (ctx: TransitionContext) => Promise<TransitionResult>;
-/** Wraps a transition; how DiffIER's cycle and the peers plug into every sampler. */
-export type TransitionWrapper = (inner: Transition) => Transition;
-
-/** The plain transition: one guided evaluation, one sampler step. */
-export const plainTransition: Transition = async (ctx) => {
-  const pred = await ctx.guide(ctx.x, ctx.from, ctx.to);
-  const out: StepOutput = ctx.sampler.step({
-    x: ctx.x,
-    from: ctx.from,
-    to: ctx.to,
-    pred,
-    rng: ctx.rng,
-    history: ctx.history,
-  });
-  return { x: out.x, history: out.history, xIn: ctx.x, pred };
-};
+import type { StepObserver, StepPayload } from '../core/observer.js';
+import type { SamplerStep } from '../core/step.js';
+import { plainTransition, type Transition, type TransitionWrapper } from '../core/transition.js';
 
 export interface SampleOptions {
   readonly denoiser: Denoiser;
@@ -84,7 +21,7 @@ export interface SampleOptions {
   /** Applied innermost first: [a, b] gives b(a(plain)). */
   readonly wrappers?: readonly TransitionWrapper[];
   /** Called after every main step: progress bars, gap monitors, previews. */
-  readonly onStep?: readonly ((payload: StepPayload) => void)[];
+  readonly onStep?: readonly StepObserver[];
   readonly signal?: AbortSignal;
 }
 

@@ -2,7 +2,7 @@
  * Noise schedules read from a diffusers `scheduler_config.json`, with its keys unchanged,
  * so a model folder exported for diffusers works as it is.
  *
- * Conventions (see `samplingLevels`):
+ * Conventions (see `samplingLevels` in spacing.ts):
  * - Every schedule scalar is float64. diffusers builds betas and ᾱ in float32, so its values
  *   differ from ours by about 1e-7 relative; the timesteps are identical.
  * - A sampling schedule of N steps is N + 1 levels: the N network timesteps, noisiest first,
@@ -10,8 +10,7 @@
  *   at the final level, and −1 is what diffusers' DDIM computes there (a negative "previous
  *   timestep" selects `final_alpha_cumprod`).
  */
-import { ConfigError, InvalidOptionError } from '../errors.js';
-import { levelFromSigma, noiseLevel, type NoiseLevel } from '../core/noiseLevel.js';
+import { ConfigError } from '../errors.js';
 
 export type BetaSchedule = 'linear' | 'scaled_linear' | 'squaredcos_cap_v2';
 export type TimestepSpacing = 'leading' | 'trailing' | 'linspace';
@@ -47,9 +46,6 @@ export interface ParseOptions {
 
 /** Timestep of the final level of every sampling schedule (never given to the network). */
 export const FINAL_TIMESTEP = -1;
-
-/** Karras ρ (EDM's default, hard-coded in diffusers). */
-const KARRAS_RHO = 7;
 
 /** Stable Diffusion 1.5's scheduler_config.json (runwayml), with the implied defaults spelt out. */
 export const SD15_SCHEDULER_CONFIG: Readonly<Record<string, unknown>> = Object.freeze({
@@ -285,215 +281,3 @@ export function schedulerConfigJson(cfg: ScheduleConfig): Record<string, unknown
 
 /** Parsed SD1.5 schedule. */
 export const SD15_SCHEDULE: ScheduleConfig = parseSchedulerConfig(SD15_SCHEDULER_CONFIG);
-
-/** `torch.linspace(start, end, n)[i]`. */
-function linspaceAt(start: number, end: number, n: number, i: number): number {
-  return n === 1 ? start : start + ((end - start) * i) / (n - 1);
-}
-
-/** The training betas β_0 … β_{T−1}. */
-export function betas(cfg: ScheduleConfig): Float64Array {
-  const T = cfg.numTrainTimesteps;
-  const out = new Float64Array(T);
-  if (cfg.trainedBetas) {
-    out.set(cfg.trainedBetas);
-  } else if (cfg.betaSchedule === 'linear') {
-    for (let i = 0; i < T; i++) out[i] = linspaceAt(cfg.betaStart, cfg.betaEnd, T, i);
-  } else if (cfg.betaSchedule === 'scaled_linear') {
-    // Latent diffusion's schedule: linear in √β.
-    const a = Math.sqrt(cfg.betaStart);
-    const b = Math.sqrt(cfg.betaEnd);
-    for (let i = 0; i < T; i++) out[i] = linspaceAt(a, b, T, i) ** 2;
-  } else {
-    // Nichol & Dhariwal 2021 cosine: ᾱ(u) = cos²((u + 0.008)/1.008 · π/2), β capped at 0.999.
-    const f = (u: number) => Math.cos(((u + 0.008) / 1.008) * (Math.PI / 2)) ** 2;
-    for (let i = 0; i < T; i++) out[i] = Math.min(1 - f((i + 1) / T) / f(i / T), 0.999);
-  }
-  return cfg.rescaleBetasZeroSnr ? rescaleZeroTerminalSnr(out) : out;
-}
-
-/**
- * Lin et al. 2023, Algorithm 1: shift and scale √ᾱ so that √ᾱ_{T−1} = 0 while √ᾱ_0 is kept,
- * then turn it back into betas. The last beta is exactly 1, so ᾱ_{T−1} is exactly 0.
- */
-function rescaleZeroTerminalSnr(beta: Float64Array): Float64Array {
-  const T = beta.length;
-  const sqrtAb = new Float64Array(T);
-  let prod = 1;
-  for (let i = 0; i < T; i++) {
-    prod *= 1 - beta[i];
-    sqrtAb[i] = Math.sqrt(prod);
-  }
-  const first = sqrtAb[0];
-  const last = sqrtAb[T - 1];
-  const scale = first / (first - last);
-  const out = new Float64Array(T);
-  let prev = 1;
-  for (let i = 0; i < T; i++) {
-    const ab = ((sqrtAb[i] - last) * scale) ** 2;
-    out[i] = 1 - ab / prev;
-    prev = ab;
-  }
-  return out;
-}
-
-/** ᾱ_t = ∏_{i≤t} (1 − β_i), t = 0 … T−1. */
-export function alphasCumprod(cfg: ScheduleConfig): Float64Array {
-  const beta = betas(cfg);
-  const out = new Float64Array(beta.length);
-  let prod = 1;
-  for (let i = 0; i < beta.length; i++) {
-    prod *= 1 - beta[i];
-    out[i] = prod;
-  }
-  return out;
-}
-
-/** numpy's round(): halves go to the even neighbour. */
-function roundHalfEven(v: number): number {
-  const r = Math.round(v);
-  return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
-
-function checkNumSteps(cfg: ScheduleConfig, numSteps: number): void {
-  if (!Number.isInteger(numSteps) || numSteps < 1 || numSteps > cfg.numTrainTimesteps) {
-    throw new InvalidOptionError(
-      `number of steps must be an integer in [1, ${cfg.numTrainTimesteps}], got ${numSteps}`,
-    );
-  }
-}
-
-/**
- * The N network timesteps, decreasing, exactly as diffusers' DDIMScheduler.set_timesteps
- * computes them (numpy rounding included). One deviation: for `trailing`, numpy's
- * `arange(T, 0, −T/N)` sometimes has N + 1 entries by rounding (N = 61 for T = 1000), the
- * last one being −1; we keep the first N.
- */
-export function samplingTimesteps(cfg: ScheduleConfig, numSteps: number): number[] {
-  checkNumSteps(cfg, numSteps);
-  const T = cfg.numTrainTimesteps;
-  const N = numSteps;
-  const ts: number[] = [];
-  if (cfg.timestepSpacing === 'leading') {
-    const ratio = Math.floor(T / N);
-    for (let i = N - 1; i >= 0; i--) ts.push(i * ratio + cfg.stepsOffset);
-  } else if (cfg.timestepSpacing === 'trailing') {
-    // numpy's arange fills start + i·δ with δ = (start + step) − start.
-    const delta = T - T / N - T;
-    for (let i = 0; i < N; i++) ts.push(roundHalfEven(T + i * delta) - 1);
-  } else {
-    // np.linspace(0, T−1, N): i·step, the endpoint set exactly; then reversed.
-    const step = (T - 1) / (N - 1);
-    for (let i = N - 1; i >= 0; i--) {
-      ts.push(N === 1 ? 0 : i === N - 1 ? T - 1 : roundHalfEven(i * step));
-    }
-  }
-  if (ts[0] > T - 1) {
-    throw new InvalidOptionError(
-      `steps_offset ${cfg.stepsOffset} with ${N} leading steps reaches timestep ${ts[0]} > ${T - 1}`,
-    );
-  }
-  for (let i = 1; i < N; i++) {
-    if (!(ts[i] < ts[i - 1] && ts[i] >= 0)) {
-      throw new InvalidOptionError(
-        `${N} ${cfg.timestepSpacing} steps give timesteps that do not decrease`,
-      );
-    }
-  }
-  return ts;
-}
-
-/**
- * The sampling schedule: numSteps + 1 levels, levels[i] at the i-th network timestep
- * (noisiest first) and levels[numSteps] the final level (timestep −1; ᾱ = 1 if
- * set_alpha_to_one, else ᾱ_0). Each step goes to the next timestep of the list; diffusers'
- * DDIM uses t − T//N instead, which is the same for `leading` but can differ by one for
- * `trailing`/`linspace` (e.g. trailing, T = 1000, N = 3: 999 → 666 → 332 here, → 333 there).
- *
- * With use_karras_sigmas the levels are Karras σ's instead (see `karrasLevels`).
- */
-export function samplingLevels(cfg: ScheduleConfig, numSteps: number): NoiseLevel[] {
-  const ts = samplingTimesteps(cfg, numSteps);
-  const ab = alphasCumprod(cfg);
-  if (cfg.useKarrasSigmas) return karrasLevels(cfg, ts, ab);
-  const levels = ts.map((t) => noiseLevel(t, ab[t]));
-  levels.push(noiseLevel(FINAL_TIMESTEP, cfg.setAlphaToOne ? 1 : ab[0]));
-  return levels;
-}
-
-/**
- * σ_t = √((1 − ᾱ_t)/ᾱ_t) on the training grid, for interpolation. With a zero terminal SNR
- * σ_{T−1} would be infinite; diffusers' Euler sets ᾱ_{T−1} = 2⁻²⁴ there, and so do we.
- */
-function trainingSigmas(ab: Float64Array): Float64Array {
-  return ab.map((v) => {
-    const a = v > 0 ? v : 2 ** -24;
-    return Math.sqrt((1 - a) / a);
-  });
-}
-
-/**
- * diffusers `_sigma_to_t`: the fractional timestep whose log σ lies between two training
- * levels, by linear interpolation in log σ, clamped to [0, T−1].
- */
-function sigmaToTimestep(sigma: number, logSigmas: Float64Array): number {
-  const logSigma = Math.log(Math.max(sigma, 1e-10));
-  // Last index with logSigmas[i] ≤ logSigma (0 if none), at most T−2 (log σ increases with t).
-  let lo = 0;
-  let hi = logSigmas.length - 2;
-  if (logSigmas[0] > logSigma) hi = 0;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (logSigmas[mid] <= logSigma) lo = mid;
-    else hi = mid - 1;
-  }
-  const w = Math.min(
-    1,
-    Math.max(0, (logSigmas[lo] - logSigma) / (logSigmas[lo] - logSigmas[lo + 1])),
-  );
-  return (1 - w) * lo + w * (lo + 1);
-}
-
-/**
- * diffusers Euler/DPM with use_karras_sigmas: σ_max/σ_min are the σ's of the first and last
- * spaced timestep (or config sigma_max/sigma_min), the N σ's follow Karras' ρ = 7 ramp,
- * the timesteps come from log-σ interpolation (fractional), and the final level is σ = 0.
- */
-function karrasLevels(cfg: ScheduleConfig, ts: readonly number[], ab: Float64Array): NoiseLevel[] {
-  const sigmas = trainingSigmas(ab);
-  const logSigmas = sigmas.map(Math.log);
-  const N = ts.length;
-  const maxInv = (cfg.sigmaMax ?? sigmas[ts[0]]) ** (1 / KARRAS_RHO);
-  const minInv = (cfg.sigmaMin ?? sigmas[ts[N - 1]]) ** (1 / KARRAS_RHO);
-  const levels: NoiseLevel[] = [];
-  for (let i = 0; i < N; i++) {
-    const ramp = N === 1 ? 0 : i / (N - 1);
-    const sigma = (maxInv + ramp * (minInv - maxInv)) ** KARRAS_RHO;
-    levels.push(levelFromSigma(sigma, sigmaToTimestep(sigma, logSigmas)));
-  }
-  levels.push(levelFromSigma(0, FINAL_TIMESTEP));
-  return levels;
-}
-
-/**
- * ᾱ at a possibly fractional timestep t ∈ [0, T−1]: exact at integers; in between, σ is
- * interpolated linearly in t as diffusers' Euler does (`np.interp(timesteps, …, sigmas)`).
- */
-export function alphaBarAt(cfg: ScheduleConfig, t: number): number {
-  const T = cfg.numTrainTimesteps;
-  if (!Number.isFinite(t) || t < 0 || t > T - 1) {
-    throw new InvalidOptionError(`timestep must be in [0, ${T - 1}], got ${t}`);
-  }
-  const ab = alphasCumprod(cfg);
-  if (Number.isInteger(t)) return ab[t];
-  const sigmas = trainingSigmas(ab);
-  const lo = Math.floor(t);
-  const w = t - lo;
-  const sigma = (1 - w) * sigmas[lo] + w * sigmas[lo + 1];
-  return 1 / (1 + sigma * sigma);
-}
-
-/** The fractional training timestep whose σ is `sigma` (log-σ interpolation, clamped to [0, T−1]). */
-export function timestepOfSigma(cfg: ScheduleConfig, sigma: number): number {
-  return sigmaToTimestep(sigma, trainingSigmas(alphasCumprod(cfg)).map(Math.log));
-}

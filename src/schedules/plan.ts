@@ -1,6 +1,8 @@
-import type { ScheduleInfo } from '../methods/types.js';
+import type { ScheduleInfo } from '../core/levels.js';
 import { noiseLevel, type NoiseLevel } from '../core/noiseLevel.js';
-import { alphaBarAt, samplingLevels, timestepOfSigma, type ScheduleConfig } from './config.js';
+import { type ScheduleConfig } from './config.js';
+import { samplingLevels } from './spacing.js';
+import { alphaBarAt, timestepOfSigma } from './discrete.js';
 
 /** A parsed schedule that hands out the sampling levels (and level look-ups) for any step count. */
 export interface SchedulePlan {

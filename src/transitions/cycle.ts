@@ -5,7 +5,7 @@ import type {
   TransitionContext,
   TransitionResult,
   TransitionWrapper,
-} from '../samplers/sample.js';
+} from '../core/transition.js';
 import { cleanEstimates, driftRatios } from '../monitors/drift.js';
 import { invert, linearGuidance, renoise } from './renoise.js';
 

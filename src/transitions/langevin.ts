@@ -1,6 +1,6 @@
 import { InvalidOptionError } from '../errors.js';
 import type { NoiseLevel } from '../core/noiseLevel.js';
-import type { Transition, TransitionContext, TransitionWrapper } from '../samplers/sample.js';
+import type { Transition, TransitionContext, TransitionWrapper } from '../core/transition.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 export interface LangevinOptions {

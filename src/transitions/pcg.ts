@@ -1,7 +1,7 @@
 import { InvalidOptionError } from '../errors.js';
 import type { GuidedPrediction } from '../core/guidance.js';
 import { x0FromEps } from '../core/convert.js';
-import type { Transition, TransitionWrapper } from '../samplers/sample.js';
+import type { Transition, TransitionWrapper } from '../core/transition.js';
 import { checkLangevin, langevinCorrect, type LangevinOptions } from './langevin.js';
 import { linearGuidance } from './renoise.js';
 

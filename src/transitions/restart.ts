@@ -1,6 +1,6 @@
 import { InvalidOptionError } from '../errors.js';
 import type { NoiseLevel } from '../core/noiseLevel.js';
-import type { Transition, TransitionWrapper } from '../samplers/sample.js';
+import type { Transition, TransitionWrapper } from '../core/transition.js';
 import { renoise } from './renoise.js';
 
 /** One restart interval: when the main loop reaches σ_min, jump to σ_max K times and come back in N points. */

@@ -1,4 +1,4 @@
-import type { TransitionWrapper } from '../samplers/sample.js';
+import type { TransitionWrapper } from '../core/transition.js';
 import { cycle } from './cycle.js';
 
 /**
