@@ -19,8 +19,16 @@ export { schedulePlan, type SchedulePlan } from './schedules/plan.js';
 export { createSampler, SAMPLER_NAMES } from './samplers/index.js';
 export type { SamplerStep, StepInput, StepOutput } from './core/step.js';
 export { sample, type SampleOptions } from './samplers/sample.js';
-export { plainTransition, type Transition, type TransitionWrapper } from './core/transition.js';
-export { type StepPayload } from './core/observer.js';
+export {
+  plainTransition,
+  type Transition,
+  type TransitionContext,
+  type TransitionResult,
+  type TransitionWrapper,
+} from './core/transition.js';
+export type { StepObserver, StepPayload } from './core/observer.js';
+export type { ScheduleInfo } from './core/levels.js';
+export { x0FromEps, epsFromX0 } from './core/convert.js';
 
 export * from './guidance/index.js';
 

@@ -139,9 +139,6 @@ export async function writeBenchOutputs(
 
 export function benchGmmCommand(): Command {
   const cmd = new Command('gmm')
-    .description(
-      'ground-truth guidance benchmark on a Gaussian-mixture problem (docs/benchmark.md)',
-    )
     .requiredOption('--problem <file>', 'problem file (JSON, docs/benchmark.md)')
     .option('--methods <list>', 'comma-separated methods (diffier methods list them)', 'cfg')
     .option('--w <list>', 'comma-separated guidance weights', '1,1.5,2,3,5,7.5,10')

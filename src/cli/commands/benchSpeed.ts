@@ -166,9 +166,6 @@ export function speedReport(r: SpeedResult): string {
 
 export function benchSpeedCommand(): Command {
   const cmd = new Command('speed')
-    .description(
-      'speed and cost: sampler overhead (model and synthetic large latent), UNet FLOP/s vs the measured matmul peak, time per image of the README command',
-    )
     .option('--model <dir>', 'model folder (default: the embedded models/mnist-t2i)')
     .option('--prompt <text>', 'prompt of the README command', README_PROMPT)
     .option('--methods <list>', 'methods compared (the README command’s --compare)', 'cfg,diffier')

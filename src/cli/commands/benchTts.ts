@@ -110,9 +110,6 @@ async function writeExamples(result: TtsBenchResult, dir: string, frameSeconds: 
 
 export function benchTtsCommand(): Command {
   const cmd = new Command('tts')
-    .description(
-      'text-to-speech guidance benchmark: methods × w at matched NFE on held-out sentences with espeak-ng timings → MCD, spectral convergence, gap',
-    )
     .option('--model <dir>', 'TTS model folder (default: the embedded models/tts-espeak)')
     .option('--data <file>', 'held-out set (default: bench/tts/heldout.json)')
     .option('--methods <list>', 'comma-separated methods', 'cfg,apg,pcg,diffier')

@@ -102,9 +102,6 @@ export async function prepareSpeak(text: string, flags: SpeakFlags) {
 
 export function speakCommand(): Command {
   const cmd = new Command('speak')
-    .description(
-      'text to speech with guidance on the embedded espeak-ng-trained model (needs the espeak-ng program); writes a WAV and a JSON sidecar',
-    )
     .argument('<text>', 'English text; several sentences are spoken one after another')
     .option('--model <dir>', 'TTS model folder (default: the embedded models/tts-espeak)')
     .option('--method <name>', `sampling method: ${METHOD_NAMES.join(', ')}`, 'diffier')

@@ -11,9 +11,6 @@ import { benchTable, prepareBench, type BenchGmmFlags } from './benchGmm.js';
 
 export function sweepCommand(): Command {
   const cmd = new Command('sweep')
-    .description(
-      'one method over a list of w: accumulated errors, per-step curves, quality, rank correlations, a recommended w',
-    )
     .requiredOption('--problem <file>', 'problem file (JSON)')
     .requiredOption('--method <name>', 'the method to sweep')
     .option('--w <list>', 'comma-separated guidance weights', '1,1.5,2,3,5,7.5,10')
