@@ -12,7 +12,7 @@ export const LAYERS = [
   ['errors.ts'],
   ['tensor', 'io', 'types'],
   ['core'],
-  ['schedules', 'samplers', 'monitors', 'backends', 'audio', 'image'],
+  ['schedules', 'samplers', 'monitors', 'options', 'backends', 'audio', 'image'],
   ['guidance', 'transitions', 'models', 'plot'],
   ['methods', 'denoisers', 'tts', 'data'],
   ['eval'],

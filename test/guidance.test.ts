@@ -14,7 +14,7 @@ import {
   cfgZeroStar,
   createGuidanceRule,
   epsScaling,
-  guidanceDefaults,
+  GUIDANCE_RULES,
   GUIDANCE_RULE_NAMES,
   interval,
   quantileSorted,
@@ -574,24 +574,33 @@ describe('eps-scaling', () => {
 // Registry and options
 // ---------------------------------------------------------------------------------------
 
+/** The defaults a rule declares (wrappers: also their inner rule, cfg). */
+function ruleDefaults(name: string): Record<string, unknown> {
+  const spec = GUIDANCE_RULES.find((r) => r.name === name)!;
+  const own = Object.fromEntries(
+    spec.options.filter((o) => o.default !== undefined).map((o) => [o.key, o.default]),
+  );
+  return spec.wrapper ? { ...own, inner: 'cfg' } : own;
+}
+
 describe('registry', () => {
   it('builds every rule with its defaults and echoes them', () => {
     for (const name of GUIDANCE_RULE_NAMES) {
       const rule = createGuidanceRule(name);
       assert.equal(rule.name, name);
       const d = rule.describe();
-      for (const [k, v] of Object.entries(guidanceDefaults(name))) {
-        if (k === 'inner') assert.deepEqual(d.inner, { name: 'cfg', w: 7.5 });
+      for (const [k, v] of Object.entries(ruleDefaults(name))) {
+        if (k === 'inner') assert.deepEqual(d.inner, { name: 'cfg', w: 3 });
         else assert.equal(d[k], v, `${name}.${k}`);
       }
     }
-    assert.deepEqual(guidanceDefaults('apg'), {
-      w: 7.5,
+    assert.deepEqual(ruleDefaults('apg'), {
+      w: 3,
       eta: 0,
       momentum: -0.5,
       normThreshold: 15,
     });
-    assert.deepEqual(guidanceDefaults('interval'), { sigmaLo: 0.28, sigmaHi: 5.42, inner: 'cfg' });
+    assert.deepEqual(ruleDefaults('interval'), { sigmaLo: 0.28, sigmaHi: 5.42, inner: 'cfg' });
   });
 
   it('passes options a wrapper does not own to its inner rule', () => {

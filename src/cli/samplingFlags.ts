@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { InvalidOptionError } from '../errors.js';
 import { checkWritable } from '../io/atomicWrite.js';
+import { DEFAULT_GUIDANCE_WEIGHT } from '../guidance/index.js';
 import { METHOD_NAMES, type MethodChoice } from '../methods/registry.js';
 import { checkUnetCalls, DEFAULT_UNET_CALLS, UNET_CALLS } from '../denoisers/unetDenoiser.js';
 import {
@@ -25,6 +26,7 @@ import { addMethodFlags, parseMethodsAndBudget } from './methodFlags.js';
 import { parseInteger, parseNameList, parseNumber } from './parse.js';
 import { createProgress } from './progress.js';
 import { formatTable } from './table.js';
+import { DEFAULT_KSD_MAX_ITEMS } from '../monitors/ksd.js';
 
 // The sidecar's runs block lives with the pipelines (the web page writes it too).
 export { runsJson } from '../pipelines/run.js';
@@ -65,7 +67,7 @@ export function addRuntimeFlags(cmd: Command): Command {
       `guided steps as ${UNET_CALLS.join(' or ')} UNet calls`,
       DEFAULT_UNET_CALLS,
     )
-    .option('--ksd-items <n>', 'images used by the KSD gap measure', '256')
+    .option('--ksd-items <n>', 'images used by the KSD gap measure', String(DEFAULT_KSD_MAX_ITEMS))
     .option('--threads <n>', 'onnxruntime threads per operator (default: the runtime’s)');
 }
 
@@ -74,7 +76,7 @@ export function addSamplingFlags(cmd: Command, defaults: SamplingFlagDefaults): 
   cmd
     .option('--method <name>', `sampling method: ${METHOD_NAMES.join(', ')}`, 'cfg')
     .option('--compare <list>', 'comma-separated methods, one grid row each (replaces --method)')
-    .option('--w <w>', 'guidance weight (1 = none)', '3')
+    .option('--w <w>', 'guidance weight (1 = none)', String(DEFAULT_GUIDANCE_WEIGHT))
     .option('--steps <n>', `sampling steps (default ${DEFAULT_STEPS} when --nfe is not given)`)
     .option('--nfe <n>', 'network evaluations per image: each method gets the most steps that fit')
     .option('--n <n>', defaults.nMeaning, defaults.n)

@@ -31,7 +31,7 @@ import {
 import type { GuidanceContext, GuidanceRule, GuidedPrediction } from '../core/guidance.js';
 
 export interface ApgOptions {
-  /** Guidance weight w (as in CFG: 1 = none). Registry default 7.5. Any finite number. */
+  /** Guidance weight w (as in CFG: 1 = none). Registry default 3 (DEFAULT_GUIDANCE_WEIGHT). Any finite number. */
   readonly w: number;
   /**
    * η, weight of the component of the guidance direction parallel to x̂0_c (the part that

@@ -20,8 +20,8 @@ import type { GuidanceContext, GuidanceRule, GuidedPrediction } from '../core/gu
 
 /**
  * Plain CFG.
- * @param w guidance weight (diffusers' `guidance_scale`; default in the registry 7.5, the
- *   SD1.5 pipeline's). Any finite number: 1 = no guidance, 0 = unconditional, > 1 guided.
+ * @param w guidance weight (diffusers' `guidance_scale`; default in the registry 3,
+ *   DEFAULT_GUIDANCE_WEIGHT). Any finite number: 1 = no guidance, 0 = unconditional, > 1 guided.
  */
 export function cfg(w: number): GuidanceRule<undefined> {
   checkFinite('cfg', 'w', w);

@@ -28,7 +28,7 @@ import {
 import type { GuidanceContext, GuidanceRule, GuidedPrediction } from '../core/guidance.js';
 
 export interface CfgZeroStarOptions {
-  /** Guidance weight w (as in CFG: 1 = none). Registry default 7.5 (diffusers). Any finite number. */
+  /** Guidance weight w (as in CFG: 1 = none). Registry default 3 (DEFAULT_GUIDANCE_WEIGHT). Any finite number. */
   readonly w: number;
   /**
    * Number of first main steps whose ε is set to 0. Default 1 (diffusers'

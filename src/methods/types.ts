@@ -1,20 +1,9 @@
 import type { GuidanceRule } from '../core/guidance.js';
 import type { ScheduleInfo } from '../core/levels.js';
 import type { TransitionWrapper } from '../core/transition.js';
+import type { OptionSpec, OptionValue } from '../options/schema.js';
 
-/** A value a method option can take. */
-export type OptionValue = number | string | boolean;
-
-/** One documented option of a method; the CLI turns it into `--<method>-<flag>`. */
-export interface OptionSpec {
-  /** Key in the options object (camelCase); the flag is its kebab-case form. */
-  readonly key: string;
-  readonly description: string;
-  readonly kind: 'number' | 'integer' | 'number-or-inf' | 'choice';
-  readonly choices?: readonly string[];
-  /** Default; undefined means "derived from w or the schedule" (said in the description). */
-  readonly default?: OptionValue;
-}
+export type { OptionSpec, OptionValue } from '../options/schema.js';
 
 /** A ready-to-run method: the guidance rule and the wrappers around the sampler's step. */
 export interface MethodInstance {

@@ -2,7 +2,7 @@ import type { NoiseLevel } from '../core/noiseLevel.js';
 import type { StepPayload } from '../core/observer.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { DriftTracker } from './drift.js';
-import { LinearFieldKsd } from './ksd.js';
+import { DEFAULT_KSD_MAX_ITEMS, LinearFieldKsd } from './ksd.js';
 
 /** The gap measures of one sampling step (diffier-method.md §1). */
 export interface GapStep {
@@ -60,7 +60,7 @@ export class GapMonitor {
     const { xIn, pred, from } = p;
     const batch = xIn.batch;
     const dim = xIn.itemSize;
-    const maxItems = this.options.ksdItems ?? 256;
+    const maxItems = this.options.ksdItems ?? DEFAULT_KSD_MAX_ITEMS;
     // One pass over the pairs scores the iterates against both fields, G_t against the
     // guided score −(ε_u + w(ε_c − ε_u))/s at the nominal w and condGap against the
     // conditional score −ε_c/s: with e₁ = ε_c, e₂ = ε_u the fields are α·e₁ + β·e₂.

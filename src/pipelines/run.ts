@@ -6,6 +6,7 @@
  */
 import { GapMonitor, type GapStep, type GapSummary } from '../monitors/gapMonitor.js';
 import { InvalidOptionError } from '../errors.js';
+import { DEFAULT_GUIDANCE_WEIGHT } from '../guidance/index.js';
 import { stepsForNfe } from '../methods/nfe.js';
 import { resolveMethod, type MethodChoice } from '../methods/registry.js';
 import type { OptionValue } from '../methods/types.js';
@@ -44,7 +45,7 @@ export function positiveInteger(v: number | undefined, name: string): void {
 
 /** The method, sampler and step count of a run (steps from `nfe` by counting, methods/nfe.ts). */
 export async function planRun(schedule: ScheduleConfig, opts: SamplingSettings) {
-  const w = opts.w ?? 3;
+  const w = opts.w ?? DEFAULT_GUIDANCE_WEIGHT;
   positiveInteger(opts.steps, 'steps');
   positiveInteger(opts.nfe, 'nfe');
   if (!Number.isFinite(w)) throw new InvalidOptionError(`w must be a finite number, got ${w}`);

@@ -12,6 +12,7 @@ import { addMethodFlags, methodChoices } from '../methodFlags.js';
 import { parseInteger, parseNameList, parseNumberList } from '../parse.js';
 import { createProgress } from '../progress.js';
 import { formatTable } from '../table.js';
+import { DEFAULT_KSD_MAX_ITEMS } from '../../monitors/ksd.js';
 
 export interface BenchGmmFlags {
   problem: string;
@@ -147,7 +148,11 @@ export function benchGmmCommand(): Command {
     .option('--samples <n>', 'samples per run', '2000')
     .option('--seed <n>', 'seed', '1')
     .option('--sampler <name>', `sampler: ${SAMPLER_NAMES.join(', ')}`, 'ddim')
-    .option('--ksd-items <n>', 'samples used by the O(n²) KSD gap measures', '256')
+    .option(
+      '--ksd-items <n>',
+      'samples used by the O(n²) KSD gap measures',
+      String(DEFAULT_KSD_MAX_ITEMS),
+    )
     .option('--json <file>', 'write every run as JSON')
     .option('--samples-out <file>', 'write the samples as JSON')
     .option('--plots <dir>', 'write SVG plots')

@@ -3,6 +3,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { encodeWav } from '../../audio/wav.js';
 import { InvalidOptionError } from '../../errors.js';
 import { checkWritable, writeFileAtomic, writeJsonAtomic } from '../../io/atomicWrite.js';
+import { DEFAULT_GUIDANCE_WEIGHT } from '../../guidance/index.js';
 import { METHOD_NAMES } from '../../methods/registry.js';
 import { embeddedTtsModelDir } from '../../models/embedded.js';
 import { loadTextToSpeechModel } from '../../models/ttsModel.js';
@@ -106,7 +107,7 @@ export function speakCommand(): Command {
     .option('--model <dir>', 'TTS model folder (default: the embedded models/tts-espeak)')
     .option('--method <name>', `sampling method: ${METHOD_NAMES.join(', ')}`, 'diffier')
     .option('--compare <list>', 'comma-separated methods: one WAV each (OUT-<method>.wav)')
-    .option('--w <w>', 'guidance weight on the text (1 = none)', '3')
+    .option('--w <w>', 'guidance weight on the text (1 = none)', String(DEFAULT_GUIDANCE_WEIGHT))
     .option('--steps <n>', `sampling steps (default ${DEFAULT_TTS_STEPS} when --nfe is not given)`)
     .option(
       '--nfe <n>',

@@ -8,6 +8,7 @@ import { addMethodFlags } from '../methodFlags.js';
 import { createProgress } from '../progress.js';
 import { formatTable } from '../table.js';
 import { benchTable, prepareBench, type BenchGmmFlags } from './benchGmm.js';
+import { DEFAULT_KSD_MAX_ITEMS } from '../../monitors/ksd.js';
 
 export function sweepCommand(): Command {
   const cmd = new Command('sweep')
@@ -19,7 +20,11 @@ export function sweepCommand(): Command {
     .option('--samples <n>', 'samples per run', '2000')
     .option('--seed <n>', 'seed', '1')
     .option('--sampler <name>', 'sampler', 'ddim')
-    .option('--ksd-items <n>', 'samples used by the KSD gap measures', '256')
+    .option(
+      '--ksd-items <n>',
+      'samples used by the KSD gap measures',
+      String(DEFAULT_KSD_MAX_ITEMS),
+    )
     .option('--json <file>', 'write runs, correlations and the recommended w')
     .option('--plots <dir>', 'write SVG plots (error per step per w; quality and error vs w)')
     .option('--no-progress', 'no progress on stderr');
