@@ -19,12 +19,6 @@ export function constantWeights(batch: number, w: number): Float64Array {
   return new Float64Array(batch).fill(w);
 }
 
-/** True when every sample has weight exactly 1 (no guidance, the gate skips uncond). */
-export function allOnes(weights: Float64Array): boolean {
-  for (let i = 0; i < weights.length; i++) if (weights[i] !== 1) return false;
-  return true;
-}
-
 // ---------------------------------------------------------------------------------------
 // Per-sample arithmetic
 // ---------------------------------------------------------------------------------------
