@@ -15,7 +15,7 @@ export const LAYERS = [
   ['schedules', 'samplers', 'monitors', 'options', 'backends', 'audio', 'image'],
   ['guidance', 'transitions', 'models', 'plot'],
   ['methods', 'denoisers', 'tts', 'data'],
-  ['eval'],
+  ['eval', 'run'],
   ['pipelines'],
   ['bench'],
   ['web'],

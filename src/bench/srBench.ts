@@ -39,6 +39,7 @@ import { renderSvg } from '../plot/render.js';
 import { streamKey } from '../tensor/random.js';
 import { concatBatch, type Tensor } from '../tensor/tensor.js';
 import { byMethod, gridName, metricVsW } from './wCurves.js';
+import { budgetOf } from '../run/budget.js';
 
 export interface SrMetrics {
   readonly psnr: number;
@@ -205,8 +206,7 @@ export async function runSrBench(opts: SrBenchOptions): Promise<SrBenchResult> {
   const warn = opts.warn ?? ((m: string) => console.warn(m));
   if (opts.methods.length === 0 || opts.ws.length === 0)
     throw new InvalidOptionError('give at least one method and one w');
-  if ((opts.nfe === undefined) === (opts.steps === undefined))
-    throw new InvalidOptionError('give exactly one of nfe and steps');
+  budgetOf(opts); // exactly one of steps and nfe
   if (!(Number.isInteger(n) && n >= 1)) throw new InvalidOptionError(`n must be ≥ 1, got ${n}`);
   if (!(Number.isInteger(opts.inputs) && opts.inputs >= 2 && opts.inputs <= MAX_INPUTS))
     throw new InvalidOptionError(

@@ -3,6 +3,7 @@ import { InvalidOptionError } from '../errors.js';
 import { METHODS, resolveMethod, type MethodChoice } from '../methods/registry.js';
 import type { OptionValue } from '../methods/types.js';
 import { legacyOptionFlag, optionFlag } from '../options/schema.js';
+import { budgetOf, type Budget } from '../run/budget.js';
 import { parseInteger } from './parse.js';
 
 /**
@@ -49,21 +50,17 @@ export function parseMethodsAndBudget(
   names: readonly string[],
   listFlag: string,
   flags: Record<string, unknown> & { steps?: string; nfe?: string },
-  fallback: { readonly steps: number } | { readonly nfe: number },
-): { methods: MethodChoice[]; steps?: number; nfe?: number } {
+  fallback: Budget,
+): { methods: MethodChoice[] } & Budget {
   if (new Set(names).size !== names.length) {
     throw new InvalidOptionError(`${listFlag} names a method twice: "${names.join(',')}"`);
   }
   const methods = methodChoices(names, flags);
   methods.forEach((m) => resolveMethod(m));
-  if (flags.steps !== undefined && flags.nfe !== undefined) {
-    throw new InvalidOptionError('give --steps or --nfe, not both');
-  }
   const steps =
     flags.steps === undefined ? undefined : parseInteger(flags.steps, '--steps', 1, 100_000);
   const nfe = flags.nfe === undefined ? undefined : parseInteger(flags.nfe, '--nfe', 1, 1_000_000);
-  if (steps === undefined && nfe === undefined) return { methods, ...fallback };
-  return { methods, steps, nfe };
+  return { methods, ...budgetOf({ steps, nfe }, fallback, ['--steps', '--nfe']) };
 }
 
 /** Commander's attribute name of a flag: `--eps-scaling-factor` → `epsScalingFactor`. */

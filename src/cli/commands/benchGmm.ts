@@ -5,10 +5,9 @@ import { gapCurves, metricCurves, paretoPlot, scatterPlot } from '../../bench/gm
 import { loadProblem } from '../../denoisers/problem.js';
 import { trueMixtures } from '../../denoisers/gaussianMixture.js';
 import { checkWritable, writeFileAtomic, writeJsonAtomic } from '../../io/atomicWrite.js';
-import { resolveMethod } from '../../methods/registry.js';
 import { createSampler, SAMPLER_NAMES } from '../../samplers/index.js';
 import { checkSeed } from '../../tensor/random.js';
-import { addMethodFlags, methodChoices } from '../methodFlags.js';
+import { addMethodFlags, parseMethodsAndBudget } from '../methodFlags.js';
 import { parseInteger, parseNameList, parseNumberList } from '../parse.js';
 import { createProgress } from '../progress.js';
 import { formatTable } from '../table.js';
@@ -33,12 +32,13 @@ export interface BenchGmmFlags {
 
 /** Parse and check everything before any work, so a bad option writes nothing. */
 export async function prepareBench(flags: BenchGmmFlags) {
-  const methods = methodChoices(parseNameList(flags.methods, '--methods'), flags);
-  methods.forEach((m) => resolveMethod(m));
+  const { methods, steps, nfe } = parseMethodsAndBudget(
+    parseNameList(flags.methods, '--methods'),
+    '--methods',
+    flags,
+    { steps: 50 },
+  );
   const ws = parseNumberList(flags.w, '--w');
-  const steps =
-    flags.steps === undefined ? undefined : parseInteger(flags.steps, '--steps', 1, 1000);
-  const nfe = flags.nfe === undefined ? undefined : parseInteger(flags.nfe, '--nfe', 1, 100000);
   const samples = parseInteger(flags.samples, '--samples', 10, 1_000_000);
   const seed = checkSeed(parseInteger(flags.seed, '--seed', 0, 0xffffffff));
   const ksdItems = parseInteger(flags.ksdItems, '--ksd-items', 2, 100000);
@@ -50,7 +50,7 @@ export async function prepareBench(flags: BenchGmmFlags) {
     problem,
     methods,
     ws,
-    steps: nfe === undefined ? (steps ?? 50) : steps,
+    steps,
     nfe,
     samples,
     seed,
