@@ -1,5 +1,5 @@
 /**
- * Schedules: every golden value is derived here independently of src/sampling/schedule.ts
+ * Schedules: every golden value is derived here independently of src/schedules/
  * (plain loops over the defining formulas, closed forms, or numbers quoted from diffusers).
  */
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 /**
- * Speed and cost (../shared/design/benchmarks.md, part C), measured side by side in one run:
+ * Speed and cost (docs/results.md §5), measured side by side in one run:
  *
  * (a) Sampler overhead = time outside the network calls ÷ time inside them, per method, on
  *     a real model (the embedded one by default) and the library's own time per step on a

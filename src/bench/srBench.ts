@@ -1,5 +1,5 @@
 /**
- * The super-resolution benchmark (docs: ../shared/design/benchmarks.md, part B) on an
+ * The super-resolution benchmark (docs/results.md §4b) on an
  * upscaler of MNIST digits (the embedded models/mnist-sr, or any folder making 1×28×28
  * images from 7×7): held-out digits reduced 4× by block means are the inputs, their
  * originals the ground truth. Methods × w at a matched budget, `n` outputs per input:

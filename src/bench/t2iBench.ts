@@ -1,5 +1,5 @@
 /**
- * The real-model guidance benchmark (docs: ../shared/design/benchmarks.md, part B) on a
+ * The real-model guidance benchmark (docs/results.md §4) on a
  * text-to-image model of MNIST digits (the embedded models/mnist-t2i, or any folder making
  * 1×28×28 images): methods × w at a matched NFE budget, each run generating `n` images for
  * each prompt of a fixed catalogue, scored by the shipped evaluation network against the

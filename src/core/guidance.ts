@@ -31,7 +31,7 @@ export interface GuidedPrediction {
 
 /**
  * A guidance rule. `weights` decides, before the network is called, how strongly each
- * sample is guided at this step; the one shared gate (guidance/gate.ts) skips the
+ * sample is guided at this step; the one shared gate (core/gate.ts) skips the
  * unconditional pass when every weight is 1. `combine` turns the predictions into a
  * guided prediction; wrappers (interval, thresholding, error control …) delegate to an
  * inner rule. Per-run state (APG momentum, the error controller's history) lives in the

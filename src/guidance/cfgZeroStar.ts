@@ -9,7 +9,7 @@
  *
  * Relation to w: with s* = 1 it is CFG at the same w; w = 1 is the conditional prediction.
  *
- * Caveat (spec §5): the method was designed for flow-matching velocities, where v = 0 means
+ * Caveat: the method was designed for flow-matching velocities, where v = 0 means
  * "stand still". On an ε-model, ε = 0 makes a DDIM step x_s = (a_s/a_t)·x_t, i.e. x̂0 = x_t/a_t:
  * the noisy sample is taken as clean. That is what diffusers does on ε-models, not what the
  * paper meant. Zero-init is not guidance: it applies whatever the weight, and the

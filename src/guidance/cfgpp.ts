@@ -8,7 +8,7 @@
  * The step must honour `renoiseEps` (SamplerStep.usesRenoiseEps); other steps see plain
  * CFG at weight λ.
  *
- * Exact link to CFG [derived in guidance-methods.md §3]: CFG++-DDIM from σ_t to σ_s is
+ * Exact link to CFG (docs/guidance.md, cfgpp): CFG++-DDIM from σ_t to σ_s is
  * CFG-DDIM with the step-dependent weight
  *
  *     w_t = λ·σ_t/(σ_t − σ_s)

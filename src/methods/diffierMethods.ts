@@ -34,7 +34,7 @@ export const DIFFIER_METHOD: MethodSpec = {
       default: 'commit',
       choices: ['commit', 'window', 'smooth', 'off'],
       description:
-        'how guidance is scheduled: commit (c_t^q), window (drift-ratio latch at a reference weight), smooth (drift-ratio rule §2a), off',
+        'how guidance is scheduled: commit (c_t^q), window (drift-ratio latch at a reference weight), smooth (drift-ratio rule, docs/diffier.md §2), off',
     },
     {
       key: 'q',

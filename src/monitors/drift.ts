@@ -5,7 +5,7 @@ import type { Tensor } from '../tensor/tensor.js';
 
 /**
  * The clean estimates the drift ratio compares: the conditional x̂0_c and the guided x̂0_w
- * at a given weight, x̂0_w = x̂0_c + (w − 1)(x̂0_c − x̂0_u) (diffier-method.md §1b).
+ * at a given weight, x̂0_w = x̂0_c + (w − 1)(x̂0_c − x̂0_u) (docs/diffier.md §1, drift ratio).
  * Without an unconditional prediction (the gate skipped it) x̂0_w is x̂0_c.
  */
 export interface CleanEstimates {

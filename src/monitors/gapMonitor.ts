@@ -4,7 +4,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { DriftTracker } from './drift.js';
 import { DEFAULT_KSD_MAX_ITEMS, LinearFieldKsd } from './ksd.js';
 
-/** The gap measures of one sampling step (diffier-method.md §1). */
+/** The gap measures of one sampling step (docs/diffier.md §1). */
 export interface GapStep {
   readonly i: number;
   readonly timestep: number;

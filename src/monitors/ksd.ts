@@ -2,7 +2,7 @@ import { InvalidOptionError, NonFiniteError, ShapeError } from '../errors.js';
 
 /**
  * Kernel Stein discrepancy (KSD) of a batch against a score field — the batch gap of
- * DiffIER §1a. Given samples x_1…x_n and the score s(x) = ∇ log π(x) of the target
+ * DiffIER (docs/diffier.md §1). Given samples x_1…x_n and the score s(x) = ∇ log π(x) of the target
  * evaluated at each sample, the unbiased U-statistic
  *
  *     KSD² = 1/(n(n−1)) · Σ_{i≠j} u(x_i, x_j)

@@ -33,7 +33,7 @@ export interface SamplingSettings {
   readonly steps?: number;
   /** Evaluation budget per image: the most steps whose cost fits (methods/nfe.ts). */
   readonly nfe?: number;
-  /** Sampler name (sampling/steps). Default ddim. */
+  /** Sampler name (samplers/). Default ddim. */
   readonly sampler?: string;
   readonly samplerOptions?: SamplerOptions;
 }

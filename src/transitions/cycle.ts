@@ -10,7 +10,7 @@ import { cleanEstimates, driftRatios } from '../monitors/drift.js';
 import { invert, linearGuidance, renoise } from './renoise.js';
 
 /**
- * The DiffIER cycle (diffier-method.md §2b): after the step t → s produced x_s, go back up
+ * The DiffIER cycle (docs/diffier.md §2, the cycle): after the step t → s produced x_s, go back up
  * to t and take the guided step down again, K times. Any Markov kernel brings a law no
  * further from its invariant law, and with an exact model the invariant law of
  * "re-noise, then step" is the training marginal — so the cycle pulls the iterate back

@@ -5,7 +5,7 @@ import { cleanEstimates, driftRatios, type CleanEstimates } from '../../monitors
 
 /**
  * How the measured drift ratio r_t turns into a guidance weight.
- * - `smooth` (diffier-method.md §2a): w_t = 1 + (w − 1)·min(1, (τ/r_t)^p), r_t measured at
+ * - `smooth` (docs/diffier.md §2, smooth rule): w_t = 1 + (w − 1)·min(1, (τ/r_t)^p), r_t measured at
  *   the full weight w. Automatic and free, but r_t grows with w, so the rule cancels the
  *   extra guidance a larger w asks for: adherence can fall as w rises.
  * - `window`: r_t is measured at a fixed reference weight `refW`, never at the user's w,
