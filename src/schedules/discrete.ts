@@ -56,23 +56,44 @@ function rescaleZeroTerminalSnr(beta: Float64Array): Float64Array {
   return out;
 }
 
-/** ᾱ_t = ∏_{i≤t} (1 − β_i), t = 0 … T−1. */
+/** ᾱ_t = ∏_{i≤t} (1 − β_i), t = 0 … T−1 (a fresh copy the caller may change). */
 export function alphasCumprod(cfg: ScheduleConfig): Float64Array {
-  const beta = betas(cfg);
-  const out = new Float64Array(beta.length);
-  let prod = 1;
-  for (let i = 0; i < beta.length; i++) {
-    prod *= 1 - beta[i];
-    out[i] = prod;
+  return discreteSchedule(cfg).alphaBar.slice();
+}
+
+/** The training grid of a config: ᾱ, σ and log σ per training timestep (read-only). */
+interface DiscreteSchedule {
+  readonly alphaBar: Float64Array;
+  readonly sigmas: Float64Array;
+  readonly logSigmas: Float64Array;
+}
+
+/** Computed once per config object; configs are never changed after parsing. */
+const DISCRETE = new WeakMap<ScheduleConfig, DiscreteSchedule>();
+
+/** The cached discrete schedule of `cfg`; the level look-ups below all read it. */
+export function discreteSchedule(cfg: ScheduleConfig): DiscreteSchedule {
+  let d = DISCRETE.get(cfg);
+  if (!d) {
+    const beta = betas(cfg);
+    const alphaBar = new Float64Array(beta.length);
+    let prod = 1;
+    for (let i = 0; i < beta.length; i++) {
+      prod *= 1 - beta[i];
+      alphaBar[i] = prod;
+    }
+    const sigmas = trainingSigmas(alphaBar);
+    d = { alphaBar, sigmas, logSigmas: sigmas.map(Math.log) };
+    DISCRETE.set(cfg, d);
   }
-  return out;
+  return d;
 }
 
 /**
  * σ_t = √((1 − ᾱ_t)/ᾱ_t) on the training grid, for interpolation. With a zero terminal SNR
  * σ_{T−1} would be infinite; diffusers' Euler sets ᾱ_{T−1} = 2⁻²⁴ there, and so do we.
  */
-export function trainingSigmas(ab: Float64Array): Float64Array {
+function trainingSigmas(ab: Float64Array): Float64Array {
   return ab.map((v) => {
     const a = v > 0 ? v : 2 ** -24;
     return Math.sqrt((1 - a) / a);
@@ -110,9 +131,8 @@ export function alphaBarAt(cfg: ScheduleConfig, t: number): number {
   if (!Number.isFinite(t) || t < 0 || t > T - 1) {
     throw new InvalidOptionError(`timestep must be in [0, ${T - 1}], got ${t}`);
   }
-  const ab = alphasCumprod(cfg);
-  if (Number.isInteger(t)) return ab[t];
-  const sigmas = trainingSigmas(ab);
+  const { alphaBar, sigmas } = discreteSchedule(cfg);
+  if (Number.isInteger(t)) return alphaBar[t];
   const lo = Math.floor(t);
   const w = t - lo;
   const sigma = (1 - w) * sigmas[lo] + w * sigmas[lo + 1];
@@ -121,5 +141,5 @@ export function alphaBarAt(cfg: ScheduleConfig, t: number): number {
 
 /** The fractional training timestep whose σ is `sigma` (log-σ interpolation, clamped to [0, T−1]). */
 export function timestepOfSigma(cfg: ScheduleConfig, sigma: number): number {
-  return sigmaToTimestep(sigma, trainingSigmas(alphasCumprod(cfg)).map(Math.log));
+  return sigmaToTimestep(sigma, discreteSchedule(cfg).logSigmas);
 }

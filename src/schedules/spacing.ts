@@ -5,7 +5,7 @@
 import { levelFromSigma, noiseLevel, type NoiseLevel } from '../core/noiseLevel.js';
 import { InvalidOptionError } from '../errors.js';
 import { FINAL_TIMESTEP, type ScheduleConfig } from './config.js';
-import { alphasCumprod, sigmaToTimestep, trainingSigmas } from './discrete.js';
+import { discreteSchedule, sigmaToTimestep } from './discrete.js';
 
 /** Karras ρ (EDM's default, hard-coded in diffusers). */
 const KARRAS_RHO = 7;
@@ -75,8 +75,8 @@ export function samplingTimesteps(cfg: ScheduleConfig, numSteps: number): number
  */
 export function samplingLevels(cfg: ScheduleConfig, numSteps: number): NoiseLevel[] {
   const ts = samplingTimesteps(cfg, numSteps);
-  const ab = alphasCumprod(cfg);
-  if (cfg.useKarrasSigmas) return karrasLevels(cfg, ts, ab);
+  const ab = discreteSchedule(cfg).alphaBar;
+  if (cfg.useKarrasSigmas) return karrasLevels(cfg, ts);
   const levels = ts.map((t) => noiseLevel(t, ab[t]));
   levels.push(noiseLevel(FINAL_TIMESTEP, cfg.setAlphaToOne ? 1 : ab[0]));
   return levels;
@@ -87,9 +87,8 @@ export function samplingLevels(cfg: ScheduleConfig, numSteps: number): NoiseLeve
  * spaced timestep (or config sigma_max/sigma_min), the N σ's follow Karras' ρ = 7 ramp,
  * the timesteps come from log-σ interpolation (fractional), and the final level is σ = 0.
  */
-function karrasLevels(cfg: ScheduleConfig, ts: readonly number[], ab: Float64Array): NoiseLevel[] {
-  const sigmas = trainingSigmas(ab);
-  const logSigmas = sigmas.map(Math.log);
+function karrasLevels(cfg: ScheduleConfig, ts: readonly number[]): NoiseLevel[] {
+  const { sigmas, logSigmas } = discreteSchedule(cfg);
   const N = ts.length;
   const maxInv = (cfg.sigmaMax ?? sigmas[ts[0]]) ** (1 / KARRAS_RHO);
   const minInv = (cfg.sigmaMin ?? sigmas[ts[N - 1]]) ** (1 / KARRAS_RHO);
