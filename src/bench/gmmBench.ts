@@ -13,7 +13,7 @@ import { budgetOf, type Budget } from '../run/budget.js';
 import { planMethod } from '../run/plan.js';
 import { runSampling } from '../run/runner.js';
 import { createSampler } from '../samplers/index.js';
-import { scheduleFor, type BenchSchedule } from './problemSchedule.js';
+import { scheduleFor } from './problemSchedule.js';
 import { BatchRandom } from '../tensor/random.js';
 import { InvalidOptionError } from '../errors.js';
 
@@ -227,4 +227,4 @@ const ESTIMATORS = {
   trueGap: 'Σ_{t>0} s_t²·KSD²(p_t, q_t(·|c)) with the exact score of the true conditional',
 };
 
-export type { TrueMixtures, BenchSchedule };
+export type { TrueMixtures };

@@ -155,13 +155,17 @@ export interface MethodRun {
   readonly method: MethodChoice;
   readonly steps: number;
   readonly signal: AbortSignal;
+  /** One tick per sampling step, labelled "<method> <step>/<steps>". */
   readonly onStep: (payload: StepPayload) => void;
+  /** One tick with the caller's own label. */
+  readonly tick: (detail: string) => void;
 }
 
 /**
  * Run each method in turn with one progress bar over all their steps (each method's step
  * count is planned up front — from --nfe it depends on the method — so the bar knows the
- * total) and Ctrl-C aborting the run in progress.
+ * total) and Ctrl-C aborting the run in progress. A method's run may sample `repeats`
+ * times (speak: once per sentence).
  */
 export async function runEachMethod<R>(
   schedule: ScheduleConfig,
@@ -170,21 +174,20 @@ export async function runEachMethod<R>(
   progressOn: boolean,
   label: string,
   run: (r: MethodRun) => Promise<R>,
+  repeats = 1,
 ): Promise<R[]> {
   const plans: { method: MethodChoice; steps: number }[] = [];
   for (const method of methods) {
     plans.push({ method, steps: (await planRun(schedule, { ...settings, method })).steps });
   }
   const progress = createProgress(progressOn);
-  progress.start(
-    plans.reduce((a, r) => a + r.steps, 0),
-    label,
-  );
+  progress.start(plans.reduce((a, r) => a + r.steps, 0) * repeats, label);
+  const tick = (detail: string) => progress.tick(detail);
   const results = await withInterrupt(async (signal) => {
     const out: R[] = [];
     for (const { method, steps } of plans) {
-      const onStep = (s: StepPayload) => progress.tick(`${method.name} ${s.i + 1}/${s.numSteps}`);
-      out.push(await run({ method, steps, signal, onStep }));
+      const onStep = (s: StepPayload) => tick(`${method.name} ${s.i + 1}/${s.numSteps}`);
+      out.push(await run({ method, steps, signal, onStep, tick }));
     }
     return out;
   });

@@ -7,7 +7,6 @@ import { DEFAULT_GUIDANCE_WEIGHT } from '../../guidance/index.js';
 import { METHOD_NAMES } from '../../methods/registry.js';
 import { embeddedTtsModelDir } from '../../models/embedded.js';
 import { loadTextToSpeechModel } from '../../models/ttsModel.js';
-import { planRun } from '../../pipelines/run.js';
 import {
   DEFAULT_TTS_STEPS,
   prepareText,
@@ -23,7 +22,7 @@ import { checkSeed } from '../../tensor/random.js';
 import { checkText } from '../../tts/text.js';
 import { addMethodFlags, parseMethodsAndBudget } from '../methodFlags.js';
 import { parseInteger, parseNameList, parseNumber } from '../parse.js';
-import { createProgress } from '../progress.js';
+import { runEachMethod } from '../samplingFlags.js';
 import { formatTable } from '../table.js';
 
 /** Samples per sentence for diffier: its commitment schedule needs a batch of ≥ 8. */
@@ -133,25 +132,18 @@ export function speakCommand(): Command {
     const p = await prepareSpeak(text, flags);
     const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
     const model = await loadTextToSpeechModel(p.modelDir, { threads: p.threads, warn });
-    const controller = new AbortController();
-    const onInterrupt = () => controller.abort();
-    process.once('SIGINT', onInterrupt);
     try {
       const phonemized = await prepareText(model, text);
       const base = { text, w: p.w, steps: p.steps, nfe: p.nfe, seed: p.seed, sampler: p.sampler };
-      const plans = [];
-      for (const method of p.methods)
-        plans.push({ method, steps: (await planRun(model.schedule, { ...base, method })).steps });
-      const progress = createProgress(flags.progress);
-      progress.start(
-        plans.reduce((a, r) => a + r.steps, 0) * phonemized.length,
+      const runs: TextToSpeechResult[] = await runEachMethod(
+        model.schedule,
+        base,
+        p.methods,
+        flags.progress,
         `speak ${phonemized.length} sentence(s)`,
-      );
-      const runs: TextToSpeechResult[] = [];
-      for (const { method, steps } of plans) {
-        let sentence = 0;
-        runs.push(
-          await textToSpeech(model, {
+        ({ method, steps, signal, tick }) => {
+          let sentence = 0;
+          return textToSpeech(model, {
             ...base,
             method,
             steps,
@@ -159,16 +151,14 @@ export function speakCommand(): Command {
             n: p.batch ?? (method.name === 'diffier' ? DIFFIER_BATCH : 1),
             phonemized,
             vocoderIterations: p.vocoderIterations,
-            signal: controller.signal,
+            signal,
             onSentence: (k) => (sentence = k),
             onStep: (s) =>
-              progress.tick(
-                `${method.name} sentence ${sentence + 1} step ${s.i + 1}/${s.numSteps}`,
-              ),
-          }),
-        );
-      }
-      progress.stop();
+              tick(`${method.name} sentence ${sentence + 1} step ${s.i + 1}/${s.numSteps}`),
+          });
+        },
+        phonemized.length,
+      );
       for (let i = 0; i < runs.length; i++) {
         await writeFileAtomic(p.wavs[i], encodeWav(runs[i].audio, runs[i].sampleRate));
       }
@@ -236,7 +226,6 @@ export function speakCommand(): Command {
           `wrote ${[...p.wavs, p.json, ...(p.plot ? [p.plot] : [])].join(', ')}\n`,
       );
     } finally {
-      process.removeListener('SIGINT', onInterrupt);
       await model.release();
     }
   });
