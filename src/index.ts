@@ -3,54 +3,57 @@ export * from './errors.js';
 export { Tensor } from './tensor/tensor.js';
 export { BatchRandom, RandomStream } from './tensor/random.js';
 
-export type { Denoiser, PredictionRequest, Predictions } from './denoisers/types.js';
+export type { Denoiser, PredictionRequest, Predictions } from './core/denoiser.js';
 export { GaussianMixture, modelMixtures, trueMixtures } from './denoisers/gaussianMixture.js';
 export { GmmDenoiser } from './denoisers/gmmDenoiser.js';
 
-export { noiseLevel, type NoiseLevel } from './sampling/noiseLevel.js';
+export { noiseLevel, type NoiseLevel } from './core/noiseLevel.js';
 export {
   parseSchedulerConfig,
-  samplingLevels,
-  alphasCumprod,
   SD15_SCHEDULER_CONFIG,
   type ScheduleConfig,
-} from './sampling/schedule.js';
-export { schedulePlan, type SchedulePlan } from './sampling/plan.js';
-export { createSampler, SAMPLER_NAMES } from './sampling/steps/index.js';
-export type { SamplerStep, StepInput, StepOutput } from './sampling/types.js';
+} from './schedules/config.js';
+export { samplingLevels } from './schedules/spacing.js';
+export { alphasCumprod } from './schedules/discrete.js';
+export { schedulePlan, type SchedulePlan } from './schedules/plan.js';
+export { createSampler, SAMPLER_NAMES } from './samplers/index.js';
+export type { SamplerStep, StepInput, StepOutput } from './core/step.js';
+export { sample, type SampleOptions } from './samplers/sample.js';
 export {
-  sample,
   plainTransition,
-  type SampleOptions,
-  type StepPayload,
   type Transition,
+  type TransitionContext,
+  type TransitionResult,
   type TransitionWrapper,
-} from './sampling/sample.js';
+} from './core/transition.js';
+export type { StepObserver, StepPayload } from './core/observer.js';
+export type { ScheduleInfo } from './core/levels.js';
+export { x0FromEps, epsFromX0 } from './core/convert.js';
 
 export * from './guidance/index.js';
 
-export { GapMonitor, type GapStep, type GapSummary } from './diffier/gapMonitor.js';
-export { ksdSquared } from './diffier/ksd.js';
-export { cleanEstimates, driftRatios } from './diffier/drift.js';
-export { commitment, commitmentGuidance } from './diffier/commitment.js';
-export { errorControl } from './diffier/errorControl.js';
-export { cycle } from './diffier/cycle.js';
-export { langevin } from './diffier/langevin.js';
-export { restart, restartDefaults } from './diffier/peers/restart.js';
-export { zSampling } from './diffier/peers/zsampling.js';
-export { pcg } from './diffier/peers/pcg.js';
+export { GapMonitor, type GapStep, type GapSummary } from './monitors/gapMonitor.js';
+export { ksdSquared } from './monitors/ksd.js';
+export { cleanEstimates, driftRatios } from './monitors/drift.js';
+export { commitment, commitmentGuidance } from './guidance/diffier/commitment.js';
+export { errorControl } from './guidance/diffier/errorControl.js';
+export { cycle } from './transitions/cycle.js';
+export { langevin } from './transitions/langevin.js';
+export { restart, restartDefaults } from './transitions/restart.js';
+export { zSampling } from './transitions/zsampling.js';
+export { pcg } from './transitions/pcg.js';
+export { spearman, correlations, recommendW } from './bench/sweep.js';
 export {
   characteristic,
   CHARACTERISTIC_DEFAULTS,
   type CharacteristicOptions,
   type CharacteristicSolve,
-} from './diffier/peers/characteristic.js';
-export { spearman, correlations, recommendW } from './diffier/sweep.js';
+} from './transitions/characteristic.js';
 
 export { METHODS, METHOD_NAMES, resolveMethod, methodSpec } from './methods/registry.js';
 export { countNfe, stepsForNfe } from './methods/nfe.js';
 
-export { loadProblem, parseProblem, type Problem } from './bench/problem.js';
+export { loadProblem, parseProblem, type Problem } from './denoisers/problem.js';
 export { runGmmBench, type GmmBenchResult } from './bench/gmmBench.js';
 
 export { loadTextToImageModel, type TextToImageModel } from './models/load.js';
@@ -68,5 +71,5 @@ export {
   DIFFIER_STEP_DEFAULTS,
   type DiffierStepOptions,
   type InnerLoopStep,
-} from './diffier/iterative.js';
-export { trainingLoss, TrainingGapTracker } from './diffier/trainingGap.js';
+} from './transitions/diffier.js';
+export { trainingLoss, TrainingGapTracker } from './monitors/trainingGap.js';

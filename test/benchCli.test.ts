@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
 import { packageRoot } from '../src/models/embedded.js';
+import { cliInProcess } from './helpers/cli.js';
 
 const ROOT = packageRoot();
 const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -15,6 +16,12 @@ after(() => rmSync(TMP, { recursive: true, force: true }));
 function diffier(...args: string[]) {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: ROOT });
   return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** The same command line in this process (bad-input cases: exit code and error line). */
+async function diffierInProcess(...args: string[]) {
+  const r = await cliInProcess(args);
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 const GOOD = {
@@ -177,12 +184,12 @@ describe('diffier bench gmm', () => {
     ['bad sampler', ['--sampler', 'heun9'], /heun9/],
   ];
   for (const [name, args, message] of bad) {
-    it(`bad input: ${name} → clear error, exit 2, nothing written`, () => {
+    it(`bad input: ${name} → clear error, exit 2, nothing written`, async () => {
       const json = join(TMP, `never-${name.replace(/\W/g, '')}.json`);
       const withProblem = args.includes('--problem')
         ? args
         : ['--problem', problemFile('good.json', GOOD), ...args];
-      const r = diffier(
+      const r = await diffierInProcess(
         'bench',
         'gmm',
         ...withProblem,

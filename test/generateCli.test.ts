@@ -1,7 +1,8 @@
 /**
  * `diffier generate` as a user runs it (a child process on the built CLI, tiny fixtures):
  * the PNG and its sidecar, byte-identical reruns, and every bad input giving a clear typed
- * error, a non-zero exit and no file at all.
+ * error, a non-zero exit and no file at all (those through the same command line run
+ * in-process, `cliInProcess`).
  */
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -10,17 +11,17 @@ import { after, describe, it } from 'node:test';
 import { PNG } from 'pngjs';
 import { resolveMethod } from '../src/methods/registry.js';
 import { BAD, removeTempDirs, ROOT, TINY, tempDir, tinyCopy } from './helpers/t2iFixtures.js';
-import { cli } from './helpers/cli.js';
+import { cli, cliInProcess } from './helpers/cli.js';
 
 after(removeTempDirs);
 
 /** Run generate into a fresh folder; returns the result and the folder's files afterwards. */
-async function generate(prompt: string, extra: string[], model = TINY) {
+async function generate(prompt: string, extra: string[], model = TINY, run = cli) {
   const dir = await tempDir();
   const out = join(dir, 'grid.png');
   // --steps 4 unless the case sets --steps or --nfe itself; a later --n overrides this one.
   const steps = extra.includes('--steps') || extra.includes('--nfe') ? [] : ['--steps', '4'];
-  const result = await cli([
+  const result = await run([
     'generate',
     prompt,
     '--model',
@@ -111,15 +112,9 @@ describe('diffier generate', () => {
       ['generate', 'a seven', '--n', '1', '--steps', '1', '--out', join(dir, 'g.png')],
       dir,
     );
-    const embedded = join(ROOT, 'models', 'mnist-t2i');
-    if (r.code === 0) {
-      const side = JSON.parse(await readFile(join(dir, 'g.json'), 'utf8'));
-      assert.equal(side.model.dir, embedded);
-    } else {
-      // Until the embedded model is trained: the error names the package-root path.
-      assert.match(r.stderr, /MODEL_FOLDER/);
-      assert.ok(r.stderr.includes(embedded), r.stderr);
-    }
+    assert.equal(r.code, 0, r.stderr);
+    const side = JSON.parse(await readFile(join(dir, 'g.json'), 'utf8'));
+    assert.equal(side.model.dir, join(ROOT, 'models', 'mnist-t2i'));
   });
 });
 
@@ -217,7 +212,7 @@ describe('diffier generate: bad input → typed error, exit 2, no file', { concu
   for (const [name, setup, message] of cases) {
     it(name, async () => {
       const { prompt = 'a seven', args = [], model = TINY } = await setup();
-      const r = await generate(prompt, args, model);
+      const r = await generate(prompt, args, model, cliInProcess);
       assert.equal(r.code, 2, `${r.stdout}\n${r.stderr}`);
       assert.match(r.stderr, message);
       assert.deepEqual(r.files, [], 'no file written');

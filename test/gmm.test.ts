@@ -3,11 +3,11 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { loadProblem, parseProblem, type Problem } from '../src/bench/problem.js';
+import { loadProblem, parseProblem, type Problem } from '../src/denoisers/problem.js';
 import { GaussianMixture, modelMixtures, trueMixtures } from '../src/denoisers/gaussianMixture.js';
 import { GmmDenoiser } from '../src/denoisers/gmmDenoiser.js';
 import { ConfigError } from '../src/errors.js';
-import { noiseLevel } from '../src/sampling/noiseLevel.js';
+import { noiseLevel } from '../src/core/noiseLevel.js';
 import { BatchRandom } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
 

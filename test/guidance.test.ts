@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import type { Denoiser, PredictionRequest, Predictions } from '../src/denoisers/types.js';
+import type { Denoiser, PredictionRequest, Predictions } from '../src/core/denoiser.js';
 import { InvalidOptionError, ShapeError } from '../src/errors.js';
 import {
   apg,
@@ -14,7 +14,7 @@ import {
   cfgZeroStar,
   createGuidanceRule,
   epsScaling,
-  guidanceDefaults,
+  GUIDANCE_RULES,
   GUIDANCE_RULE_NAMES,
   interval,
   quantileSorted,
@@ -23,10 +23,10 @@ import {
   type GuidanceContext,
   type GuidanceRule,
 } from '../src/guidance/index.js';
-import { x0FromEps } from '../src/sampling/convert.js';
-import { noiseLevel, type NoiseLevel } from '../src/sampling/noiseLevel.js';
-import { sample } from '../src/sampling/sample.js';
-import type { SamplerStep } from '../src/sampling/types.js';
+import { x0FromEps } from '../src/core/convert.js';
+import { noiseLevel, type NoiseLevel } from '../src/core/noiseLevel.js';
+import { sample } from '../src/samplers/sample.js';
+import type { SamplerStep } from '../src/core/step.js';
 import { BatchRandom } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
 
@@ -574,24 +574,33 @@ describe('eps-scaling', () => {
 // Registry and options
 // ---------------------------------------------------------------------------------------
 
+/** The defaults a rule declares (wrappers: also their inner rule, cfg). */
+function ruleDefaults(name: string): Record<string, unknown> {
+  const spec = GUIDANCE_RULES.find((r) => r.name === name)!;
+  const own = Object.fromEntries(
+    spec.options.filter((o) => o.default !== undefined).map((o) => [o.key, o.default]),
+  );
+  return spec.wrapper ? { ...own, inner: 'cfg' } : own;
+}
+
 describe('registry', () => {
   it('builds every rule with its defaults and echoes them', () => {
     for (const name of GUIDANCE_RULE_NAMES) {
       const rule = createGuidanceRule(name);
       assert.equal(rule.name, name);
       const d = rule.describe();
-      for (const [k, v] of Object.entries(guidanceDefaults(name))) {
-        if (k === 'inner') assert.deepEqual(d.inner, { name: 'cfg', w: 7.5 });
+      for (const [k, v] of Object.entries(ruleDefaults(name))) {
+        if (k === 'inner') assert.deepEqual(d.inner, { name: 'cfg', w: 3 });
         else assert.equal(d[k], v, `${name}.${k}`);
       }
     }
-    assert.deepEqual(guidanceDefaults('apg'), {
-      w: 7.5,
+    assert.deepEqual(ruleDefaults('apg'), {
+      w: 3,
       eta: 0,
       momentum: -0.5,
       normThreshold: 15,
     });
-    assert.deepEqual(guidanceDefaults('interval'), { sigmaLo: 0.28, sigmaHi: 5.42, inner: 'cfg' });
+    assert.deepEqual(ruleDefaults('interval'), { sigmaLo: 0.28, sigmaHi: 5.42, inner: 'cfg' });
   });
 
   it('passes options a wrapper does not own to its inner rule', () => {

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { imqSteinKernel, kernelBandwidth, ksdSquared, LinearFieldKsd } from '../src/diffier/ksd.js';
+import {
+  imqSteinKernel,
+  kernelBandwidth,
+  ksdSquared,
+  LinearFieldKsd,
+} from '../src/monitors/ksd.js';
 import { InvalidOptionError, NonFiniteError, ShapeError } from '../src/errors.js';
 import { BatchRandom } from '../src/tensor/random.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseProblem } from '../src/bench/problem.js';
+import { parseProblem } from '../src/denoisers/problem.js';
 import { GaussianMixture, modelMixtures, trueMixtures } from '../src/denoisers/gaussianMixture.js';
 import { EnergyReference, energyDistance, energyTerms } from '../src/eval/energy.js';
 import { gmmMetrics } from '../src/eval/gmmMetrics.js';

@@ -6,15 +6,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { parseProblem, type Problem } from '../src/bench/problem.js';
-import { scheduleFor } from '../src/bench/schedule.js';
+import { parseProblem, type Problem } from '../src/denoisers/problem.js';
+import { scheduleFor } from '../src/bench/problemSchedule.js';
 import { GmmDenoiser } from '../src/denoisers/gmmDenoiser.js';
-import type { Denoiser, PredictionRequest, Predictions } from '../src/denoisers/types.js';
+import type { Denoiser, PredictionRequest, Predictions } from '../src/core/denoiser.js';
 import {
   characteristic,
   type CharacteristicOptions,
   type CharacteristicSolve,
-} from '../src/diffier/peers/characteristic.js';
+} from '../src/transitions/characteristic.js';
 import { InvalidOptionError } from '../src/errors.js';
 import {
   cfg,
@@ -27,9 +27,10 @@ import {
 } from '../src/guidance/index.js';
 import { countNfe, stepsForNfe } from '../src/methods/nfe.js';
 import { resolveMethod } from '../src/methods/registry.js';
-import type { NoiseLevel } from '../src/sampling/noiseLevel.js';
-import { sample, type TransitionWrapper } from '../src/sampling/sample.js';
-import { createSampler } from '../src/sampling/steps/index.js';
+import type { NoiseLevel } from '../src/core/noiseLevel.js';
+import { sample } from '../src/samplers/sample.js';
+import type { TransitionWrapper } from '../src/core/transition.js';
+import { createSampler } from '../src/samplers/index.js';
 import { BatchRandom } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
 

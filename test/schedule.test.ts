@@ -1,5 +1,5 @@
 /**
- * Schedules: every golden value is derived here independently of src/sampling/schedule.ts
+ * Schedules: every golden value is derived here independently of src/schedules/
  * (plain loops over the defining formulas, closed forms, or numbers quoted from diffusers).
  */
 import assert from 'node:assert/strict';
@@ -9,14 +9,11 @@ import {
   FINAL_TIMESTEP,
   SD15_SCHEDULE,
   SD15_SCHEDULER_CONFIG,
-  alphaBarAt,
-  alphasCumprod,
-  betas,
   parseSchedulerConfig,
-  samplingLevels,
-  samplingTimesteps,
   schedulerConfigJson,
-} from '../src/sampling/schedule.js';
+} from '../src/schedules/config.js';
+import { samplingLevels, samplingTimesteps } from '../src/schedules/spacing.js';
+import { alphaBarAt, alphasCumprod, betas } from '../src/schedules/discrete.js';
 
 /** Parse without letting warnings reach stderr; returns the warnings too. */
 function parse(json: unknown): {

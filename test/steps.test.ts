@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { GuidedPrediction } from '../src/guidance/types.js';
+import type { GuidedPrediction } from '../src/core/guidance.js';
 import { InvalidOptionError } from '../src/errors.js';
-import { levelFromSigma, noiseLevel, type NoiseLevel } from '../src/sampling/noiseLevel.js';
+import { levelFromSigma, noiseLevel, type NoiseLevel } from '../src/core/noiseLevel.js';
 import {
   SAMPLER_NAMES,
   createSampler,
@@ -17,8 +17,8 @@ import {
   eulerAncestralStep,
   eulerStep,
   type DpmSolverPP2MHistory,
-} from '../src/sampling/steps/index.js';
-import type { SamplerStep, StepInput } from '../src/sampling/types.js';
+} from '../src/samplers/index.js';
+import type { SamplerStep, StepInput } from '../src/core/step.js';
 import { BatchRandom } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
 

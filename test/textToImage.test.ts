@@ -22,8 +22,8 @@ import { embeddedModelDir } from '../src/models/embedded.js';
 import { inspectModelFolder } from '../src/models/folder.js';
 import { loadTextToImageModel, type TextToImageModel } from '../src/models/load.js';
 import { PromptTokenizer } from '../src/models/tokenizer.js';
-import { epsFromPrediction } from '../src/models/unetDenoiser.js';
-import { noiseLevel } from '../src/sampling/noiseLevel.js';
+import { epsFromPrediction } from '../src/denoisers/unetDenoiser.js';
+import { noiseLevel } from '../src/core/noiseLevel.js';
 import {
   encodePrompt,
   textToImage,

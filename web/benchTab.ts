@@ -5,7 +5,7 @@
  */
 import { runGmmBench, type GmmBenchResult, type RunRow } from '../src/bench/gmmBench.js';
 import { scatterPlot } from '../src/bench/gmmPlots.js';
-import { loadProblem, type Problem } from '../src/bench/problem.js';
+import { loadProblem, type Problem } from '../src/denoisers/problem.js';
 import { parseInteger, parseNumber } from '../src/cli/parse.js';
 import { trueMixtures } from '../src/denoisers/gaussianMixture.js';
 import { InvalidOptionError } from '../src/errors.js';

@@ -2,7 +2,8 @@
  * Method checkboxes with one input per documented option (methods/registry.ts), so the page
  * offers every method and option the CLI does, validated by the same resolveMethod.
  */
-import { kebab, METHODS, type MethodChoice } from '../src/methods/registry.js';
+import { METHODS, type MethodChoice } from '../src/methods/registry.js';
+import { kebab } from '../src/options/schema.js';
 
 export interface MethodPicker {
   choices(): MethodChoice[];

@@ -3,7 +3,7 @@
  * model, one grid row per method with the same seeds, the gap and drift per step plotted
  * live, progress, cancel, and the grid and settings as downloads.
  */
-import type { GapStep } from '../src/diffier/gapMonitor.js';
+import type { GapStep } from '../src/monitors/gapMonitor.js';
 import { InvalidOptionError } from '../src/errors.js';
 import { defaultScale, gridPixels } from '../src/image/grid.js';
 import type { TextToImageModel } from '../src/models/load.js';

@@ -1,18 +1,19 @@
-import type { Problem } from './problem.js';
+import type { Problem } from '../denoisers/problem.js';
 import { modelMixtures, trueMixtures, type TrueMixtures } from '../denoisers/gaussianMixture.js';
 import { GmmDenoiser } from '../denoisers/gmmDenoiser.js';
-import { MixtureNetDenoiser } from '../models/mixtureNet.js';
-import { GapMonitor, type GapStep } from '../diffier/gapMonitor.js';
+import { MixtureNetDenoiser } from '../denoisers/mixtureNet.js';
+import type { GapStep } from '../monitors/gapMonitor.js';
 import { EnergyReference } from '../eval/energy.js';
 import { gmmMetrics } from '../eval/gmmMetrics.js';
 import { sampleGuidedTarget } from '../eval/guidedTarget.js';
 import { KnnReference } from '../eval/knn.js';
 import { resolveMethod, type MethodChoice } from '../methods/registry.js';
-import { stepsForNfe } from '../methods/nfe.js';
 import type { OptionValue } from '../methods/types.js';
-import { sample } from '../sampling/sample.js';
-import { createSampler } from '../sampling/steps/index.js';
-import { scheduleFor, type BenchSchedule } from './schedule.js';
+import { budgetOf, type Budget } from '../run/budget.js';
+import { planMethod } from '../run/plan.js';
+import { runSampling } from '../run/runner.js';
+import { createSampler } from '../samplers/index.js';
+import { scheduleFor } from './problemSchedule.js';
 import { BatchRandom } from '../tensor/random.js';
 import { InvalidOptionError } from '../errors.js';
 
@@ -94,18 +95,17 @@ export interface GmmBenchResult {
 }
 
 /** Validated once, before any work. */
-function check(opts: GmmBenchOptions): void {
-  if ((opts.steps === undefined) === (opts.nfe === undefined)) {
-    throw new InvalidOptionError('give exactly one of --steps and --nfe');
-  }
+function check(opts: GmmBenchOptions): Budget {
+  const budget = budgetOf(opts, undefined, ['--steps', '--nfe']);
   if (opts.ws.length === 0) throw new InvalidOptionError('--w needs at least one weight');
   if (!Number.isInteger(opts.samples) || opts.samples < 10)
     throw new InvalidOptionError('--samples must be an integer ≥ 10');
+  return budget;
 }
 
 /** Runs every method × w on one problem and measures each run against the truth. */
 export async function runGmmBench(opts: GmmBenchOptions): Promise<GmmBenchResult> {
-  check(opts);
+  const budget = check(opts);
   const { problem, samples: n, seed } = opts;
   const dim = problem.dim;
   const samplerName = opts.sampler ?? 'ddim';
@@ -152,31 +152,20 @@ export async function runGmmBench(opts: GmmBenchOptions): Promise<GmmBenchResult
   const runs: RunRow[] = [];
   for (const m of methods) {
     for (const w of opts.ws) {
-      const build = (steps: number) => {
-        const sched = schedule.forSteps(steps);
-        return { method: m.spec.build(w, m.options, sched), levels: sched.levels };
-      };
-      const { steps } =
-        opts.steps !== undefined
-          ? { steps: opts.steps }
-          : await stepsForNfe(opts.nfe as number, build, sampler, schedule.maxSteps);
-      const { method, levels } = build(steps);
-      const rng = new BatchRandom(seed, n);
-      const x0 = rng.normal([n, dim]);
-      const monitor = new GapMonitor({
-        ksdItems: opts.ksdItems,
-        trueScore: (x, level) => truth.cond.marginal(level).score(x.data),
-      });
-      const result = await sample({
+      const { steps, method, levels } = await planMethod(m, w, schedule, sampler, budget);
+      const result = await runSampling({
         denoiser,
-        rule: method.rule,
+        method,
         sampler,
         levels,
-        x: x0,
-        rng,
-        wrappers: method.wrappers,
-        onStep: [monitor.observe],
+        n,
+        seed,
+        gap: {
+          ksdItems: opts.ksdItems,
+          trueScore: (x, level) => truth.cond.marginal(level).score(x.data),
+        },
       });
+      const monitor = result.monitor!;
       const x = result.x.data;
       const pr = knnRef.evaluate(x);
       const gm = gmmMetrics(x, truth);
@@ -238,4 +227,4 @@ const ESTIMATORS = {
   trueGap: 'Σ_{t>0} s_t²·KSD²(p_t, q_t(·|c)) with the exact score of the true conditional',
 };
 
-export type { TrueMixtures, BenchSchedule };
+export type { TrueMixtures };

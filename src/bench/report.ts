@@ -1,4 +1,4 @@
-import { recommendW, spearman } from '../diffier/sweep.js';
+import { recommendW, spearman } from './sweep.js';
 import type { GmmBenchResult, RunRow } from './gmmBench.js';
 
 /**

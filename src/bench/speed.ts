@@ -1,5 +1,5 @@
 /**
- * Speed and cost (../shared/design/benchmarks.md, part C), measured side by side in one run:
+ * Speed and cost (docs/results.md §5), measured side by side in one run:
  *
  * (a) Sampler overhead = time outside the network calls ÷ time inside them, per method, on
  *     a real model (the embedded one by default) and the library's own time per step on a
@@ -23,8 +23,7 @@ import { createRequire } from 'node:module';
 import { arch, availableParallelism, cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { feed, type SessionOptions, type Signature, loadSession } from '../backends/onnx.js';
-import { GapMonitor } from '../diffier/gapMonitor.js';
-import type { Denoiser, PredictionRequest, Predictions } from '../denoisers/types.js';
+import type { Denoiser, PredictionRequest, Predictions } from '../core/denoiser.js';
 import { InvalidOptionError } from '../errors.js';
 import { defaultScale, gridPng } from '../image/png.js';
 import { resolveMethod, type MethodChoice } from '../methods/registry.js';
@@ -36,12 +35,13 @@ import {
   type TextToImageOptions,
   type TextToImageResult,
 } from '../pipelines/textToImage.js';
-import type { NoiseLevel } from '../sampling/noiseLevel.js';
-import { schedulePlan } from '../sampling/plan.js';
-import { sample, type StepPayload } from '../sampling/sample.js';
-import { SD15_SCHEDULE } from '../sampling/schedule.js';
-import { createSampler } from '../sampling/steps/index.js';
-import { BatchRandom, RandomStream } from '../tensor/random.js';
+import type { NoiseLevel } from '../core/noiseLevel.js';
+import { schedulePlan } from '../schedules/plan.js';
+import { planMethod } from '../run/plan.js';
+import { runSampling } from '../run/runner.js';
+import { SD15_SCHEDULE } from '../schedules/config.js';
+import { createSampler } from '../samplers/index.js';
+import { RandomStream } from '../tensor/random.js';
 import { concatBatch, Tensor } from '../tensor/tensor.js';
 
 // ---------------------------------------------------------------------------
@@ -512,30 +512,18 @@ async function syntheticRun(
   seed: number,
 ): Promise<OverheadRow> {
   const resolved = resolveMethod(method);
-  const sched = schedulePlan(SD15_SCHEDULE).forSteps(steps);
-  const built = resolved.spec.build(w, resolved.options, sched);
+  const sampler = createSampler('ddim');
+  const plan = await planMethod(resolved, w, schedulePlan(SD15_SCHEDULE), sampler, { steps });
   const denoiser = new StandInDenoiser(shape);
-  const rng = new BatchRandom(seed, batch);
-  const x = rng.normal([batch, ...shape]);
-  const monitor = new GapMonitor();
-  let monitorMs = 0;
-  const observe = (p: StepPayload) => {
-    const t = performance.now();
-    monitor.observe(p);
-    monitorMs += performance.now() - t;
-  };
-  const t0 = performance.now();
-  const result = await sample({
+  const result = await runSampling({
     denoiser,
-    rule: built.rule,
-    sampler: createSampler('ddim'),
-    levels: sched.levels,
-    x,
-    rng,
-    wrappers: built.wrappers,
-    onStep: [observe],
+    method: plan.method,
+    sampler,
+    levels: plan.levels,
+    n: batch,
+    seed,
+    gap: {},
   });
-  const sampleMs = performance.now() - t0;
   const row = overheadRow(
     'synthetic',
     shape,
@@ -545,10 +533,10 @@ async function syntheticRun(
     steps,
     result.nfe,
     denoiser.calls,
-    sampleMs,
+    result.sampleMs,
     denoiser.ms,
   );
-  return { ...row, monitorMsPerStep: monitorMs / steps };
+  return { ...row, monitorMsPerStep: result.monitorMs / steps };
 }
 
 export async function runSpeedBench(opts: SpeedOptions): Promise<SpeedResult> {

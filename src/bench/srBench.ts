@@ -1,5 +1,5 @@
 /**
- * The super-resolution benchmark (docs: ../shared/design/benchmarks.md, part B) on an
+ * The super-resolution benchmark (docs/results.md §4b) on an
  * upscaler of MNIST digits (the embedded models/mnist-sr, or any folder making 1×28×28
  * images from 7×7): held-out digits reduced 4× by block means are the inputs, their
  * originals the ground truth. Methods × w at a matched budget, `n` outputs per input:
@@ -30,7 +30,7 @@ import { defaultScale, gridPng } from '../image/png.js';
 import { boxDownsample, nearestUpsample } from '../image/resize.js';
 import type { MethodChoice } from '../methods/registry.js';
 import type { OptionValue } from '../methods/types.js';
-import type { UnetCalls } from '../models/unetDenoiser.js';
+import type { UnetCalls } from '../denoisers/unetDenoiser.js';
 import type { UpscalerModel } from '../models/upscaler.js';
 import { planRun } from '../pipelines/run.js';
 import { DEFAULT_NOISE_LEVEL, upscale } from '../pipelines/upscale.js';
@@ -39,6 +39,7 @@ import { renderSvg } from '../plot/render.js';
 import { streamKey } from '../tensor/random.js';
 import { concatBatch, type Tensor } from '../tensor/tensor.js';
 import { byMethod, gridName, metricVsW } from './wCurves.js';
+import { budgetOf } from '../run/budget.js';
 
 export interface SrMetrics {
   readonly psnr: number;
@@ -205,8 +206,7 @@ export async function runSrBench(opts: SrBenchOptions): Promise<SrBenchResult> {
   const warn = opts.warn ?? ((m: string) => console.warn(m));
   if (opts.methods.length === 0 || opts.ws.length === 0)
     throw new InvalidOptionError('give at least one method and one w');
-  if ((opts.nfe === undefined) === (opts.steps === undefined))
-    throw new InvalidOptionError('give exactly one of nfe and steps');
+  budgetOf(opts); // exactly one of steps and nfe
   if (!(Number.isInteger(n) && n >= 1)) throw new InvalidOptionError(`n must be ≥ 1, got ${n}`);
   if (!(Number.isInteger(opts.inputs) && opts.inputs >= 2 && opts.inputs <= MAX_INPUTS))
     throw new InvalidOptionError(

@@ -1,5 +1,5 @@
 /**
- * The real-model guidance benchmark (docs: ../shared/design/benchmarks.md, part B) on a
+ * The real-model guidance benchmark (docs/results.md §4) on a
  * text-to-image model of MNIST digits (the embedded models/mnist-t2i, or any folder making
  * 1×28×28 images): methods × w at a matched NFE budget, each run generating `n` images for
  * each prompt of a fixed catalogue, scored by the shipped evaluation network against the
@@ -37,7 +37,7 @@ import { takeImages, type MnistSplit } from '../data/mnist.js';
 import type { MethodChoice } from '../methods/registry.js';
 import type { OptionValue } from '../methods/types.js';
 import type { TextToImageModel } from '../models/load.js';
-import type { UnetCalls } from '../models/unetDenoiser.js';
+import type { UnetCalls } from '../denoisers/unetDenoiser.js';
 import { planRun } from '../pipelines/run.js';
 import { encodePrompt, textToImage, type PromptEmbeddings } from '../pipelines/textToImage.js';
 import { defaultScale, gridPng } from '../image/png.js';
@@ -46,6 +46,7 @@ import { byMethod, gridName, metricVsW } from './wCurves.js';
 import { renderSvg } from '../plot/render.js';
 import { streamKey } from '../tensor/random.js';
 import { concatBatch, type Tensor } from '../tensor/tensor.js';
+import { budgetOf } from '../run/budget.js';
 
 /** A benchmark prompt: its caption and what it asks for (attribute class indices). */
 export interface T2iPrompt {
@@ -297,8 +298,7 @@ export async function runT2iBench(opts: T2iBenchOptions): Promise<T2iBenchResult
   if (prompts.length === 0) throw new InvalidOptionError('no prompts');
   if (opts.methods.length === 0 || opts.ws.length === 0)
     throw new InvalidOptionError('give at least one method and one w');
-  if ((opts.nfe === undefined) === (opts.steps === undefined))
-    throw new InvalidOptionError('give exactly one of nfe and steps');
+  budgetOf(opts); // exactly one of steps and nfe
   if (!(Number.isInteger(n) && n >= 1)) throw new InvalidOptionError(`n must be ≥ 1, got ${n}`);
   if (prompts.length * n <= k) {
     throw new InvalidOptionError(

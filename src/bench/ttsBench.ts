@@ -29,6 +29,7 @@ import { denormalise, expandPrior, sampleMel, vocode } from '../pipelines/textTo
 import { streamKey } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
 import { knownVariant } from '../tts/frontend.js';
+import { budgetOf } from '../run/budget.js';
 
 export function heldOutFile(): string {
   return join(packageRoot(), 'bench', 'tts', 'heldout.json');
@@ -134,8 +135,7 @@ const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.lengt
 
 export async function runTtsBench(opts: TtsBenchOptions): Promise<TtsBenchResult> {
   const { model, sentences, n } = opts;
-  if ((opts.nfe === undefined) === (opts.steps === undefined))
-    throw new InvalidOptionError('give exactly one of nfe and steps');
+  budgetOf(opts); // exactly one of steps and nfe
   if (opts.methods.length === 0 || opts.ws.length === 0)
     throw new InvalidOptionError('give at least one method and one w');
   const nMels = model.norm.mel.nMels;

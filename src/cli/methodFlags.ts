@@ -1,19 +1,25 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { InvalidOptionError } from '../errors.js';
-import { kebab, METHODS, resolveMethod, type MethodChoice } from '../methods/registry.js';
+import { METHODS, resolveMethod, type MethodChoice } from '../methods/registry.js';
 import type { OptionValue } from '../methods/types.js';
+import { legacyOptionFlag, optionFlag } from '../options/schema.js';
+import { budgetOf, type Budget } from '../run/budget.js';
 import { parseInteger } from './parse.js';
 
-/** Register `--<method>-<option>` for every option of every method. */
+/**
+ * Register a flag for every option of every method (`optionFlag`: `--apg-eta`,
+ * `--eps-scaling-factor`); the older spelling that repeated a shared word
+ * (`--eps-scaling-scaling-factor`) is still accepted, hidden from the help.
+ */
 export function addMethodFlags(cmd: Command): Command {
   for (const m of METHODS) {
     for (const o of m.options) {
       const dflt = o.default === undefined ? '' : ` (default ${String(o.default)})`;
       const choices = o.choices ? ` [${o.choices.join('|')}]` : '';
-      cmd.option(
-        `--${m.name}-${kebab(o.key)} <value>`,
-        `${m.name}: ${o.description}${choices}${dflt}`,
-      );
+      const flag = optionFlag(m.name, o.key);
+      cmd.option(`${flag} <value>`, `${m.name}: ${o.description}${choices}${dflt}`);
+      const legacy = legacyOptionFlag(m.name, o.key);
+      if (legacy !== flag) cmd.addOption(new Option(`${legacy} <value>`).hideHelp());
     }
   }
   return cmd;
@@ -28,7 +34,8 @@ export function methodChoices(
     const spec = METHODS.find((m) => m.name === name);
     const options: Record<string, OptionValue | undefined> = {};
     for (const o of spec?.options ?? []) {
-      options[o.key] = opts[camel(`${name}-${kebab(o.key)}`)] as string | undefined;
+      options[o.key] = (opts[camel(optionFlag(name, o.key))] ??
+        opts[camel(legacyOptionFlag(name, o.key))]) as string | undefined;
     }
     return { name, options };
   });
@@ -43,24 +50,20 @@ export function parseMethodsAndBudget(
   names: readonly string[],
   listFlag: string,
   flags: Record<string, unknown> & { steps?: string; nfe?: string },
-  fallback: { readonly steps: number } | { readonly nfe: number },
-): { methods: MethodChoice[]; steps?: number; nfe?: number } {
+  fallback: Budget,
+): { methods: MethodChoice[] } & Budget {
   if (new Set(names).size !== names.length) {
     throw new InvalidOptionError(`${listFlag} names a method twice: "${names.join(',')}"`);
   }
   const methods = methodChoices(names, flags);
   methods.forEach((m) => resolveMethod(m));
-  if (flags.steps !== undefined && flags.nfe !== undefined) {
-    throw new InvalidOptionError('give --steps or --nfe, not both');
-  }
   const steps =
     flags.steps === undefined ? undefined : parseInteger(flags.steps, '--steps', 1, 100_000);
   const nfe = flags.nfe === undefined ? undefined : parseInteger(flags.nfe, '--nfe', 1, 1_000_000);
-  if (steps === undefined && nfe === undefined) return { methods, ...fallback };
-  return { methods, steps, nfe };
+  return { methods, ...budgetOf({ steps, nfe }, fallback, ['--steps', '--nfe']) };
 }
 
-/** Commander's attribute name of a flag: kebab-case → camelCase. */
+/** Commander's attribute name of a flag: `--eps-scaling-factor` → `epsScalingFactor`. */
 function camel(flag: string): string {
-  return flag.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+  return flag.replace(/^--/, '').replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }

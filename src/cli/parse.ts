@@ -9,12 +9,6 @@ export function parseNumber(value: string, option: string): number {
   return n;
 }
 
-/** Parse a number that may also be "inf"/"infinity" (thresholds that switch a mechanism off). */
-export function parseNumberOrInfinity(value: string, option: string): number {
-  if (/^\+?inf(inity)?$/i.test(value.trim())) return Infinity;
-  return parseNumber(value, option);
-}
-
 export function parseInteger(
   value: string,
   option: string,

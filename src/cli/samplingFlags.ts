@@ -6,8 +6,9 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { InvalidOptionError } from '../errors.js';
 import { checkWritable } from '../io/atomicWrite.js';
+import { DEFAULT_GUIDANCE_WEIGHT } from '../guidance/index.js';
 import { METHOD_NAMES, type MethodChoice } from '../methods/registry.js';
-import { checkUnetCalls, DEFAULT_UNET_CALLS, UNET_CALLS } from '../models/unetDenoiser.js';
+import { checkUnetCalls, DEFAULT_UNET_CALLS, UNET_CALLS } from '../denoisers/unetDenoiser.js';
 import {
   DEFAULT_STEPS,
   planRun,
@@ -17,14 +18,15 @@ import {
   type RunReport,
   type SamplingSettings,
 } from '../pipelines/run.js';
-import type { StepPayload } from '../sampling/sample.js';
-import type { ScheduleConfig } from '../sampling/schedule.js';
-import { createSampler, SAMPLER_NAMES } from '../sampling/steps/index.js';
+import type { StepPayload } from '../core/observer.js';
+import type { ScheduleConfig } from '../schedules/config.js';
+import { createSampler, SAMPLER_NAMES } from '../samplers/index.js';
 import { checkSeed } from '../tensor/random.js';
 import { addMethodFlags, parseMethodsAndBudget } from './methodFlags.js';
 import { parseInteger, parseNameList, parseNumber } from './parse.js';
 import { createProgress } from './progress.js';
 import { formatTable } from './table.js';
+import { DEFAULT_KSD_MAX_ITEMS } from '../monitors/ksd.js';
 
 // The sidecar's runs block lives with the pipelines (the web page writes it too).
 export { runsJson } from '../pipelines/run.js';
@@ -65,7 +67,7 @@ export function addRuntimeFlags(cmd: Command): Command {
       `guided steps as ${UNET_CALLS.join(' or ')} UNet calls`,
       DEFAULT_UNET_CALLS,
     )
-    .option('--ksd-items <n>', 'images used by the KSD gap measure', '256')
+    .option('--ksd-items <n>', 'images used by the KSD gap measure', String(DEFAULT_KSD_MAX_ITEMS))
     .option('--threads <n>', 'onnxruntime threads per operator (default: the runtime’s)');
 }
 
@@ -74,7 +76,7 @@ export function addSamplingFlags(cmd: Command, defaults: SamplingFlagDefaults): 
   cmd
     .option('--method <name>', `sampling method: ${METHOD_NAMES.join(', ')}`, 'cfg')
     .option('--compare <list>', 'comma-separated methods, one grid row each (replaces --method)')
-    .option('--w <w>', 'guidance weight (1 = none)', '3')
+    .option('--w <w>', 'guidance weight (1 = none)', String(DEFAULT_GUIDANCE_WEIGHT))
     .option('--steps <n>', `sampling steps (default ${DEFAULT_STEPS} when --nfe is not given)`)
     .option('--nfe <n>', 'network evaluations per image: each method gets the most steps that fit')
     .option('--n <n>', defaults.nMeaning, defaults.n)
@@ -153,13 +155,17 @@ export interface MethodRun {
   readonly method: MethodChoice;
   readonly steps: number;
   readonly signal: AbortSignal;
+  /** One tick per sampling step, labelled "<method> <step>/<steps>". */
   readonly onStep: (payload: StepPayload) => void;
+  /** One tick with the caller's own label. */
+  readonly tick: (detail: string) => void;
 }
 
 /**
  * Run each method in turn with one progress bar over all their steps (each method's step
  * count is planned up front — from --nfe it depends on the method — so the bar knows the
- * total) and Ctrl-C aborting the run in progress.
+ * total) and Ctrl-C aborting the run in progress. A method's run may sample `repeats`
+ * times (speak: once per sentence).
  */
 export async function runEachMethod<R>(
   schedule: ScheduleConfig,
@@ -168,21 +174,20 @@ export async function runEachMethod<R>(
   progressOn: boolean,
   label: string,
   run: (r: MethodRun) => Promise<R>,
+  repeats = 1,
 ): Promise<R[]> {
   const plans: { method: MethodChoice; steps: number }[] = [];
   for (const method of methods) {
     plans.push({ method, steps: (await planRun(schedule, { ...settings, method })).steps });
   }
   const progress = createProgress(progressOn);
-  progress.start(
-    plans.reduce((a, r) => a + r.steps, 0),
-    label,
-  );
+  progress.start(plans.reduce((a, r) => a + r.steps, 0) * repeats, label);
+  const tick = (detail: string) => progress.tick(detail);
   const results = await withInterrupt(async (signal) => {
     const out: R[] = [];
     for (const { method, steps } of plans) {
-      const onStep = (s: StepPayload) => progress.tick(`${method.name} ${s.i + 1}/${s.numSteps}`);
-      out.push(await run({ method, steps, signal, onStep }));
+      const onStep = (s: StepPayload) => tick(`${method.name} ${s.i + 1}/${s.numSteps}`);
+      out.push(await run({ method, steps, signal, onStep, tick }));
     }
     return out;
   });

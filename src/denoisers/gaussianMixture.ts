@@ -1,4 +1,4 @@
-import type { Problem } from '../bench/problem.js';
+import type { Problem } from './problem.js';
 import { ConfigError, InvalidOptionError, ShapeError } from '../errors.js';
 import { BatchRandom, RandomStream, streamKey } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';

@@ -1,9 +1,9 @@
-import type { Problem } from '../bench/problem.js';
+import type { Problem } from './problem.js';
 import { ShapeError } from '../errors.js';
-import type { NoiseLevel } from '../sampling/noiseLevel.js';
+import type { NoiseLevel } from '../core/noiseLevel.js';
 import { Tensor } from '../tensor/tensor.js';
 import { GaussianMixture, modelMixtures, trueMixtures } from './gaussianMixture.js';
-import type { Denoiser, PredictionRequest, Predictions } from './types.js';
+import type { Denoiser, PredictionRequest, Predictions } from '../core/denoiser.js';
 
 /** Marginals cached per mixture; a sampling run touches a few hundred levels at most. */
 const CACHE_LIMIT = 1024;

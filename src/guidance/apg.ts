@@ -19,7 +19,7 @@
  * average is over steps, as in the paper's one-evaluation-per-step samplers. The buffer
  * lives in the per-run state and carries over steps without guidance (interval wrapper).
  */
-import type { Predictions } from '../denoisers/types.js';
+import type { Predictions } from '../core/denoiser.js';
 import { ShapeError } from '../errors.js';
 import {
   checkFinite,
@@ -28,10 +28,10 @@ import {
   constantWeights,
   guidedPrediction,
 } from './combine.js';
-import type { GuidanceContext, GuidanceRule, GuidedPrediction } from './types.js';
+import type { GuidanceContext, GuidanceRule, GuidedPrediction } from '../core/guidance.js';
 
 export interface ApgOptions {
-  /** Guidance weight w (as in CFG: 1 = none). Registry default 7.5. Any finite number. */
+  /** Guidance weight w (as in CFG: 1 = none). Registry default 3 (DEFAULT_GUIDANCE_WEIGHT). Any finite number. */
   readonly w: number;
   /**
    * η, weight of the component of the guidance direction parallel to x̂0_c (the part that

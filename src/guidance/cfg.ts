@@ -8,7 +8,7 @@
  * and diffusers' `guidance_scale` are w. CFG is linear, so it is the same in ε-, x̂0- and
  * v-space.
  */
-import type { Predictions } from '../denoisers/types.js';
+import type { Predictions } from '../core/denoiser.js';
 import {
   checkFinite,
   conditionalPrediction,
@@ -16,12 +16,12 @@ import {
   guidedPrediction,
   lerpItems,
 } from './combine.js';
-import type { GuidanceContext, GuidanceRule, GuidedPrediction } from './types.js';
+import type { GuidanceContext, GuidanceRule, GuidedPrediction } from '../core/guidance.js';
 
 /**
  * Plain CFG.
- * @param w guidance weight (diffusers' `guidance_scale`; default in the registry 7.5, the
- *   SD1.5 pipeline's). Any finite number: 1 = no guidance, 0 = unconditional, > 1 guided.
+ * @param w guidance weight (diffusers' `guidance_scale`; default in the registry 3,
+ *   DEFAULT_GUIDANCE_WEIGHT). Any finite number: 1 = no guidance, 0 = unconditional, > 1 guided.
  */
 export function cfg(w: number): GuidanceRule<undefined> {
   checkFinite('cfg', 'w', w);

@@ -9,14 +9,14 @@
  *
  * Relation to w: with s* = 1 it is CFG at the same w; w = 1 is the conditional prediction.
  *
- * Caveat (spec §5): the method was designed for flow-matching velocities, where v = 0 means
+ * Caveat: the method was designed for flow-matching velocities, where v = 0 means
  * "stand still". On an ε-model, ε = 0 makes a DDIM step x_s = (a_s/a_t)·x_t, i.e. x̂0 = x_t/a_t:
  * the noisy sample is taken as clean. That is what diffusers does on ε-models, not what the
  * paper meant. Zero-init is not guidance: it applies whatever the weight, and the
  * unconditional pass is skipped during it (ComfyUI's node has no zero-init at all: use
  * zeroInitSteps = 0 for that behaviour).
  */
-import type { Predictions } from '../denoisers/types.js';
+import type { Predictions } from '../core/denoiser.js';
 import {
   checkCount,
   checkFinite,
@@ -25,10 +25,10 @@ import {
   guidedPrediction,
   itemDot,
 } from './combine.js';
-import type { GuidanceContext, GuidanceRule, GuidedPrediction } from './types.js';
+import type { GuidanceContext, GuidanceRule, GuidedPrediction } from '../core/guidance.js';
 
 export interface CfgZeroStarOptions {
-  /** Guidance weight w (as in CFG: 1 = none). Registry default 7.5 (diffusers). Any finite number. */
+  /** Guidance weight w (as in CFG: 1 = none). Registry default 3 (DEFAULT_GUIDANCE_WEIGHT). Any finite number. */
   readonly w: number;
   /**
    * Number of first main steps whose ε is set to 0. Default 1 (diffusers'

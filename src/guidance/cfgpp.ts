@@ -8,7 +8,7 @@
  * The step must honour `renoiseEps` (SamplerStep.usesRenoiseEps); other steps see plain
  * CFG at weight λ.
  *
- * Exact link to CFG [derived in guidance-methods.md §3]: CFG++-DDIM from σ_t to σ_s is
+ * Exact link to CFG (docs/guidance.md, cfgpp): CFG++-DDIM from σ_t to σ_s is
  * CFG-DDIM with the step-dependent weight
  *
  *     w_t = λ·σ_t/(σ_t − σ_s)
@@ -18,9 +18,9 @@
  * of steps, the effective guidance of a fixed λ grows with the NFE: re-tune λ whenever the
  * step count changes, or derive it from a CFG weight with `cfgppLambda`.
  */
-import type { Predictions } from '../denoisers/types.js';
+import type { Predictions } from '../core/denoiser.js';
 import { InvalidOptionError } from '../errors.js';
-import type { NoiseLevel } from '../sampling/noiseLevel.js';
+import type { NoiseLevel } from '../core/noiseLevel.js';
 import {
   checkFinite,
   checkRange,
@@ -29,7 +29,7 @@ import {
   lerpItems,
   pickItems,
 } from './combine.js';
-import type { GuidanceContext, GuidanceRule, GuidedPrediction } from './types.js';
+import type { GuidanceContext, GuidanceRule, GuidedPrediction } from '../core/guidance.js';
 
 export interface CfgppOptions {
   /**

@@ -4,11 +4,11 @@
  * that none of them repeats the batch loops. Arithmetic is float64; results are stored as
  * float32 (the library's tensor type).
  */
-import type { Predictions } from '../denoisers/types.js';
+import type { Predictions } from '../core/denoiser.js';
 import { InvalidOptionError } from '../errors.js';
-import { x0FromEps } from '../sampling/convert.js';
+import { x0FromEps } from '../core/convert.js';
 import type { Tensor } from '../tensor/tensor.js';
-import type { GuidanceContext, GuidedPrediction } from './types.js';
+import type { GuidanceContext, GuidedPrediction } from '../core/guidance.js';
 
 // ---------------------------------------------------------------------------------------
 // Weights
@@ -17,12 +17,6 @@ import type { GuidanceContext, GuidedPrediction } from './types.js';
 /** A weight array with the same value for every sample. */
 export function constantWeights(batch: number, w: number): Float64Array {
   return new Float64Array(batch).fill(w);
-}
-
-/** True when every sample has weight exactly 1 (no guidance, the gate skips uncond). */
-export function allOnes(weights: Float64Array): boolean {
-  for (let i = 0; i < weights.length; i++) if (weights[i] !== 1) return false;
-  return true;
 }
 
 // ---------------------------------------------------------------------------------------

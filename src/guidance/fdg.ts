@@ -29,7 +29,7 @@
  * guidance strength, so w = 1 stays unguided): (5, 9) at w = 5. w_low = w_high = w is CFG,
  * bit for bit.
  */
-import type { Predictions } from '../denoisers/types.js';
+import type { Predictions } from '../core/denoiser.js';
 import { InvalidOptionError } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { cfgCombine } from './cfg.js';
@@ -39,7 +39,7 @@ import {
   constantWeights,
   guidedPrediction,
 } from './combine.js';
-import type { GuidanceContext, GuidanceRule, GuidedPrediction } from './types.js';
+import type { GuidanceContext, GuidanceRule, GuidedPrediction } from '../core/guidance.js';
 
 export interface FdgOptions {
   /** The user's weight w (defaults of the band weights derive from it). */

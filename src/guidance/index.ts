@@ -6,19 +6,20 @@
  * interval(apg({ w: 5 }), { sigmaHi: 3 }).
  */
 import { InvalidOptionError } from '../errors.js';
-import type { NoiseLevel } from '../sampling/noiseLevel.js';
+import type { NoiseLevel } from '../core/noiseLevel.js';
 import { APG_DEFAULTS, apg } from './apg.js';
 import { cfg } from './cfg.js';
-import { CFGPP_DEFAULTS, cfgpp, cfgppFromWeight } from './cfgpp.js';
+import { cfgpp, cfgppFromWeight } from './cfgpp.js';
 import { CFG_ZERO_STAR_DEFAULTS, cfgZeroStar } from './cfgZeroStar.js';
 import { EPS_SCALING_DEFAULTS, epsScaling } from './epsScaling.js';
 import { INTERVAL_DEFAULTS, interval } from './interval.js';
 import { RESCALE_DEFAULTS, rescale } from './rescale.js';
 import { THRESHOLD_DEFAULTS, threshold } from './threshold.js';
-import type { GuidanceRule } from './types.js';
+import type { GuidanceRule } from '../core/guidance.js';
+import { parseOptionValue, type OptionSpec } from '../options/schema.js';
 
-export type { GuidanceContext, GuidanceRule, GuidedPrediction } from './types.js';
-export { predictionRequest } from './gate.js';
+export type { GuidanceContext, GuidanceRule, GuidedPrediction } from '../core/guidance.js';
+export { predictionRequest } from '../core/gate.js';
 export { cfg, cfgCombine, innerRule } from './cfg.js';
 export { rescale, RESCALE_DEFAULTS, type RescaleOptions } from './rescale.js';
 export {
@@ -50,8 +51,11 @@ export {
 } from './weightSchedule.js';
 export { fdg, fdgWeights, frequencySplit, FDG_DEFAULTS, type FdgOptions } from './fdg.js';
 
-/** The default guidance weight of the rules that take one (diffusers' SD1.5 pipeline). */
-export const DEFAULT_GUIDANCE_WEIGHT = 7.5;
+/**
+ * The default guidance weight w, for every rule, method, pipeline and command that is not
+ * given one.
+ */
+export const DEFAULT_GUIDANCE_WEIGHT = 3;
 
 export const GUIDANCE_RULE_NAMES = [
   'cfg',
@@ -73,23 +77,59 @@ export interface RuleBuildContext {
 
 type NumericOptions = Partial<Record<string, number>>;
 
-interface RuleSpec {
-  /** Numeric options the rule owns, with their defaults (absent = no default). */
-  readonly defaults: Readonly<Record<string, number>>;
-  /** Numeric options without a default (CFG++'s nominal w). */
-  readonly optional?: readonly string[];
+/** A guidance rule as the registry knows it: its options, declared once, and how to build it. */
+export interface GuidanceRuleSpec {
+  readonly name: GuidanceRuleName;
+  readonly summary: string;
+  /** The options the rule owns (w included where the rule takes one). */
+  readonly options: readonly OptionSpec[];
+  /** Wrappers take an inner rule (option `inner`, default cfg) and pass it the other options. */
   readonly wrapper: boolean;
   build(o: NumericOptions, inner: GuidanceRule | undefined, ctx: RuleBuildContext): GuidanceRule;
 }
 
-const W = { w: DEFAULT_GUIDANCE_WEIGHT };
+const W: OptionSpec = {
+  key: 'w',
+  kind: 'number',
+  default: DEFAULT_GUIDANCE_WEIGHT,
+  description: 'guidance weight w (1 = none)',
+};
 
 // Builders receive only the options the caller gave; the factories fill in the defaults.
-const SPECS: Record<GuidanceRuleName, RuleSpec> = {
-  cfg: { defaults: W, wrapper: false, build: (o) => cfg(o.w ?? W.w) },
-  cfgpp: {
-    defaults: CFGPP_DEFAULTS,
-    optional: ['w'],
+export const GUIDANCE_RULES: readonly GuidanceRuleSpec[] = [
+  {
+    name: 'cfg',
+    summary: 'classifier-free guidance, ε_u + w(ε_c − ε_u) (Ho & Salimans 2022)',
+    options: [W],
+    wrapper: false,
+    build: (o) => cfg(o.w ?? DEFAULT_GUIDANCE_WEIGHT),
+  },
+  {
+    name: 'rescale',
+    summary: 'CFG followed by guidance rescale (Lin et al. 2023), ε-space as diffusers',
+    options: [
+      {
+        key: 'phi',
+        kind: 'number',
+        default: RESCALE_DEFAULTS.phi,
+        description: 'rescale strength φ in [0, 1]',
+      },
+    ],
+    wrapper: true,
+    build: (o, inner) => rescale(inner!, o),
+  },
+  {
+    name: 'cfgpp',
+    summary: 'CFG++ (Chung et al. 2024): x̂0 from ε_λ, re-noised with ε_u',
+    options: [
+      {
+        key: 'lambda',
+        kind: 'number',
+        description:
+          'CFG++ scale λ; default λ = w·ρ, ρ = median_t (σ_t − σ_s)/σ_t, so w means the same median weight as CFG',
+      },
+      { ...W, default: undefined },
+    ],
     wrapper: false,
     build(o, _inner, ctx) {
       if (o.lambda !== undefined || o.w === undefined) return cfgpp({ lambda: o.lambda, w: o.w });
@@ -101,42 +141,103 @@ const SPECS: Record<GuidanceRuleName, RuleSpec> = {
       return cfgppFromWeight(o.w, ctx.levels);
     },
   },
-  apg: {
-    defaults: { ...W, ...APG_DEFAULTS },
+  {
+    name: 'apg',
+    summary: 'adaptive projected guidance (Sadat et al. 2024), in x̂0 space',
+    options: [
+      W,
+      {
+        key: 'eta',
+        kind: 'number',
+        default: APG_DEFAULTS.eta,
+        description: 'weight η of the component parallel to x̂0_c',
+      },
+      {
+        key: 'momentum',
+        kind: 'number',
+        default: APG_DEFAULTS.momentum,
+        description: 'momentum β of the running average',
+      },
+      {
+        key: 'normThreshold',
+        kind: 'number-or-inf',
+        default: APG_DEFAULTS.normThreshold,
+        description: 'norm threshold r (0 or inf = off)',
+      },
+    ],
     wrapper: false,
-    build: (o) => apg({ ...o, w: o.w ?? W.w }),
+    build: (o) => apg({ ...o, w: o.w ?? DEFAULT_GUIDANCE_WEIGHT }),
   },
-  'cfg-zero': {
-    defaults: { ...W, ...CFG_ZERO_STAR_DEFAULTS },
+  {
+    name: 'cfg-zero',
+    summary: 'CFG-Zero* (Fan et al. 2025): optimised scale s*, zero-init steps',
+    options: [
+      W,
+      {
+        key: 'zeroInitSteps',
+        kind: 'integer',
+        default: CFG_ZERO_STAR_DEFAULTS.zeroInitSteps,
+        description: 'first steps whose ε is zeroed',
+      },
+    ],
     wrapper: false,
-    build: (o) => cfgZeroStar({ ...o, w: o.w ?? W.w }),
+    build: (o) => cfgZeroStar({ ...o, w: o.w ?? DEFAULT_GUIDANCE_WEIGHT }),
   },
-  rescale: { defaults: RESCALE_DEFAULTS, wrapper: true, build: (o, inner) => rescale(inner!, o) },
-  interval: {
-    defaults: INTERVAL_DEFAULTS,
+  {
+    name: 'interval',
+    summary: 'guidance only for σ_lo < σ ≤ σ_hi (Kynkäänniemi et al. 2024)',
+    options: [
+      {
+        key: 'sigmaLo',
+        kind: 'number',
+        default: INTERVAL_DEFAULTS.sigmaLo,
+        description: 'lower σ bound (exclusive)',
+      },
+      {
+        key: 'sigmaHi',
+        kind: 'number-or-inf',
+        default: INTERVAL_DEFAULTS.sigmaHi,
+        description: 'upper σ bound (inclusive)',
+      },
+    ],
     wrapper: true,
     build: (o, inner) => interval(inner!, o),
   },
-  threshold: {
-    defaults: THRESHOLD_DEFAULTS,
+  {
+    name: 'threshold',
+    summary: 'CFG with dynamic thresholding of x̂0 (Saharia et al. 2022)',
+    options: [
+      {
+        key: 'quantile',
+        kind: 'number',
+        default: THRESHOLD_DEFAULTS.quantile,
+        description: 'percentile p of |x̂0|',
+      },
+      {
+        key: 'maxValue',
+        kind: 'number',
+        default: THRESHOLD_DEFAULTS.maxValue,
+        description: 'upper clamp of the threshold s (diffusers sample_max_value)',
+      },
+    ],
     wrapper: true,
     build: (o, inner) => threshold(inner!, o),
   },
-  'eps-scaling': {
-    defaults: EPS_SCALING_DEFAULTS,
+  {
+    name: 'eps-scaling',
+    summary: 'CFG with epsilon scaling ε/λ (Ning et al. 2024)',
+    options: [
+      {
+        key: 'scalingFactor',
+        kind: 'number',
+        default: EPS_SCALING_DEFAULTS.scalingFactor,
+        description: 'λ (1 = off)',
+      },
+    ],
     wrapper: true,
     build: (o, inner) => epsScaling(inner!, o),
   },
-};
-
-/**
- * The default options of a rule, as echoed in benchmark JSON (wrappers list their inner
- * rule as 'cfg' and also accept the inner rule's options).
- */
-export function guidanceDefaults(name: string): Record<string, number | string> {
-  const spec = specOf(name);
-  return spec.wrapper ? { ...spec.defaults, inner: 'cfg' } : { ...spec.defaults };
-}
+];
 
 /**
  * Build a rule from its name and flat options. Values may be numbers or numeric strings
@@ -174,7 +275,8 @@ function build(
   const rest: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(options)) {
     if (value === undefined || (top && key === 'inner')) continue;
-    if (ownKeys(spec).includes(key)) own[key] = toNumber(name, key, value);
+    const opt = spec.options.find((o) => o.key === key);
+    if (opt) own[key] = Number(parseOptionValue(`${name}: option '${key}'`, opt, value));
     else rest[key] = value;
   }
   const inner = spec.wrapper
@@ -188,8 +290,8 @@ function build(
   return spec.build(own, inner, context);
 }
 
-function ownKeys(spec: RuleSpec): string[] {
-  return [...Object.keys(spec.defaults), ...(spec.optional ?? [])];
+function ownKeys(spec: GuidanceRuleSpec): string[] {
+  return spec.options.map((o) => o.key);
 }
 
 /** Options accepted for `name` (with inner rule `innerName` when it is a wrapper). */
@@ -202,13 +304,13 @@ function validOptions(name: string, innerName?: string): string[] {
   return [...new Set([...ownKeys(spec), 'inner', ...innerKeys.filter((k) => k !== 'inner')])];
 }
 
-function specOf(name: string): RuleSpec {
+function specOf(name: string): GuidanceRuleSpec {
   if (!(GUIDANCE_RULE_NAMES as readonly string[]).includes(name)) {
     throw new InvalidOptionError(
       `unknown guidance rule '${name}'; valid names: ${GUIDANCE_RULE_NAMES.join(', ')}`,
     );
   }
-  return SPECS[name as GuidanceRuleName];
+  return GUIDANCE_RULES.find((r) => r.name === name)!;
 }
 
 function ruleName(value: unknown): string {
@@ -219,17 +321,4 @@ function ruleName(value: unknown): string {
   }
   specOf(value);
   return value;
-}
-
-function toNumber(rule: string, key: string, value: unknown): number {
-  if (typeof value === 'number') return value;
-  if (typeof value === 'string' && value.trim() !== '') {
-    const v = /^[+-]?inf$/i.test(value.trim())
-      ? Number(value.trim().replace(/inf$/i, 'Infinity'))
-      : Number(value);
-    if (!Number.isNaN(v)) return v;
-  }
-  throw new InvalidOptionError(
-    `${rule}: option '${key}' must be a number, got ${JSON.stringify(value)}`,
-  );
 }

@@ -10,7 +10,7 @@
  */
 import { checkRange } from './combine.js';
 import { innerRule } from './cfg.js';
-import type { GuidanceRule } from './types.js';
+import type { GuidanceRule } from '../core/guidance.js';
 
 export interface IntervalOptions {
   /**

@@ -11,10 +11,10 @@
  * spread. ComfyUI's `RescaleCFG` applies the same formula to v instead of ε; the paper's
  * models were v-prediction. x̂0 is re-derived from the rescaled ε.
  */
-import { x0FromEps } from '../sampling/convert.js';
+import { x0FromEps } from '../core/convert.js';
 import { checkRange, guidedPrediction, itemStd, pickItems, scaleItems } from './combine.js';
 import { innerRule } from './cfg.js';
-import type { GuidanceRule } from './types.js';
+import type { GuidanceRule } from '../core/guidance.js';
 
 export interface RescaleOptions {
   /**

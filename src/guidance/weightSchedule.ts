@@ -26,7 +26,7 @@
 import { InvalidOptionError } from '../errors.js';
 import { cfgCombine } from './cfg.js';
 import { checkFinite, constantWeights } from './combine.js';
-import type { GuidanceContext, GuidanceRule } from './types.js';
+import type { GuidanceContext, GuidanceRule } from '../core/guidance.js';
 
 export const WEIGHT_SCHEDULE_SHAPES = ['linear', 'cosine', 'constant'] as const;
 export type WeightScheduleShape = (typeof WEIGHT_SCHEDULE_SHAPES)[number];

@@ -1,175 +1,82 @@
-import { COMMITMENT_MIN_BATCH, commitmentGuidance } from '../diffier/commitment.js';
-import { cycle } from '../diffier/cycle.js';
-import { errorControl, type ErrorControlMode } from '../diffier/errorControl.js';
-import { langevin } from '../diffier/langevin.js';
-import { diffierStep } from '../diffier/iterative.js';
-import { pcg } from '../diffier/peers/pcg.js';
-import { restart, restartDefaults } from '../diffier/peers/restart.js';
-import { zSampling } from '../diffier/peers/zsampling.js';
+import { DIFFIER_STEP_DEFAULTS, diffierStep } from '../transitions/diffier.js';
+import { pcg } from '../transitions/pcg.js';
+import { restart, restartDefaults } from '../transitions/restart.js';
+import { zSampling } from '../transitions/zsampling.js';
 import { createGuidanceRule } from '../guidance/index.js';
-import type { TransitionWrapper } from '../sampling/sample.js';
 import type { MethodSpec, OptionValue } from './types.js';
 
 const num = (v: OptionValue | undefined): number | undefined =>
   v === undefined ? undefined : Number(v);
 
+const D = DIFFIER_STEP_DEFAULTS;
+
 /**
- * DiffIER: error-controlled guidance on top of a base rule, optionally with the
- * re-noise-and-redo cycle. The defaults are the project's one configuration for all
- * problems (docs/diffier.md says how they were chosen).
+ * DiffIER: iterative error minimisation of every guided step, per sample, on any base
+ * rule (transitions/diffier.ts). The defaults are the project's one configuration for all
+ * tasks (docs/diffier.md says how they were chosen).
  */
 export const DIFFIER_METHOD: MethodSpec = {
   name: 'diffier',
-  summary: 'DiffIER: drift-ratio error control of guidance (+ optional cycle) on any base rule',
+  summary:
+    'DiffIER: per-sample inner loop that guides each step by the share of the guidance the network adopts, then a conditional corrector',
   options: [
     {
       key: 'base',
       kind: 'choice',
       default: 'cfg',
       choices: ['cfg', 'apg', 'rescale', 'cfg-zero', 'interval', 'eps-scaling'],
-      description: 'the guidance rule being controlled (its own defaults)',
+      description: 'the guidance rule being corrected (its own defaults)',
     },
     {
-      key: 'control',
-      kind: 'choice',
-      default: 'commit',
-      choices: ['commit', 'window', 'smooth', 'off'],
-      description:
-        'how guidance is scheduled: commit (c_t^q), window (drift-ratio latch at a reference weight), smooth (drift-ratio rule §2a), off',
+      key: 'iterations',
+      kind: 'integer',
+      default: D.iterations,
+      description: 'inner-loop probes per step, one conditional evaluation each (0–16)',
+    },
+    {
+      key: 'tol',
+      kind: 'number',
+      default: D.tol,
+      description: 'stop a sample’s loop once its guidance fraction moves by ≤ tol',
     },
     {
       key: 'q',
       kind: 'number',
-      default: 2,
-      description: 'exponent q of the commitment schedule w_t = 1 + (w − 1)·c_t^q',
+      default: D.q,
+      description: 'the fraction of the base rule’s guidance applied is c^q, c the adopted share',
     },
     {
-      key: 'tau',
-      kind: 'number-or-inf',
-      description: 'drift-ratio threshold τ; default 1.3 (window), 1.5 (smooth); inf = no control',
-    },
-    { key: 'p', kind: 'number', default: 2, description: 'exponent of the smooth rule' },
-    {
-      key: 'refW',
-      kind: 'number',
-      default: 2,
-      description: 'reference weight of the window rule’s ratio',
-    },
-    {
-      key: 'scope',
-      kind: 'choice',
-      default: 'sample',
-      choices: ['sample', 'batch'],
-      description: 'window opens per sample, or for the batch at its median ratio',
-    },
-    {
-      key: 'cycleK',
+      key: 'lookahead',
       kind: 'integer',
-      default: 0,
-      description: 'cycle repeats per step (0 = no cycle)',
-    },
-    { key: 'cycleSigmaLo', kind: 'number', default: 0, description: 'cycle only where σ > this' },
-    {
-      key: 'cycleSigmaHi',
-      kind: 'number-or-inf',
-      default: Infinity,
-      description: 'cycle only where σ ≤ this',
+      default: D.lookahead,
+      description: 'probe this many schedule levels beyond the landing level (0–16)',
     },
     {
-      key: 'cycleBack',
+      key: 'corrector',
       kind: 'integer',
-      default: 1,
-      description: 'steps to go back when re-noising',
+      default: D.corrector,
+      description: 'Langevin steps per step on the conditional field (0–16)',
     },
     {
-      key: 'cycleRenoise',
-      kind: 'choice',
-      default: 'stochastic',
-      choices: ['stochastic', 'inversion'],
-      description: 'fresh-noise transition or DDIM inversion',
-    },
-    {
-      key: 'cycleInversionWeight',
+      key: 'correctorScale',
       kind: 'number',
-      default: 0,
-      description: 'guidance weight of the inversion ε',
-    },
-    {
-      key: 'langevinK',
-      kind: 'integer',
-      default: 0,
-      description: 'Langevin corrector steps per step on the scheduled guided field (0 = none)',
-    },
-    {
-      key: 'langevinStepScale',
-      kind: 'number',
-      default: 1,
-      description: 'multiplier of the corrector step δ = (σ_t² − σ_s²)/2',
-    },
-    { key: 'stepK', kind: 'integer', default: 0, description: 'x' },
-    { key: 'stepTol', kind: 'number', default: 0.02, description: 'x' },
-    { key: 'stepQ', kind: 'number', default: 1, description: 'x' },
-    { key: 'stepCorrector', kind: 'integer', default: 0, description: 'x' },
-    { key: 'stepLookahead', kind: 'integer', default: 0, description: 'x' },
-    { key: 'stepFloor', kind: 'number', default: 0, description: 'x' },
-    { key: 'stepLatch', kind: 'integer', default: 0, description: 'x' },
-    { key: 'stepScale', kind: 'number', default: 1, description: 'x' },
-    {
-      key: 'cycleAdaptiveTau',
-      kind: 'number-or-inf',
-      default: Infinity,
-      description: 'stop repeating once the median drift ratio of a redo is ≤ this',
+      default: D.correctorScale,
+      description: 'multiplier of the corrector step δ = (σ_t² − σ_s²)/2, capped at σ_s²',
     },
   ],
-  batchNote: (n, o) =>
-    o.control === 'commit' && n < COMMITMENT_MIN_BATCH
-      ? `diffier measures its commitment c_t over the batch, which needs ≥ ${COMMITMENT_MIN_BATCH} samples of one condition; with ${n} it guides like its base rule (${String(o.base)}) — use --n ${COMMITMENT_MIN_BATCH} or more`
-      : undefined,
-  build: (w, o, schedule) => {
-    const base = createGuidanceRule(String(o.base), { w }, { levels: schedule.levels });
-    const rule =
-      o.control === 'off'
-        ? base
-        : o.control === 'commit'
-          ? commitmentGuidance(base, { q: num(o.q) })
-          : errorControl(base, {
-              mode: o.control as ErrorControlMode,
-              tau: num(o.tau),
-              p: num(o.p),
-              refW: num(o.refW),
-              scope: o.scope as 'sample' | 'batch',
-            });
-    const wrappers: TransitionWrapper[] = [];
-    if (Number(o.cycleK) > 0) {
-      wrappers.push(
-        cycle({
-          k: Number(o.cycleK),
-          sigmaLo: num(o.cycleSigmaLo),
-          sigmaHi: num(o.cycleSigmaHi),
-          back: num(o.cycleBack),
-          renoise: o.cycleRenoise as 'stochastic' | 'inversion',
-          inversionWeight: num(o.cycleInversionWeight),
-          adaptiveTau: num(o.cycleAdaptiveTau),
-        }),
-      );
-    }
-    if (Number(o.stepK) > 0 || Number(o.stepCorrector) > 0)
-      wrappers.push(
-        diffierStep({
-          iterations: Number(o.stepK),
-          tol: Number(o.stepTol),
-          q: Number(o.stepQ),
-          corrector: Number(o.stepCorrector),
-          correctorScale: Number(o.stepScale),
-          floor: Number(o.stepFloor),
-          lookahead: Number(o.stepLookahead),
-          latch: Number(o.stepLatch) > 0,
-        }),
-      );
-    if (Number(o.langevinK) > 0)
-      wrappers.push(langevin({ k: Number(o.langevinK), stepScale: num(o.langevinStepScale) }));
-    return { rule, wrappers };
-  },
+  build: (w, o, schedule) => ({
+    rule: createGuidanceRule(String(o.base), { w }, { levels: schedule.levels }),
+    wrappers: [
+      diffierStep({
+        iterations: num(o.iterations),
+        tol: num(o.tol),
+        q: num(o.q),
+        lookahead: num(o.lookahead),
+        corrector: num(o.corrector),
+        correctorScale: num(o.correctorScale),
+      }),
+    ],
+  }),
 };
 
 /** Peers of the same family: methods that spend evaluations to correct the trajectory. */

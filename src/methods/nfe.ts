@@ -1,8 +1,8 @@
-import type { Denoiser, PredictionRequest, Predictions } from '../denoisers/types.js';
+import type { Denoiser, PredictionRequest, Predictions } from '../core/denoiser.js';
 import { InvalidOptionError } from '../errors.js';
-import type { SamplerStep } from '../sampling/types.js';
-import { sample } from '../sampling/sample.js';
-import type { NoiseLevel } from '../sampling/noiseLevel.js';
+import type { SamplerStep } from '../core/step.js';
+import { sample } from '../samplers/sample.js';
+import type { NoiseLevel } from '../core/noiseLevel.js';
 import { BatchRandom } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { MethodInstance } from './types.js';

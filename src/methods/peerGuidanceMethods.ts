@@ -8,7 +8,7 @@ import {
   CHARACTERISTIC_DEFAULTS,
   type CharacteristicOptions,
   type CharacteristicProjection,
-} from '../diffier/peers/characteristic.js';
+} from '../transitions/characteristic.js';
 import { cfg } from '../guidance/cfg.js';
 import { FDG_DEFAULTS, fdg } from '../guidance/fdg.js';
 import {

@@ -2,6 +2,7 @@ import { InvalidOptionError } from '../errors.js';
 import { DIFFIER_METHOD, PEER_METHODS } from './diffierMethods.js';
 import { GUIDANCE_METHODS } from './guidanceMethods.js';
 import { PEER_GUIDANCE_METHODS } from './peerGuidanceMethods.js';
+import { optionFlag, parseOptionValue } from '../options/schema.js';
 import type { MethodSpec, OptionSpec, OptionValue } from './types.js';
 
 /** Every method the CLI and the benchmarks know, by name. */
@@ -56,32 +57,5 @@ export function resolveMethod(choice: MethodChoice): ResolvedMethod {
 }
 
 function parseOption(method: string, opt: OptionSpec, raw: OptionValue): OptionValue {
-  const where = `--${method}-${kebab(opt.key)}`;
-  if (opt.kind === 'choice') {
-    const v = String(raw);
-    if (!opt.choices?.includes(v))
-      throw new InvalidOptionError(
-        `${where} must be one of ${opt.choices?.join(', ')}, got "${v}"`,
-      );
-    return v;
-  }
-  const v =
-    typeof raw === 'number'
-      ? raw
-      : /^\+?inf(inity)?$/i.test(String(raw).trim())
-        ? Infinity
-        : Number(String(raw).trim() === '' ? NaN : raw);
-  if (Number.isNaN(v) || (!Number.isFinite(v) && opt.kind !== 'number-or-inf') || v === -Infinity) {
-    throw new InvalidOptionError(
-      `${where} must be a ${opt.kind === 'number-or-inf' ? 'number or inf' : 'finite number'}, got "${raw}"`,
-    );
-  }
-  if (opt.kind === 'integer' && !Number.isInteger(v))
-    throw new InvalidOptionError(`${where} must be an integer, got "${raw}"`);
-  return v;
-}
-
-/** camelCase → kebab-case (the CLI flag of an option). */
-export function kebab(key: string): string {
-  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  return parseOptionValue(optionFlag(method, opt.key), opt, raw);
 }

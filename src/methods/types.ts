@@ -1,30 +1,9 @@
-import type { GuidanceRule } from '../guidance/types.js';
-import type { NoiseLevel } from '../sampling/noiseLevel.js';
-import type { TransitionWrapper } from '../sampling/sample.js';
+import type { GuidanceRule } from '../core/guidance.js';
+import type { ScheduleInfo } from '../core/levels.js';
+import type { TransitionWrapper } from '../core/transition.js';
+import type { OptionSpec, OptionValue } from '../options/schema.js';
 
-/** A value a method option can take. */
-export type OptionValue = number | string | boolean;
-
-/** One documented option of a method; the CLI turns it into `--<method>-<flag>`. */
-export interface OptionSpec {
-  /** Key in the options object (camelCase); the flag is its kebab-case form. */
-  readonly key: string;
-  readonly description: string;
-  readonly kind: 'number' | 'integer' | 'number-or-inf' | 'choice';
-  readonly choices?: readonly string[];
-  /** Default; undefined means "derived from w or the schedule" (said in the description). */
-  readonly default?: OptionValue;
-}
-
-/** What a method may know about the schedule it runs on. */
-export interface ScheduleInfo {
-  /** levels[0] … levels[steps]: the sampling schedule. */
-  readonly levels: readonly NoiseLevel[];
-  /** Level at a (fractional) training timestep. */
-  levelAt(timestep: number): NoiseLevel;
-  /** Training timestep whose σ is `sigma` (fractional). */
-  timestepOf(sigma: number): number;
-}
+export type { OptionSpec, OptionValue } from '../options/schema.js';
 
 /** A ready-to-run method: the guidance rule and the wrappers around the sampler's step. */
 export interface MethodInstance {

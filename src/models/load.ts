@@ -5,7 +5,7 @@
  */
 import type { SessionOptions } from '../backends/onnx.js';
 import { ModelSignatureError } from '../errors.js';
-import { parseSchedulerConfig, type ScheduleConfig } from '../sampling/schedule.js';
+import { parseSchedulerConfig, type ScheduleConfig } from '../schedules/config.js';
 import { inspectModelFolder, readJsonFile, type ModelFolder } from './folder.js';
 import { TextEncoderModel } from './textEncoder.js';
 import { PromptTokenizer } from './tokenizer.js';

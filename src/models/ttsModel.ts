@@ -19,7 +19,7 @@ import {
 } from '../backends/onnx.js';
 import type { MelConfig } from '../audio/mel.js';
 import { ModelFolderError, ModelSignatureError, ShapeError } from '../errors.js';
-import { parseSchedulerConfig, type ScheduleConfig } from '../sampling/schedule.js';
+import { parseSchedulerConfig, type ScheduleConfig } from '../schedules/config.js';
 import { Tensor, assertFinite } from '../tensor/tensor.js';
 import { readJsonFile } from './folder.js';
 

@@ -13,7 +13,7 @@
  *   model_index.json must then give.
  */
 import { ModelFolderError, ModelSignatureError } from '../errors.js';
-import { parseSchedulerConfig, type ScheduleConfig } from '../sampling/schedule.js';
+import { parseSchedulerConfig, type ScheduleConfig } from '../schedules/config.js';
 import { inspectModelFolder, readJsonFile, type ModelFolder } from './folder.js';
 import type { LoadModelOptions } from './load.js';
 import { TextEncoderModel } from './textEncoder.js';

@@ -4,18 +4,21 @@
  * initial noise per item from the seed, sample with the gap monitor watching, time the loop
  * and the network inside it, and report the run.
  */
-import { GapMonitor, type GapStep, type GapSummary } from '../diffier/gapMonitor.js';
+import type { GapStep, GapSummary } from '../monitors/gapMonitor.js';
 import { InvalidOptionError } from '../errors.js';
-import { stepsForNfe } from '../methods/nfe.js';
+import { DEFAULT_GUIDANCE_WEIGHT } from '../guidance/index.js';
 import { resolveMethod, type MethodChoice } from '../methods/registry.js';
 import type { OptionValue } from '../methods/types.js';
 import type { UnetModel } from '../models/unet.js';
-import { UnetDenoiser, type UnetCalls, type UnetCondition } from '../models/unetDenoiser.js';
-import { schedulePlan } from '../sampling/plan.js';
-import { sample, type StepPayload } from '../sampling/sample.js';
-import type { ScheduleConfig } from '../sampling/schedule.js';
-import { createSampler, type SamplerOptions } from '../sampling/steps/index.js';
-import { BatchRandom, checkSeed } from '../tensor/random.js';
+import { UnetDenoiser, type UnetCalls, type UnetCondition } from '../denoisers/unetDenoiser.js';
+import { schedulePlan } from '../schedules/plan.js';
+import { budgetOf } from '../run/budget.js';
+import { planMethod } from '../run/plan.js';
+import { runSampling } from '../run/runner.js';
+import { type StepPayload } from '../core/observer.js';
+import type { ScheduleConfig } from '../schedules/config.js';
+import { createSampler, type SamplerOptions } from '../samplers/index.js';
+import { checkSeed } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 export const DEFAULT_STEPS = 30;
@@ -30,7 +33,7 @@ export interface SamplingSettings {
   readonly steps?: number;
   /** Evaluation budget per image: the most steps whose cost fits (methods/nfe.ts). */
   readonly nfe?: number;
-  /** Sampler name (sampling/steps). Default ddim. */
+  /** Sampler name (samplers/). Default ddim. */
   readonly sampler?: string;
   readonly samplerOptions?: SamplerOptions;
 }
@@ -43,26 +46,14 @@ export function positiveInteger(v: number | undefined, name: string): void {
 
 /** The method, sampler and step count of a run (steps from `nfe` by counting, methods/nfe.ts). */
 export async function planRun(schedule: ScheduleConfig, opts: SamplingSettings) {
-  const w = opts.w ?? 3;
-  positiveInteger(opts.steps, 'steps');
-  positiveInteger(opts.nfe, 'nfe');
+  const w = opts.w ?? DEFAULT_GUIDANCE_WEIGHT;
+  const budget = budgetOf(opts, { steps: DEFAULT_STEPS });
   if (!Number.isFinite(w)) throw new InvalidOptionError(`w must be a finite number, got ${w}`);
-  if (opts.steps !== undefined && opts.nfe !== undefined) {
-    throw new InvalidOptionError('give steps or nfe, not both');
-  }
   const resolved = resolveMethod(opts.method ?? { name: 'cfg' });
   const samplerName = opts.sampler ?? 'ddim';
   const sampler = createSampler(samplerName, opts.samplerOptions);
-  const plan = schedulePlan(schedule);
-  const build = (steps: number) => {
-    const sched = plan.forSteps(steps);
-    return { method: resolved.spec.build(w, resolved.options, sched), levels: sched.levels };
-  };
-  const steps =
-    opts.nfe !== undefined
-      ? (await stepsForNfe(opts.nfe, build, sampler, plan.maxSteps)).steps
-      : (opts.steps ?? DEFAULT_STEPS);
-  return { w, resolved, samplerName, sampler, steps, ...build(steps) };
+  const planned = await planMethod(resolved, w, schedulePlan(schedule), sampler, budget);
+  return { w, resolved, samplerName, sampler, ...planned };
 }
 
 export type RunPlan = Awaited<ReturnType<typeof planRun>>;
@@ -139,26 +130,19 @@ export async function sampleUnet(
     predictionType: model.schedule.predictionType,
     calls: opts.unetCalls,
   });
-  const rng = new BatchRandom(seed, n);
-  const x = rng.normal([n, ...denoiser.itemShape]);
-  const monitor =
-    opts.gapMonitor === false
-      ? null
-      : new GapMonitor({ ksdItems: opts.ksdItems, onGap: opts.onGap });
-  const observers = [monitor?.observe, opts.onStep].filter((f) => f !== undefined);
   const netBefore = unet.networkMs;
-  const t0 = performance.now();
-  const result = await sample({
+  const result = await runSampling({
     denoiser,
-    rule: plan.method.rule,
+    method: plan.method,
     sampler: plan.sampler,
     levels: plan.levels,
-    x,
-    rng,
-    wrappers: plan.method.wrappers,
-    onStep: observers,
+    n,
+    seed,
+    gap: opts.gapMonitor === false ? false : { ksdItems: opts.ksdItems, onGap: opts.onGap },
+    onStep: opts.onStep ? [opts.onStep] : [],
     signal: opts.signal,
   });
+  const monitor = result.monitor;
   return {
     x: result.x,
     report: {
@@ -175,7 +159,7 @@ export async function sampleUnet(
       gap: monitor?.summary() ?? null,
       gapSteps: monitor?.steps ?? [],
     },
-    sampleMs: performance.now() - t0,
+    sampleMs: result.sampleMs,
     networkMs: unet.networkMs - netBefore,
   };
 }

@@ -7,14 +7,15 @@
  */
 import { melToLinear, griffinLim } from '../audio/griffinLim.js';
 import type { Spectrogram } from '../audio/mel.js';
-import { GapMonitor, type GapStep, type GapSummary } from '../diffier/gapMonitor.js';
+import type { GapStep, GapSummary } from '../monitors/gapMonitor.js';
 import type { MethodChoice } from '../methods/registry.js';
 import type { OptionValue } from '../methods/types.js';
 import type { TextToSpeechModel } from '../models/ttsModel.js';
-import { UnetDenoiser } from '../models/unetDenoiser.js';
-import { sample, type StepPayload } from '../sampling/sample.js';
-import type { SamplerOptions } from '../sampling/steps/index.js';
-import { BatchRandom, checkSeed, streamKey } from '../tensor/random.js';
+import { UnetDenoiser } from '../denoisers/unetDenoiser.js';
+import { runSampling } from '../run/runner.js';
+import { type StepPayload } from '../core/observer.js';
+import type { SamplerOptions } from '../samplers/index.js';
+import { checkSeed, streamKey } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
 import { phonemize, type Phonemized } from '../tts/frontend.js';
 import { checkText, splitSentences } from '../tts/text.js';
@@ -119,19 +120,18 @@ export async function sampleMel(
       predictionType: model.schedule.predictionType,
     },
   );
-  const rng = new BatchRandom(seed, n);
-  const monitor = new GapMonitor({ ksdItems: opts.ksdItems });
-  const result = await sample({
+  const result = await runSampling({
     denoiser,
-    rule: plan.method.rule,
+    method: plan.method,
     sampler: plan.sampler,
     levels: plan.levels,
-    x: rng.normal([n, nMels, T]),
-    rng,
-    wrappers: plan.method.wrappers,
-    onStep: opts.onStep ? [monitor.observe, opts.onStep] : [monitor.observe],
+    n,
+    seed,
+    gap: { ksdItems: opts.ksdItems },
+    onStep: opts.onStep ? [opts.onStep] : [],
     signal: opts.signal,
   });
+  const monitor = result.monitor!;
   return {
     x: result.x,
     frames,

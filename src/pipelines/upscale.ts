@@ -12,8 +12,8 @@
 import { InputImageError, InvalidOptionError } from '../errors.js';
 import { bicubicUpsample } from '../image/resize.js';
 import type { UpscalerModel } from '../models/upscaler.js';
-import type { UnetCondition } from '../models/unetDenoiser.js';
-import { alphasCumprod } from '../sampling/schedule.js';
+import type { UnetCondition } from '../denoisers/unetDenoiser.js';
+import { alphasCumprod } from '../schedules/discrete.js';
 import { BatchRandom } from '../tensor/random.js';
 import { concatBatch, Tensor } from '../tensor/tensor.js';
 import { decodeImages } from './decode.js';

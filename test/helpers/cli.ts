@@ -2,6 +2,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { runCli } from '../../src/cli/program.js';
 import { packageRoot } from '../../src/models/embedded.js';
 
 export const CLI = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
@@ -21,4 +22,15 @@ export async function cli(args: string[], cwd = packageRoot()): Promise<CliResul
     const e = err as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
+}
+
+/**
+ * The same command line run in this process (the validation and error paths of the binary,
+ * without starting node): the exit code and what went to stderr through the CLI's error
+ * output. Output the commands print themselves (tables, progress) is not captured.
+ */
+export async function cliInProcess(args: string[]): Promise<CliResult> {
+  let stderr = '';
+  const code = await runCli(args, (text) => (stderr += text));
+  return { code, stdout: '', stderr };
 }

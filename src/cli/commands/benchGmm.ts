@@ -2,16 +2,16 @@ import { Command } from 'commander';
 import { join } from 'node:path';
 import { runGmmBench, type GmmBenchResult } from '../../bench/gmmBench.js';
 import { gapCurves, metricCurves, paretoPlot, scatterPlot } from '../../bench/gmmPlots.js';
-import { loadProblem } from '../../bench/problem.js';
+import { loadProblem } from '../../denoisers/problem.js';
 import { trueMixtures } from '../../denoisers/gaussianMixture.js';
 import { checkWritable, writeFileAtomic, writeJsonAtomic } from '../../io/atomicWrite.js';
-import { resolveMethod } from '../../methods/registry.js';
-import { createSampler, SAMPLER_NAMES } from '../../sampling/steps/index.js';
+import { createSampler, SAMPLER_NAMES } from '../../samplers/index.js';
 import { checkSeed } from '../../tensor/random.js';
-import { addMethodFlags, methodChoices } from '../methodFlags.js';
+import { addMethodFlags, parseMethodsAndBudget } from '../methodFlags.js';
 import { parseInteger, parseNameList, parseNumberList } from '../parse.js';
 import { createProgress } from '../progress.js';
 import { formatTable } from '../table.js';
+import { DEFAULT_KSD_MAX_ITEMS } from '../../monitors/ksd.js';
 
 export interface BenchGmmFlags {
   problem: string;
@@ -32,12 +32,13 @@ export interface BenchGmmFlags {
 
 /** Parse and check everything before any work, so a bad option writes nothing. */
 export async function prepareBench(flags: BenchGmmFlags) {
-  const methods = methodChoices(parseNameList(flags.methods, '--methods'), flags);
-  methods.forEach((m) => resolveMethod(m));
+  const { methods, steps, nfe } = parseMethodsAndBudget(
+    parseNameList(flags.methods, '--methods'),
+    '--methods',
+    flags,
+    { steps: 50 },
+  );
   const ws = parseNumberList(flags.w, '--w');
-  const steps =
-    flags.steps === undefined ? undefined : parseInteger(flags.steps, '--steps', 1, 1000);
-  const nfe = flags.nfe === undefined ? undefined : parseInteger(flags.nfe, '--nfe', 1, 100000);
   const samples = parseInteger(flags.samples, '--samples', 10, 1_000_000);
   const seed = checkSeed(parseInteger(flags.seed, '--seed', 0, 0xffffffff));
   const ksdItems = parseInteger(flags.ksdItems, '--ksd-items', 2, 100000);
@@ -49,7 +50,7 @@ export async function prepareBench(flags: BenchGmmFlags) {
     problem,
     methods,
     ws,
-    steps: nfe === undefined ? (steps ?? 50) : steps,
+    steps,
     nfe,
     samples,
     seed,
@@ -139,9 +140,6 @@ export async function writeBenchOutputs(
 
 export function benchGmmCommand(): Command {
   const cmd = new Command('gmm')
-    .description(
-      'ground-truth guidance benchmark on a Gaussian-mixture problem (docs/benchmark.md)',
-    )
     .requiredOption('--problem <file>', 'problem file (JSON, docs/benchmark.md)')
     .option('--methods <list>', 'comma-separated methods (diffier methods list them)', 'cfg')
     .option('--w <list>', 'comma-separated guidance weights', '1,1.5,2,3,5,7.5,10')
@@ -150,7 +148,11 @@ export function benchGmmCommand(): Command {
     .option('--samples <n>', 'samples per run', '2000')
     .option('--seed <n>', 'seed', '1')
     .option('--sampler <name>', `sampler: ${SAMPLER_NAMES.join(', ')}`, 'ddim')
-    .option('--ksd-items <n>', 'samples used by the O(n²) KSD gap measures', '256')
+    .option(
+      '--ksd-items <n>',
+      'samples used by the O(n²) KSD gap measures',
+      String(DEFAULT_KSD_MAX_ITEMS),
+    )
     .option('--json <file>', 'write every run as JSON')
     .option('--samples-out <file>', 'write the samples as JSON')
     .option('--plots <dir>', 'write SVG plots')

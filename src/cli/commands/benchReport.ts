@@ -56,9 +56,6 @@ async function pareto(g: GroupSummary, results: readonly GmmBenchResult[]): Prom
 
 export function benchReportCommand(): Command {
   return new Command('report')
-    .description(
-      'summarise bench gmm JSON results (seeds, budgets, problems) into markdown tables, goal checks and Pareto plots',
-    )
     .argument('<results...>', 'result files written by `diffier bench gmm --json`')
     .requiredOption('--out <file>', 'markdown file to write')
     .option('--plots <dir>', 'write one Pareto SVG per problem and budget')

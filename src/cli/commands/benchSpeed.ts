@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { matmulModelPath, runSpeedBench, type SpeedResult } from '../../bench/speed.js';
 import { InvalidOptionError, ModelFolderError } from '../../errors.js';
 import { checkWritable, writeJsonAtomic } from '../../io/atomicWrite.js';
+import { DEFAULT_GUIDANCE_WEIGHT } from '../../guidance/index.js';
 import { resolveMethod } from '../../methods/registry.js';
 import { embeddedModelDir } from '../../models/embedded.js';
 import { inspectModelFolder } from '../../models/folder.js';
@@ -166,13 +167,10 @@ export function speedReport(r: SpeedResult): string {
 
 export function benchSpeedCommand(): Command {
   const cmd = new Command('speed')
-    .description(
-      'speed and cost: sampler overhead (model and synthetic large latent), UNet FLOP/s vs the measured matmul peak, time per image of the README command',
-    )
     .option('--model <dir>', 'model folder (default: the embedded models/mnist-t2i)')
     .option('--prompt <text>', 'prompt of the README command', README_PROMPT)
     .option('--methods <list>', 'methods compared (the README command’s --compare)', 'cfg,diffier')
-    .option('--w <w>', 'guidance weight', '3')
+    .option('--w <w>', 'guidance weight', String(DEFAULT_GUIDANCE_WEIGHT))
     .option('--steps <n>', 'sampling steps', String(DEFAULT_STEPS))
     .option('--n <n>', 'images per method', '8')
     .option('--seed <n>', 'seed', '0')

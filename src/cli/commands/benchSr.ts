@@ -42,9 +42,6 @@ export function benchSrTable(result: SrBenchResult): string {
 
 export function benchSrCommand(): Command {
   const cmd = new Command('sr')
-    .description(
-      'super-resolution guidance benchmark: methods × w at matched NFE on held-out MNIST digits reduced 4× (default model: the embedded models/mnist-sr)',
-    )
     .option('--model <dir>', 'upscaler folder (default: the embedded models/mnist-sr)')
     .option('--inputs <n>', 'held-out digits to upscale (input i is digit i mod 10)', '100')
     .option(

@@ -59,9 +59,6 @@ export function t2iJson(result: T2iBenchResult) {
 
 export function benchT2iCommand(): Command {
   const cmd = new Command('t2i')
-    .description(
-      'text-to-image guidance benchmark: methods × w at matched NFE on an MNIST model (default: the embedded one), scored by the shipped evaluation network against held-out real digits',
-    )
     .option('--model <dir>', 'model folder (default: the embedded models/mnist-t2i)')
     .option(
       '--prompts <spec>',

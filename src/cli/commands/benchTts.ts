@@ -14,7 +14,7 @@ import { embeddedTtsModelDir } from '../../models/embedded.js';
 import { loadTextToSpeechModel } from '../../models/ttsModel.js';
 import { renderSvg } from '../../plot/render.js';
 import { spectrogramChart } from '../../plot/spectrogram.js';
-import { createSampler, SAMPLER_NAMES } from '../../sampling/steps/index.js';
+import { createSampler, SAMPLER_NAMES } from '../../samplers/index.js';
 import { checkSeed } from '../../tensor/random.js';
 import { addMethodFlags, parseMethodsAndBudget } from '../methodFlags.js';
 import { parseInteger, parseNameList, parseNumberList } from '../parse.js';
@@ -110,9 +110,6 @@ async function writeExamples(result: TtsBenchResult, dir: string, frameSeconds: 
 
 export function benchTtsCommand(): Command {
   const cmd = new Command('tts')
-    .description(
-      'text-to-speech guidance benchmark: methods × w at matched NFE on held-out sentences with espeak-ng timings → MCD, spectral convergence, gap',
-    )
     .option('--model <dir>', 'TTS model folder (default: the embedded models/tts-espeak)')
     .option('--data <file>', 'held-out set (default: bench/tts/heldout.json)')
     .option('--methods <list>', 'comma-separated methods', 'cfg,apg,pcg,diffier')

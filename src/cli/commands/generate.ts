@@ -11,7 +11,7 @@ import {
   textToImage,
   type TextToImageResult,
 } from '../../pipelines/textToImage.js';
-import { schedulerConfigJson } from '../../sampling/schedule.js';
+import { schedulerConfigJson } from '../../schedules/config.js';
 import {
   addSamplingFlags,
   parseSamplingFlags,
@@ -64,9 +64,6 @@ function sidecar(
 
 export function generateCommand(): Command {
   const cmd = new Command('generate')
-    .description(
-      'text to image on an ONNX model folder (default: the embedded MNIST model); writes a PNG grid and a JSON sidecar',
-    )
     .argument('<prompt>', 'what to draw, e.g. "a thick slanted seven"')
     .option(
       '--model <dir>',

@@ -3,10 +3,10 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { encodeWav } from '../../audio/wav.js';
 import { InvalidOptionError } from '../../errors.js';
 import { checkWritable, writeFileAtomic, writeJsonAtomic } from '../../io/atomicWrite.js';
+import { DEFAULT_GUIDANCE_WEIGHT } from '../../guidance/index.js';
 import { METHOD_NAMES } from '../../methods/registry.js';
 import { embeddedTtsModelDir } from '../../models/embedded.js';
 import { loadTextToSpeechModel } from '../../models/ttsModel.js';
-import { planRun } from '../../pipelines/run.js';
 import {
   DEFAULT_TTS_STEPS,
   prepareText,
@@ -16,17 +16,14 @@ import {
 import { renderSvg } from '../../plot/render.js';
 import { spectrogramChart } from '../../plot/spectrogram.js';
 import { writeSvg } from '../../plot/write.js';
-import { schedulerConfigJson } from '../../sampling/schedule.js';
-import { createSampler, SAMPLER_NAMES } from '../../sampling/steps/index.js';
+import { schedulerConfigJson } from '../../schedules/config.js';
+import { createSampler, SAMPLER_NAMES } from '../../samplers/index.js';
 import { checkSeed } from '../../tensor/random.js';
 import { checkText } from '../../tts/text.js';
 import { addMethodFlags, parseMethodsAndBudget } from '../methodFlags.js';
 import { parseInteger, parseNameList, parseNumber } from '../parse.js';
-import { createProgress } from '../progress.js';
+import { runEachMethod } from '../samplingFlags.js';
 import { formatTable } from '../table.js';
-
-/** Samples per sentence for diffier: its commitment schedule needs a batch of ≥ 8. */
-export const DIFFIER_BATCH = 8;
 
 export interface SpeakFlags {
   model?: string;
@@ -102,14 +99,11 @@ export async function prepareSpeak(text: string, flags: SpeakFlags) {
 
 export function speakCommand(): Command {
   const cmd = new Command('speak')
-    .description(
-      'text to speech with guidance on the embedded espeak-ng-trained model (needs the espeak-ng program); writes a WAV and a JSON sidecar',
-    )
     .argument('<text>', 'English text; several sentences are spoken one after another')
     .option('--model <dir>', 'TTS model folder (default: the embedded models/tts-espeak)')
     .option('--method <name>', `sampling method: ${METHOD_NAMES.join(', ')}`, 'diffier')
     .option('--compare <list>', 'comma-separated methods: one WAV each (OUT-<method>.wav)')
-    .option('--w <w>', 'guidance weight on the text (1 = none)', '3')
+    .option('--w <w>', 'guidance weight on the text (1 = none)', String(DEFAULT_GUIDANCE_WEIGHT))
     .option('--steps <n>', `sampling steps (default ${DEFAULT_TTS_STEPS} when --nfe is not given)`)
     .option(
       '--nfe <n>',
@@ -127,7 +121,8 @@ export function speakCommand(): Command {
     .option('--vocoder-iterations <n>', 'Griffin–Lim iterations', '32')
     .option(
       '--batch <n>',
-      `samples drawn per sentence, the first is spoken (default ${DIFFIER_BATCH} for diffier, whose commitment schedule measures over them and guides as plain CFG below 8; 1 otherwise)`,
+      'samples drawn per sentence (each from its own noise stream); the first is spoken',
+      '1',
     )
     .option('--no-progress', 'no progress on stderr');
   addMethodFlags(cmd);
@@ -135,42 +130,33 @@ export function speakCommand(): Command {
     const p = await prepareSpeak(text, flags);
     const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
     const model = await loadTextToSpeechModel(p.modelDir, { threads: p.threads, warn });
-    const controller = new AbortController();
-    const onInterrupt = () => controller.abort();
-    process.once('SIGINT', onInterrupt);
     try {
       const phonemized = await prepareText(model, text);
       const base = { text, w: p.w, steps: p.steps, nfe: p.nfe, seed: p.seed, sampler: p.sampler };
-      const plans = [];
-      for (const method of p.methods)
-        plans.push({ method, steps: (await planRun(model.schedule, { ...base, method })).steps });
-      const progress = createProgress(flags.progress);
-      progress.start(
-        plans.reduce((a, r) => a + r.steps, 0) * phonemized.length,
+      const runs: TextToSpeechResult[] = await runEachMethod(
+        model.schedule,
+        base,
+        p.methods,
+        flags.progress,
         `speak ${phonemized.length} sentence(s)`,
-      );
-      const runs: TextToSpeechResult[] = [];
-      for (const { method, steps } of plans) {
-        let sentence = 0;
-        runs.push(
-          await textToSpeech(model, {
+        ({ method, steps, signal, tick }) => {
+          let sentence = 0;
+          return textToSpeech(model, {
             ...base,
             method,
             steps,
             nfe: undefined,
-            n: p.batch ?? (method.name === 'diffier' ? DIFFIER_BATCH : 1),
+            n: p.batch,
             phonemized,
             vocoderIterations: p.vocoderIterations,
-            signal: controller.signal,
+            signal,
             onSentence: (k) => (sentence = k),
             onStep: (s) =>
-              progress.tick(
-                `${method.name} sentence ${sentence + 1} step ${s.i + 1}/${s.numSteps}`,
-              ),
-          }),
-        );
-      }
-      progress.stop();
+              tick(`${method.name} sentence ${sentence + 1} step ${s.i + 1}/${s.numSteps}`),
+          });
+        },
+        phonemized.length,
+      );
       for (let i = 0; i < runs.length; i++) {
         await writeFileAtomic(p.wavs[i], encodeWav(runs[i].audio, runs[i].sampleRate));
       }
@@ -238,7 +224,6 @@ export function speakCommand(): Command {
           `wrote ${[...p.wavs, p.json, ...(p.plot ? [p.plot] : [])].join(', ')}\n`,
       );
     } finally {
-      process.removeListener('SIGINT', onInterrupt);
       await model.release();
     }
   });

@@ -2,18 +2,16 @@ import { Command } from 'commander';
 import { join } from 'node:path';
 import { runGmmBench } from '../../bench/gmmBench.js';
 import { gapCurves, metricCurves } from '../../bench/gmmPlots.js';
-import { correlations, recommendW } from '../../diffier/sweep.js';
+import { correlations, recommendW } from '../../bench/sweep.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../io/atomicWrite.js';
 import { addMethodFlags } from '../methodFlags.js';
 import { createProgress } from '../progress.js';
 import { formatTable } from '../table.js';
 import { benchTable, prepareBench, type BenchGmmFlags } from './benchGmm.js';
+import { DEFAULT_KSD_MAX_ITEMS } from '../../monitors/ksd.js';
 
 export function sweepCommand(): Command {
   const cmd = new Command('sweep')
-    .description(
-      'one method over a list of w: accumulated errors, per-step curves, quality, rank correlations, a recommended w',
-    )
     .requiredOption('--problem <file>', 'problem file (JSON)')
     .requiredOption('--method <name>', 'the method to sweep')
     .option('--w <list>', 'comma-separated guidance weights', '1,1.5,2,3,5,7.5,10')
@@ -22,7 +20,11 @@ export function sweepCommand(): Command {
     .option('--samples <n>', 'samples per run', '2000')
     .option('--seed <n>', 'seed', '1')
     .option('--sampler <name>', 'sampler', 'ddim')
-    .option('--ksd-items <n>', 'samples used by the KSD gap measures', '256')
+    .option(
+      '--ksd-items <n>',
+      'samples used by the KSD gap measures',
+      String(DEFAULT_KSD_MAX_ITEMS),
+    )
     .option('--json <file>', 'write runs, correlations and the recommended w')
     .option('--plots <dir>', 'write SVG plots (error per step per w; quality and error vs w)')
     .option('--no-progress', 'no progress on stderr');

@@ -14,7 +14,7 @@ import {
   upscale,
   type UpscaleResult,
 } from '../../pipelines/upscale.js';
-import { schedulerConfigJson } from '../../sampling/schedule.js';
+import { schedulerConfigJson } from '../../schedules/config.js';
 import { concatBatch } from '../../tensor/tensor.js';
 import { parseInteger } from '../parse.js';
 import {
@@ -64,9 +64,6 @@ function sidecar(
 
 export function upscaleCommand(): Command {
   const cmd = new Command('upscale')
-    .description(
-      'super-resolution of a PNG on an upscaler folder (default: the embedded 4× MNIST model, 7×7 → 28×28); writes a side-by-side PNG and a JSON sidecar',
-    )
     .argument('<input>', 'low-resolution PNG (8-bit greyscale or RGB, no alpha, the model’s size)')
     .option(
       '--model <dir>',

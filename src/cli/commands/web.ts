@@ -50,9 +50,6 @@ export function prepareWeb(flags: WebFlags) {
 
 export function webCommand(): Command {
   return new Command('web')
-    .description(
-      'serve the web page: text to image and the mixture benchmark, run in the browser (onnxruntime-web)',
-    )
     .option('--port <n>', 'port (0 = any free one)', '8765')
     .option('--host <address>', 'interface to listen on', '127.0.0.1')
     .option('--allow-remote', 'allow a --host other than the loopback interface')

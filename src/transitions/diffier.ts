@@ -1,0 +1,247 @@
+import { InvalidOptionError } from '../errors.js';
+import type { GuidedPrediction } from '../core/guidance.js';
+import type { NoiseLevel } from '../core/noiseLevel.js';
+import type { Transition, TransitionContext, TransitionWrapper } from '../core/transition.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { trainingLoss } from '../monitors/trainingGap.js';
+
+/** What DiffIER's inner loop did at one step, per sample. */
+export interface InnerLoopStep {
+  /** Training loss g of the base rule's landing point (the error before the loop). */
+  readonly before: Float64Array;
+  /** Training loss g of the landing point the loop chose; NaN where it was not evaluated. */
+  readonly after: Float64Array;
+  /** Probes spent (conditional evaluations) on each sample. */
+  readonly iterations: Float64Array;
+  /** Fraction f of the base rule's guidance applied. */
+  readonly fraction: Float64Array;
+}
+
+export interface DiffierStepOptions {
+  /** Most probes per step (one conditional evaluation each). 0 = the base sampler, bit for bit. */
+  readonly iterations?: number;
+  /** Stop a sample's loop once its fraction moves by ≤ tol between probes. */
+  readonly tol?: number;
+  /** Exponent q of f = c^q, c the adopted share of the guided content. */
+  readonly q?: number;
+  /** Probe this many schedule levels beyond the landing level (0 = at the landing). */
+  readonly lookahead?: number;
+  /** Langevin steps per step on the conditional field at the landing level. */
+  readonly corrector?: number;
+  /** Multiplier of the corrector's step δ = (σ_t² − σ_s²)/2 (capped at σ_s²). */
+  readonly correctorScale?: number;
+}
+
+export const DIFFIER_STEP_DEFAULTS: Required<DiffierStepOptions> = {
+  iterations: 1,
+  tol: 0.02,
+  q: 1,
+  lookahead: 0,
+  corrector: 1,
+  correctorScale: 1,
+};
+
+/** The largest loop counts accepted (each costs a network evaluation per step). */
+export const DIFFIER_STEP_MAX_ITERATIONS = 16;
+
+export function checkDiffierStep(o: DiffierStepOptions): Required<DiffierStepOptions> {
+  const r = { ...DIFFIER_STEP_DEFAULTS, ...o };
+  for (const key of ['iterations', 'corrector', 'lookahead'] as const)
+    if (!Number.isInteger(r[key]) || r[key] < 0 || r[key] > DIFFIER_STEP_MAX_ITERATIONS)
+      throw new InvalidOptionError(
+        `diffier ${key} must be an integer in [0, ${DIFFIER_STEP_MAX_ITERATIONS}], got ${r[key]}`,
+      );
+  if (!(r.tol >= 0 && r.tol <= 1)) throw new InvalidOptionError(`diffier tol must be in [0, 1]`);
+  if (!(r.q > 0 && r.q <= 16)) throw new InvalidOptionError(`diffier q must be in (0, 16]`);
+  if (!(r.correctorScale > 0 && r.correctorScale <= 4))
+    throw new InvalidOptionError(`diffier correctorScale must be in (0, 4]`);
+  return r;
+}
+
+/** The conditional clean estimate x̂0_c = (x − s·ε_c)/a. */
+function condX0(x: Tensor, epsCond: Tensor, level: NoiseLevel): Float32Array {
+  const out = new Float32Array(x.data.length);
+  for (let j = 0; j < out.length; j++) out[j] = (x.data[j] - level.s * epsCond.data[j]) / level.a;
+  return out;
+}
+
+/**
+ * The guided prediction with a per-sample fraction f of the base rule's guidance:
+ * cond + f·(guided − cond) in ε, x̂0 and the re-noising ε. f = 1 returns `pred` itself.
+ */
+export function scaleGuidance(
+  pred: GuidedPrediction,
+  x0Cond: Float32Array,
+  f: Float64Array,
+): GuidedPrediction {
+  if (f.every((v) => v === 1)) return pred;
+  const cond = pred.raw.cond;
+  const d = cond.itemSize;
+  const mix = (guided: Tensor, base: Float32Array): Tensor => {
+    const out = new Float32Array(guided.data.length);
+    for (let i = 0; i < cond.batch; i++)
+      for (let j = i * d; j < (i + 1) * d; j++) out[j] = base[j] + f[i] * (guided.data[j] - base[j]);
+    return guided.like(out);
+  };
+  return {
+    ...pred,
+    eps: mix(pred.eps, cond.data),
+    x0: mix(pred.x0, x0Cond),
+    renoiseEps: pred.renoiseEps ? mix(pred.renoiseEps, cond.data) : undefined,
+    weights: pred.weights.map((w, i) => 1 + f[i] * (w - 1)),
+  };
+}
+
+/** Deterministic landing at `to` of a prediction made at `from`: a_s·x̂0 + s_s·ε. */
+function land(pred: GuidedPrediction, to: NoiseLevel): Tensor {
+  const eps = pred.renoiseEps ?? pred.eps;
+  const out = new Float32Array(eps.data.length);
+  for (let j = 0; j < out.length; j++) out[j] = to.a * pred.x0.data[j] + to.s * eps.data[j];
+  return eps.like(out);
+}
+
+/**
+ * c_i = ⟨x̂0_c(x_s) − x̂0_c(x_t), D⟩ / (reach·|D|²): the share of the guided content change
+ * D = x̂0_guided − x̂0_c that the conditional network adopts at the landing point x_s, in
+ * units of what a network that adopted all of it would show (the landing point moves the
+ * content by reach = 1 − σ_s/σ_t of D). Clamped to [0, 1].
+ */
+function adoptedShare(
+  landing: Tensor,
+  epsAtLanding: Tensor,
+  to: NoiseLevel,
+  x0Cond: Float32Array,
+  guidedX0: Tensor,
+  fraction: Float64Array,
+  reach: number,
+): Float64Array {
+  const n = landing.batch;
+  const d = landing.itemSize;
+  const c = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let num = 0;
+    let den = 0;
+    for (let j = i * d; j < (i + 1) * d; j++) {
+      const moved = (landing.data[j] - to.s * epsAtLanding.data[j]) / to.a - x0Cond[j];
+      const D = guidedX0.data[j] - x0Cond[j];
+      num += moved * D;
+      den += D * D;
+    }
+    const scale = den * reach * Math.max(fraction[i], 1e-6);
+    c[i] = den > 0 ? Math.min(1, Math.max(0, num / scale)) : 1;
+  }
+  return c;
+}
+
+/** Conditional Langevin steps at `to`; returns the ε of the first evaluation (at x). */
+async function conditionalCorrector(
+  ctx: TransitionContext,
+  x: Tensor,
+  o: Required<DiffierStepOptions>,
+): Promise<{ x: Tensor; firstEps: Tensor | undefined }> {
+  const { from, to } = ctx;
+  if (o.corrector === 0 || to.timestep < 0 || !(to.s > 0) || !(from.sigma > to.sigma))
+    return { x, firstEps: undefined };
+  const delta = Math.min((o.correctorScale * (from.sigma ** 2 - to.sigma ** 2)) / 2, to.sigma ** 2);
+  const drift = (delta / to.sigma) * to.a;
+  const noise = Math.sqrt(2 * delta) * to.a;
+  let first: Tensor | undefined;
+  for (let rep = 0; rep < o.corrector; rep++) {
+    const eps = (await ctx.predict(x, to, 'cond')).cond;
+    first ??= eps;
+    const z = ctx.rng.normal(x.shape);
+    const next = new Float32Array(x.data.length);
+    for (let j = 0; j < next.length; j++)
+      next[j] = x.data[j] - drift * eps.data[j] + noise * z.data[j];
+    x = x.like(next);
+  }
+  return { x, firstEps: first };
+}
+
+/**
+ * DiffIER's step: iterative error minimisation of the guided step, per sample.
+ *
+ * 1. One guided evaluation with the base rule (any rule) at x_t.
+ * 2. The inner loop: land the guided step at the next level, evaluate the conditional
+ *    network there (one call), and measure which share c of the guided content change it
+ *    adopts; the sample is then guided with the fraction f = c^q of the base rule's
+ *    guidance, and the loop repeats from the new landing until f moves by ≤ tol or the
+ *    budget is spent. The guidance a network does not adopt is what opens the
+ *    training–inference gap: the next iterate carries content the network reads as noise
+ *    (the training loss g of the landing point, trainingGap.ts, recorded before and after).
+ * 3. The sampler's own step with the scaled prediction, then `corrector` Langevin steps on
+ *    the conditional field, which pull the iterate toward the training marginal of its
+ *    condition; the first of them reuses the evaluation at the landing point.
+ *
+ * Everything is per sample: sample i's result does not depend on the rest of the batch.
+ */
+export function diffierStep(
+  options: DiffierStepOptions = {},
+  onInner?: (step: number, record: InnerLoopStep) => void,
+): TransitionWrapper {
+  const o = checkDiffierStep(options);
+  return (inner: Transition): Transition =>
+    async (ctx) => {
+      if (o.iterations === 0 && o.corrector === 0) return inner(ctx);
+      const { from, to } = ctx;
+      const pred = await ctx.guide(ctx.x, from, to);
+      const n = ctx.x.batch;
+      const x0Cond = condX0(ctx.x, pred.raw.cond, from);
+      const guided = pred.raw.uncond !== undefined;
+      const canProbe = guided && to.timestep >= 0 && to.s > 0 && from.sigma > to.sigma;
+      const probeAt = ctx.levels[Math.min(ctx.i + 1 + o.lookahead, ctx.levels.length - 2)];
+      const probe = probeAt.sigma < to.sigma && probeAt.s > 0 ? probeAt : to;
+      const reach = 1 - probe.sigma / from.sigma;
+      const f = new Float64Array(n).fill(1);
+      const before = new Float64Array(n).fill(NaN);
+      const after = new Float64Array(n).fill(NaN);
+      const iterations = new Float64Array(n);
+      const active = new Uint8Array(n).fill(1);
+      for (let it = 0; canProbe && it < o.iterations && active.some((a) => a); it++) {
+        const current = scaleGuidance(pred, x0Cond, f);
+        const landing = land(current, probe);
+        const eps = (await ctx.predict(landing, probe, 'cond')).cond;
+        const g = trainingLoss(landing, current.x0, eps, probe);
+        const c = adoptedShare(landing, eps, probe, x0Cond, current.x0, f, reach);
+        for (let i = 0; i < n; i++) {
+          if (!active[i]) continue;
+          if (it === 0) before[i] = g[i];
+          iterations[i]++;
+          const next = c[i] ** o.q;
+          // A converged sample's last probe is (within tol) at its chosen landing point.
+          if (Math.abs(next - f[i]) <= o.tol) {
+            active[i] = 0;
+            after[i] = g[i];
+          }
+          f[i] = next;
+        }
+      }
+      const scaled = scaleGuidance(pred, x0Cond, f);
+      const out = ctx.sampler.step({
+        x: ctx.x,
+        from,
+        to,
+        pred: scaled,
+        rng: ctx.rng,
+        history: ctx.history,
+      });
+      // The corrector's first evaluation is at the chosen landing point: it measures the
+      // error after the loop for free.
+      const corrected = await conditionalCorrector(ctx, out.x, o);
+      const landingGap =
+        corrected.firstEps && !ctx.sampler.stochastic
+          ? trainingLoss(out.x, scaled.x0, corrected.firstEps, to)
+          : undefined;
+      if (landingGap && canProbe) after.set(landingGap);
+      if (canProbe && o.iterations > 0) onInner?.(ctx.i, { before, after, iterations, fraction: f });
+      return {
+        x: corrected.x,
+        history: out.history,
+        xIn: ctx.x,
+        pred: scaled,
+        x0Out: scaled.x0,
+        deterministic: !ctx.sampler.stochastic && !corrected.firstEps,
+        landingGap,
+      };
+    };
+}
