@@ -35,8 +35,6 @@ export * from './guidance/index.js';
 export { GapMonitor, type GapStep, type GapSummary } from './monitors/gapMonitor.js';
 export { ksdSquared } from './monitors/ksd.js';
 export { cleanEstimates, driftRatios } from './monitors/drift.js';
-export { commitment, commitmentGuidance } from './guidance/diffier/commitment.js';
-export { errorControl } from './guidance/diffier/errorControl.js';
 export { cycle } from './transitions/cycle.js';
 export { langevin } from './transitions/langevin.js';
 export { restart, restartDefaults } from './transitions/restart.js';

@@ -176,8 +176,8 @@ describe('diffier bench gmm', () => {
     ['unknown method', ['--methods', 'cfg,magic'], /magic/],
     [
       'unknown option value',
-      ['--methods', 'diffier', '--diffier-control', 'sometimes'],
-      /diffier-control/,
+      ['--methods', 'diffier', '--diffier-base', 'sometimes'],
+      /diffier-base/,
     ],
     ['steps < 1', ['--steps', '0'], /--steps/],
     ['non-finite w', ['--w', '1,inf'], /--w/],

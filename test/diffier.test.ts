@@ -6,10 +6,9 @@ import { scheduleFor } from '../src/bench/problemSchedule.js';
 import { trueMixtures } from '../src/denoisers/gaussianMixture.js';
 import { GmmDenoiser } from '../src/denoisers/gmmDenoiser.js';
 import type { Denoiser } from '../src/core/denoiser.js';
-import { commitment, commitmentGuidance } from '../src/guidance/diffier/commitment.js';
 import { cycle } from '../src/transitions/cycle.js';
 import { cleanEstimates, driftRatios } from '../src/monitors/drift.js';
-import { errorControl } from '../src/guidance/diffier/errorControl.js';
+import { diffierStep } from '../src/transitions/diffier.js';
 import { GapMonitor } from '../src/monitors/gapMonitor.js';
 import { ksdSquared } from '../src/monitors/ksd.js';
 import { correlations, recommendW, spearman } from '../src/bench/sweep.js';
@@ -98,20 +97,6 @@ describe('identities: switched-off DiffIER is the plain sampler, bit for bit', (
       assert.equal(wrapped.nfe, plain.nfe);
     });
   }
-  for (const mode of ['smooth', 'window'] as const) {
-    it(`error control with τ = ∞ (${mode}) over CFG and over APG`, async () => {
-      for (const make of [() => cfg(4), () => apg({ w: 4 })]) {
-        const plain = await run(make());
-        const controlled = await run(errorControl(make(), { mode, tau: Infinity }));
-        assert.deepEqual(controlled.x.data, plain.x.data);
-      }
-    });
-  }
-  it('commitment schedule with q = 0 is the inner rule', async () => {
-    const plain = await run(cfg(4), { sampler: 'ddpm' });
-    const scheduled = await run(commitmentGuidance(cfg(4), { q: 0 }), { sampler: 'ddpm' });
-    assert.deepEqual(scheduled.x.data, plain.x.data);
-  });
   it('a cycle that is on changes the result and spends evaluations', async () => {
     const plain = await run(cfg(3));
     const cycled = await run(cfg(3), { wrappers: [cycle({ k: 1 })] });
@@ -135,7 +120,7 @@ describe('exact model, w = 1: the samplers keep the true conditional', () => {
   const tolerance = mean + 4 * sd;
   const cases: [string, () => GuidanceRule, TransitionWrapper[]][] = [
     ['plain CFG', () => cfg(1), []],
-    ['DiffIER commitment', () => commitmentGuidance(cfg(1)), []],
+    ['DiffIER (default: one probe, one conditional corrector step)', () => cfg(1), [diffierStep()]],
     ['DiffIER cycle K = 1', () => cfg(1), [cycle({ k: 1 })]],
   ];
   for (const [name, rule, wrappers] of cases) {
@@ -229,19 +214,6 @@ describe('gap measures', () => {
       assert.ok(Math.abs(step.drift - expected) <= 1e-4 * Math.max(1, expected), `drift step ${i}`);
     }
   });
-  it('commitment is v/(v+σ²) for Gaussian data with the exact x̂0', () => {
-    const n = 4000;
-    const v = 2.0;
-    const level = PLAN.forSteps(10).levels[5];
-    const rng = new BatchRandom(9, n);
-    const x0 = rng.normal([n, 1]).data.map((z) => Math.sqrt(v) * z);
-    const eps = rng.normal([n, 1]);
-    const xt = eps.like(x0.map((x, i) => level.a * x + level.s * eps.data[i]));
-    // Exact ε-prediction of N(0, v): ε̂ = s·x_t/(a²v + s²).
-    const epsHat = eps.like(xt.data.map((x) => (level.s * x) / (level.a ** 2 * v + level.s ** 2)));
-    const expected = v / (v + level.sigma ** 2);
-    assert.ok(Math.abs(commitment(xt, epsHat, level) - expected) < 4 * Math.sqrt(2 / n) * expected);
-  });
 });
 
 describe('sweep analysis', () => {
@@ -287,13 +259,13 @@ describe('methods and matched NFE', () => {
       const m = resolveMethod({ name, options });
       return { method: m.spec.build(w, m.options, info), levels: info.levels };
     };
-  it('counts: CFG 2 per step, w = 1 one, PCG 3 (no corrector into the final level), DiffIER commitment 2', async () => {
+  it('counts: CFG 2 per step, w = 1 one, PCG 3 (no corrector into the final level), DiffIER 4 (guided + probe + corrector; none into the final level)', async () => {
     assert.equal(await countNfe(build('cfg', 3)(10).method, sampler, PLAN.forSteps(10).levels), 20);
     assert.equal(await countNfe(build('cfg', 1)(10).method, sampler, PLAN.forSteps(10).levels), 10);
     assert.equal(await countNfe(build('pcg', 3)(10).method, sampler, PLAN.forSteps(10).levels), 28);
     assert.equal(
       await countNfe(build('diffier', 3)(10).method, sampler, PLAN.forSteps(10).levels),
-      20,
+      38,
     );
   });
   it('--nfe picks the most steps within the budget', async () => {

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import {
   BatchRandom,
   GapMonitor,
+  noiseLevel,
   GmmDenoiser,
   SD15_SCHEDULER_CONFIG,
   apg,
@@ -130,8 +131,9 @@ describe('DiffIER step (iterative error minimisation)', () => {
         assert.ok(Number.isFinite(r.before[i]) && Number.isFinite(r.after[i]));
         assert.ok(r.iterations[i] === 1);
         assert.ok(r.fraction[i] >= 0 && r.fraction[i] <= 1);
+        // The same landing point can differ in the last float32 bits (two code paths).
         assert.ok(
-          r.after[i] <= r.before[i] * (1 + 1e-9) + 1e-12,
+          r.after[i] <= r.before[i] * (1 + 1e-4) + 1e-9,
           `after ${r.after[i]} > before ${r.before[i]}`,
         );
       }
@@ -154,6 +156,39 @@ describe('DiffIER step (iterative error minimisation)', () => {
       assert.equal(offMon.summary().training, cfgMon.summary().training);
       assert.ok(dMon.summary().training < cfgMon.summary().training);
     }
+  });
+});
+
+describe('the adopted share', () => {
+  it('is v/(v + σ_s²) for Gaussian data: the fraction of the guidance the network takes up', async () => {
+    // Data N(0, v) per coordinate with the exact ε-prediction ε_c = s·x/(a²v + s²); the
+    // unconditional side is offset by a constant δ, so the guidance moves x̂0 by a constant D.
+    const v = 1;
+    const delta = 5;
+    const gaussian: Denoiser = {
+      itemShape: [1],
+      predict: async (x, level, request) => {
+        const cond = x.like(x.data.map((xi) => (level.s * xi) / (level.a ** 2 * v + level.s ** 2)));
+        return request === 'both' ? { cond, uncond: cond.like(cond.data.map((e) => e - delta)) } : { cond };
+      },
+    };
+    const level = (sigma: number, timestep: number) => noiseLevel(timestep, 1 / (1 + sigma * sigma));
+    const levels = [level(2, 900), level(1, 500), level(0.5, 200)];
+    const n = 4000;
+    const rng = new BatchRandom(3, n);
+    const records: InnerLoopStep[] = [];
+    await sample({
+      denoiser: gaussian,
+      rule: cfg(3),
+      sampler: createSampler('ddim'),
+      levels,
+      x: rng.normal([n, 1]).like(rng.normal([n, 1]).data.map((z) => z * Math.sqrt(v + 4) / Math.sqrt(5))),
+      rng,
+      wrappers: [diffierStep({ iterations: 1, corrector: 0 }, (_i, r) => records.push(r))],
+    });
+    const first = records[0].fraction;
+    const mean = first.reduce((a, b) => a + b, 0) / n;
+    assert.ok(Math.abs(mean - v / (v + 1)) < 0.01, `mean adopted share ${mean}`);
   });
 });
 

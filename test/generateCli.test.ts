@@ -67,10 +67,11 @@ describe('diffier generate', () => {
     const diffier = side.runs[1];
     const defaults = resolveMethod({ name: 'diffier' }).options; // resolved options, every default filled in
     assert.deepEqual(Object.keys(diffier.options).sort(), Object.keys(defaults).sort());
-    assert.equal(diffier.options.control, defaults.control);
-    assert.equal(diffier.nfe, 8);
+    assert.equal(diffier.options.iterations, defaults.iterations);
+    // 4 steps: 2 guided evaluations each, + 1 probe and 1 corrector step except into the final level.
+    assert.equal(diffier.nfe, 4 * 2 + 3 * 2);
     assert.equal(diffier.gapSteps.length, 4);
-    assert.equal(typeof diffier.gap.gap, 'number');
+    assert.equal(typeof diffier.gap.training, 'number');
     assert.ok(diffier.timings.sampleMs > 0);
   });
 
@@ -149,8 +150,8 @@ describe('diffier generate: bad input → typed error, exit 2, no file', { concu
     ],
     [
       'bad method option',
-      async () => ({ args: ['--method', 'diffier', '--diffier-control', 'sometimes'] }),
-      /INVALID_OPTION.*--diffier-control/,
+      async () => ({ args: ['--method', 'diffier', '--diffier-base', 'sometimes'] }),
+      /INVALID_OPTION.*--diffier-base/,
     ],
     ['--w abc', async () => ({ args: ['--w', 'abc'] }), /INVALID_OPTION.*--w/],
     [

@@ -16,7 +16,7 @@ describe('option schema', () => {
     assert.equal(optionFlag('eps-scaling', 'scalingFactor'), '--eps-scaling-factor');
     assert.equal(optionFlag('cfg-zero', 'zeroInitSteps'), '--cfg-zero-init-steps');
     assert.equal(optionFlag('apg', 'normThreshold'), '--apg-norm-threshold');
-    assert.equal(optionFlag('diffier', 'cycleK'), '--diffier-cycle-k');
+    assert.equal(optionFlag('diffier', 'correctorScale'), '--diffier-corrector-scale');
     assert.equal(legacyOptionFlag('eps-scaling', 'scalingFactor'), '--eps-scaling-scaling-factor');
   });
 

@@ -30,6 +30,7 @@ function run(
       adherence: f.adherence(w),
       nll: 0,
       coverage: 1,
+      training: 0,
       guidedEnergy: f.guided(w),
       gap: w,
       condGap: w,

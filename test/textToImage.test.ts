@@ -241,6 +241,11 @@ describe('text to image', () => {
     const oneA = await run({ seed: 11, n: 1, sampler: 'euler-a' });
     const threeA = await run({ seed: 11, n: 3, sampler: 'euler-a' });
     assert.deepEqual(Array.from(oneA.images.data), Array.from(threeA.images.sliceBatch(0, 1).data));
+    // And with DiffIER: its inner loop and corrector use no batch statistic.
+    const oneD = await run({ seed: 11, n: 1, method: { name: 'diffier' } });
+    const threeD = await run({ seed: 11, n: 3, method: { name: 'diffier' } });
+    assert.deepEqual(Array.from(oneD.images.data), Array.from(threeD.images.sliceBatch(0, 1).data));
+    assert.ok(Number.isFinite(oneD.gap?.training ?? NaN), 'the training gap is defined for n = 1');
   });
 
   it('one batched [uncond; cond] call and two calls agree within float tolerance', async () => {

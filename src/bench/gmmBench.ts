@@ -44,6 +44,8 @@ export interface RunMetrics {
   readonly nll: number;
   readonly coverage: number;
   readonly guidedEnergy: number;
+  /** The accumulated per-sample training gap, mean over samples (the headline gap). */
+  readonly training: number;
   readonly gap: number;
   readonly condGap: number;
   readonly driftGap: number;
@@ -185,6 +187,7 @@ export async function runGmmBench(opts: GmmBenchOptions): Promise<GmmBenchResult
           nll: gm.nll,
           coverage: gm.coverage,
           guidedEnergy: targetFor(w)?.ref.distance(x) ?? NaN,
+          training: gap.training,
           gap: gap.gap,
           condGap: gap.condGap,
           driftGap: gap.driftGap,
@@ -220,6 +223,8 @@ const ESTIMATORS = {
   guidedEnergy:
     'the same D² vs a sample of the model’s guided target π₀ʷ ∝ p_c^w p_u^(1−w) (SIR + MALA)',
   precisionRecall: 'Kynkäänniemi et al. 2019, k = 5',
+  training:
+    'Σ_t mean_i g_t(i), g = mean over elements of (ε_c(x) − ε̂)² at the landing point of each guided step, ε̂ the noise the step left in it (monitors/trainingGap.ts)',
   gap: 'A = Σ_{t>0} s_t²·KSD²(p_t, π_t^w), IMQ kernel, median bandwidth, U-statistic on the first ksdItems samples',
   condGap:
     'Σ_{t>0} s_t²·KSD²(p_t, q_t^model(·|c)) with the conditional model’s score −ε_c/s_t (same estimator)',

@@ -12,7 +12,8 @@
  *   image per input, so that every row — methods, bicubic, ground truth — is scored on the
  *   same number of images (the distance is biased by the sample size);
  * - digitAccuracy: the classifier reads the input's true digit in the output;
- * - gap, driftGap: the accumulated gap A and drift A_r of the gap monitor, mean over inputs.
+ * - training, gap, driftGap: the accumulated training gap (the headline), the KSD gap A and
+ *   drift A_r of the gap monitor, mean over inputs.
  *
  * Reference rows score the bicubic upsampling (the classic baseline) and the ground truth
  * itself (its FID is the floor a perfect upscaler would reach with this many images: the
@@ -47,7 +48,8 @@ export interface SrMetrics {
   readonly consistency: number;
   readonly fid: number;
   readonly digitAccuracy: number;
-  /** Mean over inputs of the accumulated gap A and drift A_r (null for reference rows). */
+  /** Mean over inputs of the accumulated training gap, gap A and drift A_r (null for reference rows). */
+  readonly training: number | null;
   readonly gap: number | null;
   readonly driftGap: number | null;
 }
@@ -166,7 +168,7 @@ async function scoreOutputs(
   factor: number,
   classifier: EvalClassifier,
   fidRef: Moments,
-): Promise<Omit<SrMetrics, 'gap' | 'driftGap'>> {
+): Promise<Omit<SrMetrics, 'training' | 'gap' | 'driftGap'>> {
   const [, , h, w] = images.shape;
   const plane = h * w;
   const small = boxDownsample(images, factor);
@@ -242,6 +244,7 @@ export async function runSrBench(opts: SrBenchOptions): Promise<SrBenchResult> {
       const plan = await planRun(model.schedule, { method, w, nfe: opts.nfe, steps: opts.steps });
       const images: Tensor[] = [];
       const bicubics: Tensor[] = [];
+      let training = 0;
       let gap = 0;
       let driftGap = 0;
       let sampleMs = 0;
@@ -264,6 +267,7 @@ export async function runSrBench(opts: SrBenchOptions): Promise<SrBenchResult> {
         });
         images.push(r.images);
         bicubics.push(r.bicubic);
+        training += r.gap?.training ?? NaN;
         gap += r.gap?.gap ?? NaN;
         driftGap += r.gap?.driftGap ?? NaN;
         sampleMs += r.timings.sampleMs;
@@ -281,15 +285,20 @@ export async function runSrBench(opts: SrBenchOptions): Promise<SrBenchResult> {
         w,
         steps: plan.steps,
         nfe,
-        metrics: { ...s, gap: gap / opts.inputs, driftGap: driftGap / opts.inputs },
+        metrics: {
+          ...s,
+          training: training / opts.inputs,
+          gap: gap / opts.inputs,
+          driftGap: driftGap / opts.inputs,
+        },
         timings: { sampleMs, networkMs, msPerImage: sampleMs / (n * opts.inputs) },
         ...(opts.keepImages ? { images } : {}),
       });
     }
   }
   const reference = {
-    bicubic: { ...(await score(bicubic!, 1)), gap: null, driftGap: null },
-    groundTruth: { ...(await score(truth.hr, 1)), gap: null, driftGap: null },
+    bicubic: { ...(await score(bicubic!, 1)), training: null, gap: null, driftGap: null },
+    groundTruth: { ...(await score(truth.hr, 1)), training: null, gap: null, driftGap: null },
   };
   const preview = Math.min(opts.inputs, 10);
   return {
@@ -347,7 +356,8 @@ export const SR_TABLE_HEADER = [
   'consistency dB',
   'FID',
   'digit acc',
-  'gap A',
+  'gap',
+  'ksd G',
   'drift A_r',
   'ms/image',
 ];
@@ -362,6 +372,7 @@ export function srTableRows(result: SrBenchResult): (string | number)[][] {
     m.consistency,
     m.fid,
     m.digitAccuracy,
+    m.training ?? '–',
     m.gap ?? '–',
     m.driftGap ?? '–',
     rest[3],
@@ -419,7 +430,7 @@ export async function srPlots(result: SrBenchResult): Promise<Map<string, string
     { name: 'bicubic', value: bicubic.fid },
     { name: 'ground truth (floor)', value: groundTruth.fid },
   ]);
-  await curve('gap-vs-w.svg', 'accumulated gap A', (r) => r.metrics.gap);
+  await curve('gap-vs-w.svg', 'accumulated training gap', (r) => r.metrics.training);
   out.set(
     'pareto-fid-psnr.svg',
     await renderSvg(

@@ -124,7 +124,8 @@ export interface T2iMetrics {
   readonly attributeAdherence: number | null;
   /** Fraction of images with the digit and every requested attribute right. */
   readonly jointAdherence: number;
-  /** Mean over prompts of the accumulated gap A and drift A_r. */
+  /** Mean over prompts of the accumulated training gap (the headline), the KSD gap A and drift A_r. */
+  readonly training: number;
   readonly gap: number;
   readonly driftGap: number;
 }
@@ -133,6 +134,7 @@ export interface T2iPromptScore {
   readonly id: string;
   readonly adherence: number;
   readonly attributeAdherence: number | null;
+  readonly training: number;
   readonly gap: number;
   readonly driftGap: number;
 }
@@ -353,7 +355,7 @@ export async function runT2iBench(opts: T2iBenchOptions): Promise<T2iBenchResult
         steps: opts.steps,
       });
       const images: Tensor[] = [];
-      const gaps: { gap: number; driftGap: number }[] = [];
+      const gaps: { training: number; gap: number; driftGap: number }[] = [];
       let sampleMs = 0;
       let networkMs = 0;
       let nfe = 0;
@@ -375,7 +377,11 @@ export async function runT2iBench(opts: T2iBenchOptions): Promise<T2iBenchResult
           warn,
         });
         images.push(r.images);
-        gaps.push({ gap: r.gap?.gap ?? NaN, driftGap: r.gap?.driftGap ?? NaN });
+        gaps.push({
+          training: r.gap?.training ?? NaN,
+          gap: r.gap?.gap ?? NaN,
+          driftGap: r.gap?.driftGap ?? NaN,
+        });
         sampleMs += r.timings.sampleMs;
         networkMs += r.timings.networkMs;
         nfe = Math.max(nfe, r.nfe);
@@ -402,6 +408,7 @@ export async function runT2iBench(opts: T2iBenchOptions): Promise<T2iBenchResult
           adherence: s.adherence,
           attributeAdherence: s.attributeAdherence,
           jointAdherence: s.jointAdherence,
+          training: mean((g) => g.training),
           gap: mean((g) => g.gap),
           driftGap: mean((g) => g.driftGap),
         },
@@ -411,6 +418,7 @@ export async function runT2iBench(opts: T2iBenchOptions): Promise<T2iBenchResult
             id: p.id,
             adherence: ps.digitOk / n,
             attributeAdherence: ps.attrTotal > 0 ? ps.attrOk / ps.attrTotal : null,
+            training: gaps[j].training,
             gap: gaps[j].gap,
             driftGap: gaps[j].driftGap,
           };
@@ -478,6 +486,7 @@ export function t2iTableRows(result: T2iBenchResult): (string | number)[][] {
     r.metrics.adherence,
     r.metrics.attributeAdherence ?? '–',
     r.metrics.jointAdherence,
+    r.metrics.training,
     r.metrics.gap,
     r.metrics.driftGap,
     r.timings.msPerImage / 1000,
@@ -491,6 +500,7 @@ export function t2iTableRows(result: T2iBenchResult): (string | number)[][] {
     f.precision,
     f.recall,
     f.adherence,
+    '–',
     '–',
     '–',
     '–',
@@ -511,7 +521,8 @@ export const T2I_TABLE_HEADER = [
   'digit',
   'attr',
   'joint',
-  'gap A',
+  'gap',
+  'ksd G',
   'drift A_r',
   's/img',
 ];
@@ -556,7 +567,7 @@ export async function t2iPlots(result: T2iBenchResult): Promise<Map<string, stri
     );
   }
   await curve('recall-vs-w.svg', 'k-NN recall', (r) => r.metrics.recall, floor.recall);
-  await curve('gap-vs-w.svg', 'accumulated gap A', (r) => r.metrics.gap);
+  await curve('gap-vs-w.svg', 'accumulated training gap', (r) => r.metrics.training);
   out.set(
     'pareto-fid-adherence.svg',
     await renderSvg(

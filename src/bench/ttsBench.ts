@@ -6,8 +6,8 @@
  * - mcd: mel cepstral distortion (eval/speech.ts) of each generated log-mel against the
  *   log-mel of espeak-ng's WAV, mean over sentences and samples;
  * - sc: spectral convergence of the vocoded sample 0 against espeak-ng's WAV;
- * - gap, condGap, driftGap: the gap monitor's accumulated figures, mean over sentences
- *   (the KSD gaps need n ≥ 2 samples per sentence).
+ * - training, gap, condGap, driftGap: the gap monitor's accumulated figures, mean over
+ *   sentences (the training gap is per sample; the KSD gaps need n ≥ 2 samples per sentence).
  * Floors: "prior μ" scores the encoder's μ alone (no diffusion); "reference + Griffin–Lim"
  * scores espeak-ng's own mel through the vocoder (what the vocoder alone loses in sc).
  * Sentence j's noise is keyed by (seed, j), the same for every method and w.
@@ -87,6 +87,7 @@ export async function loadHeldOut(
 export interface TtsMetrics {
   readonly mcd: number;
   readonly sc: number;
+  readonly training: number;
   readonly gap: number;
   readonly condGap: number;
   readonly driftGap: number;
@@ -100,7 +101,7 @@ export interface TtsRun {
   readonly nfe: number;
   readonly metrics: TtsMetrics;
   /** Per sentence: mcd (mean over samples), sc (sample 0). */
-  readonly sentences: readonly { mcd: number; sc: number; driftGap: number }[];
+  readonly sentences: readonly { mcd: number; sc: number; training: number; driftGap: number }[];
   /** Sentence 0, sample 0: log-mel and audio (for plots and listening). */
   readonly example: { logMel: Spectrogram; audio: Float64Array };
   readonly sampleMs: number;
@@ -163,7 +164,14 @@ export async function runTtsBench(opts: TtsBenchOptions): Promise<TtsBenchResult
         steps: opts.steps,
         sampler: opts.sampler,
       });
-      const per: { mcd: number; sc: number; gap: number; condGap: number; driftGap: number }[] = [];
+      const per: {
+        mcd: number;
+        sc: number;
+        training: number;
+        gap: number;
+        condGap: number;
+        driftGap: number;
+      }[] = [];
       let example: TtsRun['example'] | undefined;
       let nfe = 0;
       let name = method.name;
@@ -185,6 +193,7 @@ export async function runTtsBench(opts: TtsBenchOptions): Promise<TtsBenchResult
         per.push({
           mcd: mean(mels.map((m) => melCepstralDistortion(m, s.logMel))),
           sc: spectralConvergence(s.audio, audio, model.norm.mel),
+          training: r.gap.training,
           gap: r.gap.gap,
           condGap: r.gap.condGap,
           driftGap: r.gap.driftGap,
@@ -204,11 +213,17 @@ export async function runTtsBench(opts: TtsBenchOptions): Promise<TtsBenchResult
         metrics: {
           mcd: mean(per.map((p) => p.mcd)),
           sc: mean(per.map((p) => p.sc)),
+          training: mean(per.map((p) => p.training)),
           gap: mean(per.map((p) => p.gap)),
           condGap: mean(per.map((p) => p.condGap)),
           driftGap: mean(per.map((p) => p.driftGap)),
         },
-        sentences: per.map((p) => ({ mcd: p.mcd, sc: p.sc, driftGap: p.driftGap })),
+        sentences: per.map((p) => ({
+          mcd: p.mcd,
+          sc: p.sc,
+          training: p.training,
+          driftGap: p.driftGap,
+        })),
         example: example!,
         sampleMs: performance.now() - t0,
       });
@@ -241,7 +256,8 @@ export const TTS_TABLE_HEADER = [
   'nfe',
   'MCD dB',
   'SC',
-  'gap A',
+  'gap',
+  'ksd G',
   'cond gap',
   'drift A_r',
 ];
@@ -255,11 +271,12 @@ export function ttsTableRows(result: TtsBenchResult): (string | number)[][] {
       r.nfe,
       r.metrics.mcd,
       r.metrics.sc,
+      r.metrics.training,
       r.metrics.gap,
       r.metrics.condGap,
       r.metrics.driftGap,
     ]),
-    ['prior μ (no diffusion)', '', '', '', result.floors.priorMcd, '', '', '', ''],
-    ['espeak-ng mel + Griffin–Lim', '', '', '', 0, result.floors.vocoderSc, '', '', ''],
+    ['prior μ (no diffusion)', '', '', '', result.floors.priorMcd, '', '', '', '', ''],
+    ['espeak-ng mel + Griffin–Lim', '', '', '', 0, result.floors.vocoderSc, '', '', '', ''],
   ];
 }

@@ -199,7 +199,7 @@ export function runsJson(runs: readonly (RunReport & { timings: object })[]) {
 }
 
 /** The one-line-per-method summary the CLI prints and the page shows. */
-export const SUMMARY_HEAD = ['method', 'w', 'steps', 'nfe', 'gap A', 'drift A_r', 'seconds'];
+export const SUMMARY_HEAD = ['method', 'w', 'steps', 'nfe', 'gap', 'ksd G', 'drift A_r', 'seconds'];
 
 export function summaryRow(r: RunReport & { timings: { totalMs: number } }): (string | number)[] {
   return [
@@ -207,6 +207,7 @@ export function summaryRow(r: RunReport & { timings: { totalMs: number } }): (st
     r.w,
     r.steps,
     r.nfe,
+    r.gap?.training ?? NaN,
     r.gap?.gap ?? NaN,
     r.gap?.driftGap ?? NaN,
     r.timings.totalMs / 1000,

@@ -38,8 +38,7 @@ export interface MelSamplingOptions {
   readonly samplerOptions?: SamplerOptions;
   /**
    * Samples drawn of the same utterance (default 1); the first is the one returned or
-   * spoken. Batch statistics need more: the KSD gap ≥ 2, DiffIER's commitment schedule ≥ 8
-   * (below that it guides as plain CFG). Item 0 does not depend on n for per-item methods.
+   * spoken. The KSD gaps need ≥ 2; every method is per sample, so item 0 does not depend on n.
    */
   readonly n?: number;
   readonly ksdItems?: number;
@@ -222,7 +221,7 @@ export async function textToSpeech(
     // Sentence k has its own streams, so adding a sentence does not change the others.
     const sentenceSeed = streamKey(seed, k);
     const tS = performance.now();
-    // Item 0 is spoken; the others only feed batch statistics (DiffIER's commitment c_t).
+    // Item 0 is spoken; the others only feed the batch measures (the KSD gaps).
     const { x, ...run } = await sampleMel(model, sentences[k].ids, {
       ...opts,
       seed: sentenceSeed,

@@ -80,7 +80,8 @@ export function scaleGuidance(
   const mix = (guided: Tensor, base: Float32Array): Tensor => {
     const out = new Float32Array(guided.data.length);
     for (let i = 0; i < cond.batch; i++)
-      for (let j = i * d; j < (i + 1) * d; j++) out[j] = base[j] + f[i] * (guided.data[j] - base[j]);
+      for (let j = i * d; j < (i + 1) * d; j++)
+        out[j] = base[j] + f[i] * (guided.data[j] - base[j]);
     return guided.like(out);
   };
   return {
@@ -185,10 +186,28 @@ export function diffierStep(
       if (o.iterations === 0 && o.corrector === 0) return inner(ctx);
       const { from, to } = ctx;
       const pred = await ctx.guide(ctx.x, from, to);
+      // An unguided step (w = 1, or the base rule's gate is off here) opens no gap: it is
+      // the sampler's own step, untouched.
+      if (pred.raw.uncond === undefined) {
+        const out = ctx.sampler.step({
+          x: ctx.x,
+          from,
+          to,
+          pred,
+          rng: ctx.rng,
+          history: ctx.history,
+        });
+        return {
+          x: out.x,
+          history: out.history,
+          xIn: ctx.x,
+          pred,
+          deterministic: !ctx.sampler.stochastic,
+        };
+      }
       const n = ctx.x.batch;
       const x0Cond = condX0(ctx.x, pred.raw.cond, from);
-      const guided = pred.raw.uncond !== undefined;
-      const canProbe = guided && to.timestep >= 0 && to.s > 0 && from.sigma > to.sigma;
+      const canProbe = to.timestep >= 0 && to.s > 0 && from.sigma > to.sigma;
       const probeAt = ctx.levels[Math.min(ctx.i + 1 + o.lookahead, ctx.levels.length - 2)];
       const probe = probeAt.sigma < to.sigma && probeAt.s > 0 ? probeAt : to;
       const reach = 1 - probe.sigma / from.sigma;
@@ -233,7 +252,8 @@ export function diffierStep(
           ? trainingLoss(out.x, scaled.x0, corrected.firstEps, to)
           : undefined;
       if (landingGap && canProbe) after.set(landingGap);
-      if (canProbe && o.iterations > 0) onInner?.(ctx.i, { before, after, iterations, fraction: f });
+      if (canProbe && o.iterations > 0)
+        onInner?.(ctx.i, { before, after, iterations, fraction: f });
       return {
         x: corrected.x,
         history: out.history,

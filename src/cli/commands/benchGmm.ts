@@ -70,6 +70,7 @@ export function benchTable(result: GmmBenchResult): string {
     r.metrics.recall,
     r.metrics.adherence,
     r.metrics.coverage,
+    r.metrics.training,
     r.metrics.gap,
     r.metrics.condGap,
     r.metrics.driftGap,
@@ -91,6 +92,7 @@ export function benchTable(result: GmmBenchResult): string {
       NaN,
       NaN,
       NaN,
+      NaN,
     ]);
   const header = [
     'method',
@@ -103,7 +105,8 @@ export function benchTable(result: GmmBenchResult): string {
     'recall',
     'adher',
     'cover',
-    'gap A',
+    'gap',
+    'ksd G',
     'cond gap',
     'drift A_r',
     'true gap',

@@ -121,8 +121,8 @@ export function benchTtsCommand(): Command {
     .option('--steps <n>', 'sampling steps for every method (instead of --nfe)')
     .option(
       '--n <n>',
-      'samples per sentence (the KSD gap needs ≥ 2, DiffIER’s commitment schedule ≥ 8)',
-      '8',
+      'samples per sentence (the training gap is per sample; the KSD gaps need ≥ 2)',
+      '1',
     )
     .option('--sentences <n>', 'use the first n held-out sentences (default: all)')
     .option('--seed <n>', 'seed (sentence j’s noise is keyed by the seed and j)', '0')
