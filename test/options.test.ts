@@ -3,8 +3,13 @@
  * derived from the schema, the old spellings still accepted, budgets checked in one place.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
 import { InvalidOptionError } from '../src/errors.js';
+import { packageRoot } from '../src/models/embedded.js';
 import { GUIDANCE_RULES } from '../src/guidance/index.js';
 import { METHODS, resolveMethod } from '../src/methods/registry.js';
 import { legacyOptionFlag, optionFlag, parseOptionValue } from '../src/options/schema.js';
@@ -76,5 +81,23 @@ describe('command line in-process', () => {
     assert.equal((await cliInProcess(['nope'])).code, 2);
     assert.equal((await cliInProcess(['generate', 'a seven', '--bogus'])).code, 2);
     assert.equal((await cliInProcess(['bench', 'gmm', '--bogus'])).code, 2);
+  });
+});
+
+describe('lazy commands', () => {
+  it('diffier --help loads no command module, hence not onnxruntime', async (t) => {
+    if (!existsSync('/proc/self/maps')) return t.skip('needs /proc/self/maps (Linux)');
+    const program = join(packageRoot(), 'dist', 'src', 'cli', 'program.js');
+    const script = `const m = await import(${JSON.stringify(pathToFileURL(program).href)});
+      await m.runCli(JSON.parse(process.env.DIFFIER_ARGS), () => {});
+      const maps = (await import('node:fs')).readFileSync('/proc/self/maps', 'utf8');
+      process.stderr.write(maps.includes('onnxruntime') ? 'loaded' : 'not loaded');`;
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+        encoding: 'utf8',
+        env: { ...process.env, DIFFIER_ARGS: JSON.stringify(args) },
+      }).stderr;
+    assert.equal(run(['--help']), 'not loaded');
+    assert.equal(run(['generate', '--help']), 'loaded'); // the probe itself works
   });
 });

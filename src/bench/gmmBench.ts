@@ -1,5 +1,10 @@
 import type { Problem } from '../denoisers/problem.js';
-import { modelMixtures, trueMixtures, type TrueMixtures } from '../denoisers/gaussianMixture.js';
+import {
+  modelMixtures,
+  trueMixtures,
+  type ModelMixtures,
+  type TrueMixtures,
+} from '../denoisers/gaussianMixture.js';
 import { GmmDenoiser } from '../denoisers/gmmDenoiser.js';
 import { MixtureNetDenoiser } from '../denoisers/mixtureNet.js';
 import type { GapStep } from '../monitors/gapMonitor.js';
@@ -105,29 +110,18 @@ function check(opts: GmmBenchOptions): Budget {
   return budget;
 }
 
-/** Runs every method × w on one problem and measures each run against the truth. */
-export async function runGmmBench(opts: GmmBenchOptions): Promise<GmmBenchResult> {
-  const budget = check(opts);
-  const { problem, samples: n, seed } = opts;
-  const dim = problem.dim;
-  const samplerName = opts.sampler ?? 'ddim';
-  const sampler = createSampler(samplerName);
-  const schedule = scheduleFor(problem, opts.warn);
-  const methods = opts.methods.map((m) => resolveMethod(m)); // validates names and options first
-  const truth = trueMixtures(problem);
-  // A trained network has no closed-form density: no guided target, no fidelity, no floor.
-  const model = problem.model.kind === 'onnx' ? undefined : modelMixtures(problem);
-  const denoiser =
-    problem.model.kind === 'onnx'
-      ? await MixtureNetDenoiser.load(
-          problem.model.path,
-          dim,
-          problem.target,
-          problem.classes.length,
-        )
-      : GmmDenoiser.forModel(problem);
-
-  // References, drawn once from streams no run uses.
+/**
+ * The references every run is measured against, drawn once from streams no run uses: an
+ * exact sample of the true conditional, and per w (on demand, cached) a sample of the
+ * guided target when the model mixture is known.
+ */
+function references(
+  truth: TrueMixtures,
+  model: ModelMixtures | undefined,
+  n: number,
+  seed: number,
+  dim: number,
+) {
   const refSamples = truth.cond.sample(n, new BatchRandom((seed ^ 0x5eed0001) >>> 0, n));
   const energyRef = new EnergyReference(refSamples, dim);
   const knnRef = new KnnReference(refSamples, dim);
@@ -150,7 +144,32 @@ export async function runGmmBench(opts: GmmBenchOptions): Promise<GmmBenchResult
     }
     return hit;
   };
+  return { energyRef, knnRef, targetFor };
+}
 
+/** Runs every method × w on one problem and measures each run against the truth. */
+export async function runGmmBench(opts: GmmBenchOptions): Promise<GmmBenchResult> {
+  const budget = check(opts);
+  const { problem, samples: n, seed } = opts;
+  const dim = problem.dim;
+  const samplerName = opts.sampler ?? 'ddim';
+  const sampler = createSampler(samplerName);
+  const schedule = scheduleFor(problem, opts.warn);
+  const methods = opts.methods.map((m) => resolveMethod(m)); // validates names and options first
+  const truth = trueMixtures(problem);
+  // A trained network has no closed-form density: no guided target, no fidelity, no floor.
+  const model = problem.model.kind === 'onnx' ? undefined : modelMixtures(problem);
+  const denoiser =
+    problem.model.kind === 'onnx'
+      ? await MixtureNetDenoiser.load(
+          problem.model.path,
+          dim,
+          problem.target,
+          problem.classes.length,
+        )
+      : GmmDenoiser.forModel(problem);
+
+  const { energyRef, knnRef, targetFor } = references(truth, model, n, seed, dim);
   const runs: RunRow[] = [];
   for (const m of methods) {
     for (const w of opts.ws) {

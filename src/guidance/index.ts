@@ -1,6 +1,8 @@
 /**
- * The guidance rules and a small registry that builds one from a name and a flat options
- * object (what the CLI and the benchmark pass around). Wrapper rules (rescale, interval,
+ * The guidance rules, each declaring its options once (`GUIDANCE_RULES`, in the option
+ * schema of options/schema.ts: the method registry, the CLI flags and the JSON echo derive
+ * from it), and `createGuidanceRule`, which builds a rule from its name and a flat options
+ * object checked against that schema. Wrapper rules (rescale, interval,
  * threshold, eps-scaling) take an `inner` rule name (default 'cfg'); options they do not
  * own go to the inner rule, so `{ inner: 'apg', w: 5, sigmaHi: 3 }` for 'interval' is
  * interval(apg({ w: 5 }), { sigmaHi: 3 }).

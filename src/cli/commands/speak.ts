@@ -6,7 +6,7 @@ import { checkWritable, writeFileAtomic, writeJsonAtomic } from '../../io/atomic
 import { DEFAULT_GUIDANCE_WEIGHT } from '../../guidance/index.js';
 import { METHOD_NAMES } from '../../methods/registry.js';
 import { embeddedTtsModelDir } from '../../models/embedded.js';
-import { loadTextToSpeechModel } from '../../models/ttsModel.js';
+import { loadTextToSpeechModel, type TextToSpeechModel } from '../../models/ttsModel.js';
 import {
   DEFAULT_TTS_STEPS,
   prepareText,
@@ -19,6 +19,7 @@ import { writeSvg } from '../../plot/write.js';
 import { schedulerConfigJson } from '../../schedules/config.js';
 import { createSampler, SAMPLER_NAMES } from '../../samplers/index.js';
 import { checkSeed } from '../../tensor/random.js';
+import type { Phonemized } from '../../tts/frontend.js';
 import { checkText } from '../../tts/text.js';
 import { addMethodFlags, parseMethodsAndBudget } from '../methodFlags.js';
 import { parseInteger, parseNameList, parseNumber } from '../parse.js';
@@ -97,6 +98,73 @@ export async function prepareSpeak(text: string, flags: SpeakFlags) {
   };
 }
 
+type SpeakSetup = Awaited<ReturnType<typeof prepareSpeak>>;
+
+/** The JSON sidecar of a speak run: text, phonemes, model, settings, every run per sentence. */
+function sidecar(
+  p: SpeakSetup,
+  model: TextToSpeechModel,
+  phonemized: readonly Phonemized[],
+  runs: readonly TextToSpeechResult[],
+) {
+  return {
+    text: p.text,
+    sentences: phonemized.map((s) => ({ text: s.sentence, phonemes: s.tokens.join(' ') })),
+    model: {
+      dir: model.dir,
+      scheduler: schedulerConfigJson(model.schedule),
+      mel: model.norm.mel,
+    },
+    settings: {
+      w: p.w,
+      steps: p.steps ?? null,
+      nfe: p.nfe ?? null,
+      seed: p.seed,
+      sampler: p.sampler,
+      vocoderIterations: p.vocoderIterations,
+    },
+    runs: runs.map((r, i) => ({
+      wav: p.wavs[i],
+      method: r.sentences[0].method,
+      options: r.sentences[0].options,
+      seconds: r.audio.length / r.sampleRate,
+      samplesPerSentence: r.sentences[0].n,
+      nfe: r.nfe,
+      gap: r.gap,
+      sentences: r.sentences.map((s) => ({
+        text: s.sentence,
+        frames: s.frames,
+        steps: s.steps,
+        n: s.n,
+        nfe: s.nfe,
+        networkCalls: s.networkCalls,
+        gap: s.gap,
+        gapSteps: s.gapSteps,
+      })),
+      timings: r.timings,
+    })),
+    plot: p.plot ?? null,
+  };
+}
+
+/** The summary table printed after a speak run, one row per method. */
+function runTable(p: SpeakSetup, runs: readonly TextToSpeechResult[]): string {
+  const rows = runs.map((r) => [
+    r.sentences[0].method,
+    p.w,
+    r.sentences[0].n,
+    r.sentences[0].steps,
+    r.nfe,
+    r.gap.driftGap,
+    r.audio.length / r.sampleRate,
+    r.timings.totalMs / 1000,
+  ]);
+  return formatTable(
+    ['method', 'w', 'batch', 'steps', 'nfe', 'drift A_r', 'audio s', 'seconds'],
+    rows,
+  );
+}
+
 export function speakCommand(): Command {
   const cmd = new Command('speak')
     .argument('<text>', 'English text; several sentences are spoken one after another')
@@ -171,56 +239,9 @@ export function speakCommand(): Command {
         );
         await writeSvg(p.plot, await renderSvg(spec));
       }
-      await writeJsonAtomic(p.json, {
-        text,
-        sentences: phonemized.map((s) => ({ text: s.sentence, phonemes: s.tokens.join(' ') })),
-        model: {
-          dir: model.dir,
-          scheduler: schedulerConfigJson(model.schedule),
-          mel: model.norm.mel,
-        },
-        settings: {
-          w: p.w,
-          steps: p.steps ?? null,
-          nfe: p.nfe ?? null,
-          seed: p.seed,
-          sampler: p.sampler,
-          vocoderIterations: p.vocoderIterations,
-        },
-        runs: runs.map((r, i) => ({
-          wav: p.wavs[i],
-          method: r.sentences[0].method,
-          options: r.sentences[0].options,
-          seconds: r.audio.length / r.sampleRate,
-          samplesPerSentence: r.sentences[0].n,
-          nfe: r.nfe,
-          gap: r.gap,
-          sentences: r.sentences.map((s) => ({
-            text: s.sentence,
-            frames: s.frames,
-            steps: s.steps,
-            n: s.n,
-            nfe: s.nfe,
-            networkCalls: s.networkCalls,
-            gap: s.gap,
-            gapSteps: s.gapSteps,
-          })),
-          timings: r.timings,
-        })),
-        plot: p.plot ?? null,
-      });
-      const rows = runs.map((r) => [
-        r.sentences[0].method,
-        p.w,
-        r.sentences[0].n,
-        r.sentences[0].steps,
-        r.nfe,
-        r.gap.driftGap,
-        r.audio.length / r.sampleRate,
-        r.timings.totalMs / 1000,
-      ]);
+      await writeJsonAtomic(p.json, sidecar(p, model, phonemized, runs));
       process.stdout.write(
-        `${formatTable(['method', 'w', 'batch', 'steps', 'nfe', 'drift A_r', 'audio s', 'seconds'], rows)}\n` +
+        `${runTable(p, runs)}\n` +
           `wrote ${[...p.wavs, p.json, ...(p.plot ? [p.plot] : [])].join(', ')}\n`,
       );
     } finally {
