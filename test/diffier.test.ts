@@ -14,7 +14,7 @@ import { ksdSquared } from '../src/monitors/ksd.js';
 import { correlations, recommendW, spearman } from '../src/bench/sweep.js';
 import { InvalidOptionError } from '../src/errors.js';
 import { EnergyReference } from '../src/eval/energy.js';
-import { apg, cfg, createGuidanceRule } from '../src/guidance/index.js';
+import { cfg, createGuidanceRule } from '../src/guidance/index.js';
 import type { GuidanceRule } from '../src/core/guidance.js';
 import { resolveMethod } from '../src/methods/registry.js';
 import { countNfe, stepsForNfe } from '../src/methods/nfe.js';

@@ -169,10 +169,13 @@ describe('the adopted share', () => {
       itemShape: [1],
       predict: async (x, level, request) => {
         const cond = x.like(x.data.map((xi) => (level.s * xi) / (level.a ** 2 * v + level.s ** 2)));
-        return request === 'both' ? { cond, uncond: cond.like(cond.data.map((e) => e - delta)) } : { cond };
+        return request === 'both'
+          ? { cond, uncond: cond.like(cond.data.map((e) => e - delta)) }
+          : { cond };
       },
     };
-    const level = (sigma: number, timestep: number) => noiseLevel(timestep, 1 / (1 + sigma * sigma));
+    const level = (sigma: number, timestep: number) =>
+      noiseLevel(timestep, 1 / (1 + sigma * sigma));
     const levels = [level(2, 900), level(1, 500), level(0.5, 200)];
     const n = 4000;
     const rng = new BatchRandom(3, n);
@@ -182,7 +185,9 @@ describe('the adopted share', () => {
       rule: cfg(3),
       sampler: createSampler('ddim'),
       levels,
-      x: rng.normal([n, 1]).like(rng.normal([n, 1]).data.map((z) => z * Math.sqrt(v + 4) / Math.sqrt(5))),
+      x: rng
+        .normal([n, 1])
+        .like(rng.normal([n, 1]).data.map((z) => (z * Math.sqrt(v + 4)) / Math.sqrt(5))),
       rng,
       wrappers: [diffierStep({ iterations: 1, corrector: 0 }, (_i, r) => records.push(r))],
     });

@@ -54,5 +54,11 @@ export const plainTransition: Transition = async (ctx) => {
     rng: ctx.rng,
     history: ctx.history,
   });
-  return { x: out.x, history: out.history, xIn: ctx.x, pred, deterministic: !ctx.sampler.stochastic };
+  return {
+    x: out.x,
+    history: out.history,
+    xIn: ctx.x,
+    pred,
+    deterministic: !ctx.sampler.stochastic,
+  };
 };

@@ -64,19 +64,24 @@ export const DIFFIER_METHOD: MethodSpec = {
       description: 'multiplier of the corrector step δ = (σ_t² − σ_s²)/2, capped at σ_s²',
     },
   ],
-  build: (w, o, schedule) => ({
-    rule: createGuidanceRule(String(o.base), { w }, { levels: schedule.levels }),
-    wrappers: [
+  build: (w, o, schedule) => {
+    const rule = () => createGuidanceRule(String(o.base), { w }, { levels: schedule.levels });
+    const step = (tol: number | undefined) =>
       diffierStep({
         iterations: num(o.iterations),
-        tol: num(o.tol),
+        tol,
         q: num(o.q),
         lookahead: num(o.lookahead),
         corrector: num(o.corrector),
         correctorScale: num(o.correctorScale),
-      }),
-    ],
-  }),
+      });
+    // A loop that stops early spends less: --nfe plans the one that never stops (tol 0).
+    return {
+      rule: rule(),
+      wrappers: [step(num(o.tol))],
+      planning: { rule: rule(), wrappers: [step(0)] },
+    };
+  },
 };
 
 /** Peers of the same family: methods that spend evaluations to correct the trajectory. */

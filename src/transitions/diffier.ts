@@ -20,7 +20,7 @@ export interface InnerLoopStep {
 export interface DiffierStepOptions {
   /** Most probes per step (one conditional evaluation each). 0 = the base sampler, bit for bit. */
   readonly iterations?: number;
-  /** Stop a sample's loop once its fraction moves by ≤ tol between probes. */
+  /** Stop a sample's loop once its fraction moves by ≤ tol between probes (0 = never early). */
   readonly tol?: number;
   /** Exponent q of f = c^q, c the adopted share of the guided content. */
   readonly q?: number;
@@ -228,7 +228,7 @@ export function diffierStep(
           iterations[i]++;
           const next = c[i] ** o.q;
           // A converged sample's last probe is (within tol) at its chosen landing point.
-          if (Math.abs(next - f[i]) <= o.tol) {
+          if (o.tol > 0 && Math.abs(next - f[i]) <= o.tol) {
             active[i] = 0;
             after[i] = g[i];
           }

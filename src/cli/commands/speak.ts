@@ -155,12 +155,13 @@ function runTable(p: SpeakSetup, runs: readonly TextToSpeechResult[]): string {
     r.sentences[0].n,
     r.sentences[0].steps,
     r.nfe,
+    r.gap.training,
     r.gap.driftGap,
     r.audio.length / r.sampleRate,
     r.timings.totalMs / 1000,
   ]);
   return formatTable(
-    ['method', 'w', 'batch', 'steps', 'nfe', 'drift A_r', 'audio s', 'seconds'],
+    ['method', 'w', 'batch', 'steps', 'nfe', 'gap', 'drift A_r', 'audio s', 'seconds'],
     rows,
   );
 }
