@@ -159,8 +159,17 @@ describe('diffier bench sr', () => {
       assert.ok(m.digitAccuracy >= 0 && m.digitAccuracy <= 1);
       assert.equal(run.images, undefined, 'images stay out of the JSON');
     }
-    // Guidance off (w = 1) is the same run for both methods.
-    assert.deepEqual(result.runs[0].metrics, result.runs[2].metrics);
+    // Guidance off (w = 1): DiffIER probes nothing, only its corrector runs (one step, not
+    // into the final level): 2 steps × 1 evaluation + 1.
+    assert.deepEqual(
+      result.runs.map((x: { method: string; w: number; nfe: number }) => [x.method, x.w, x.nfe]),
+      [
+        ['cfg', 1, 2],
+        ['cfg', 2, 4],
+        ['diffier', 1, 3],
+        ['diffier', 2, 6],
+      ],
+    );
     assert.equal(result.reference.groundTruth.psnr, null, 'Infinity is written as null');
     assert.deepEqual((await readdir(join(dir, 'grids'))).sort(), [
       'cfg-w1.png',

@@ -186,28 +186,11 @@ export function diffierStep(
       if (o.iterations === 0 && o.corrector === 0) return inner(ctx);
       const { from, to } = ctx;
       const pred = await ctx.guide(ctx.x, from, to);
-      // An unguided step (w = 1, or the base rule's gate is off here) opens no gap: it is
-      // the sampler's own step, untouched.
-      if (pred.raw.uncond === undefined) {
-        const out = ctx.sampler.step({
-          x: ctx.x,
-          from,
-          to,
-          pred,
-          rng: ctx.rng,
-          history: ctx.history,
-        });
-        return {
-          x: out.x,
-          history: out.history,
-          xIn: ctx.x,
-          pred,
-          deterministic: !ctx.sampler.stochastic,
-        };
-      }
       const n = ctx.x.batch;
       const x0Cond = condX0(ctx.x, pred.raw.cond, from);
-      const canProbe = to.timestep >= 0 && to.s > 0 && from.sigma > to.sigma;
+      // Nothing to measure where the step is unguided (w = 1, or the base rule's gate is off).
+      const canProbe =
+        pred.raw.uncond !== undefined && to.timestep >= 0 && to.s > 0 && from.sigma > to.sigma;
       const probeAt = ctx.levels[Math.min(ctx.i + 1 + o.lookahead, ctx.levels.length - 2)];
       const probe = probeAt.sigma < to.sigma && probeAt.s > 0 ? probeAt : to;
       const reach = 1 - probe.sigma / from.sigma;
