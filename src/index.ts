@@ -26,7 +26,7 @@ export {
   type TransitionResult,
   type TransitionWrapper,
 } from './core/transition.js';
-export type { StepObserver, StepPayload } from './core/observer.js';
+export type { InnerLoopRecord, StepObserver, StepPayload } from './core/observer.js';
 export type { ScheduleInfo } from './core/levels.js';
 export { x0FromEps, epsFromX0 } from './core/convert.js';
 

@@ -72,6 +72,15 @@ describe('diffier generate', () => {
     assert.equal(diffier.nfe, 4 * 2 + 3 * 2);
     assert.equal(diffier.gapSteps.length, 4);
     assert.equal(typeof diffier.gap.training, 'number');
+    // The inner loop's record: one probe per guided step that does not end at the final
+    // level, the error before and after it, and the fraction of the guidance applied.
+    const inner = diffier.gapSteps.filter((s: { inner?: unknown }) => s.inner);
+    assert.equal(inner.length, 3);
+    for (const { inner: r } of inner) {
+      assert.equal(r.iterations, 1);
+      assert.ok(r.fraction >= 0 && r.fraction <= 1);
+      assert.ok(r.after <= r.before * (1 + 1e-4), `after ${r.after} > before ${r.before}`);
+    }
     assert.ok(diffier.timings.sampleMs > 0);
   });
 

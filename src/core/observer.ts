@@ -2,6 +2,18 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { GuidedPrediction } from './guidance.js';
 import type { NoiseLevel } from './noiseLevel.js';
 
+/** What an inner loop (DiffIER's) did at one step, per sample. */
+export interface InnerLoopRecord {
+  /** The error before the loop: the training loss of the base rule's landing point. */
+  readonly before: Float64Array;
+  /** The error after it, at the landing point chosen; NaN where it was not evaluated. */
+  readonly after: Float64Array;
+  /** Network evaluations the loop spent on each sample. */
+  readonly iterations: Float64Array;
+  /** Fraction of the base rule's guidance applied. */
+  readonly fraction: Float64Array;
+}
+
 /** What one main step of the loop hands to callbacks and monitors. */
 export interface StepPayload {
   /** Index of the step (0-based) and their number. */
@@ -21,6 +33,8 @@ export interface StepPayload {
   readonly deterministic: boolean;
   /** Training loss of the step's landing point, per sample, when the transition measured it. */
   readonly landingGap?: Float64Array;
+  /** What the transition's inner loop did, when it has one. */
+  readonly inner?: InnerLoopRecord;
   /** The rule's nominal weight w (what "full guidance" means for the gap measures). */
   readonly w: number;
   /** Network evaluations per sample so far (a batched cond+uncond call counts 2). */

@@ -1,6 +1,7 @@
 import type { Predictions, PredictionRequest } from './denoiser.js';
 import type { GuidedPrediction } from './guidance.js';
 import type { NoiseLevel } from './noiseLevel.js';
+import type { InnerLoopRecord } from './observer.js';
 import type { SamplerStep, StepOutput } from './step.js';
 import type { BatchRandom } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -37,6 +38,8 @@ export interface TransitionResult {
   readonly deterministic?: boolean;
   /** Training loss of the landing point, per sample, when the transition measured it. */
   readonly landingGap?: Float64Array;
+  /** What the transition's inner loop did at this step, when it has one. */
+  readonly inner?: InnerLoopRecord;
 }
 
 export type Transition = (ctx: TransitionContext) => Promise<TransitionResult>;

@@ -16,6 +16,17 @@ export interface GapStep {
    * first step and where a wrapper re-noised the input.
    */
   readonly training: number;
+  /**
+   * DiffIER's inner loop at this step, means over the batch: the error (training loss) of
+   * the base rule's landing point before the loop and of the chosen one after it, the
+   * evaluations spent and the fraction of the guidance applied. Absent without a loop.
+   */
+  readonly inner?: {
+    readonly before: number;
+    readonly after: number;
+    readonly iterations: number;
+    readonly fraction: number;
+  };
   /** G_t = s_t²·KSD²(p_t, π_t^w) with the guided scores at the nominal w. */
   readonly gap: number;
   /**
@@ -103,6 +114,17 @@ export class GapMonitor {
     const defined = g.filter((v) => !Number.isNaN(v));
     const training = defined.length ? defined.reduce((acc, v) => acc + v, 0) / defined.length : NaN;
 
+    const mean = (v: Float64Array) => {
+      const d = v.filter((x) => !Number.isNaN(x));
+      return d.length ? d.reduce((a, b) => a + b, 0) / d.length : NaN;
+    };
+    const inner = p.inner && {
+      before: mean(p.inner.before),
+      after: mean(p.inner.after),
+      iterations: mean(p.inner.iterations),
+      fraction: mean(p.inner.fraction),
+    };
+
     const score = this.options.trueScore;
     const trueGap =
       score && batch >= 2
@@ -116,6 +138,7 @@ export class GapMonitor {
       timestep: from.timestep,
       sigma: from.sigma,
       training,
+      ...(inner ? { inner } : {}),
       gap,
       condGap,
       drift,

@@ -105,6 +105,7 @@ export async function sample(opts: SampleOptions): Promise<SampleResult> {
       x0Out: result.x0Out ?? result.pred.x0,
       deterministic: result.deterministic ?? false,
       landingGap: result.landingGap,
+      inner: result.inner,
       w: rule.w,
       nfe: evals / batch,
     };

@@ -1,21 +1,13 @@
 import { InvalidOptionError } from '../errors.js';
 import type { GuidedPrediction } from '../core/guidance.js';
+import type { InnerLoopRecord } from '../core/observer.js';
 import type { NoiseLevel } from '../core/noiseLevel.js';
 import type { Transition, TransitionContext, TransitionWrapper } from '../core/transition.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { trainingLoss } from '../monitors/trainingGap.js';
 
 /** What DiffIER's inner loop did at one step, per sample. */
-export interface InnerLoopStep {
-  /** Training loss g of the base rule's landing point (the error before the loop). */
-  readonly before: Float64Array;
-  /** Training loss g of the landing point the loop chose; NaN where it was not evaluated. */
-  readonly after: Float64Array;
-  /** Probes spent (conditional evaluations) on each sample. */
-  readonly iterations: Float64Array;
-  /** Fraction f of the base rule's guidance applied. */
-  readonly fraction: Float64Array;
-}
+export type InnerLoopStep = InnerLoopRecord;
 
 export interface DiffierStepOptions {
   /** Most probes per step (one conditional evaluation each). 0 = the base sampler, bit for bit. */
@@ -235,8 +227,9 @@ export function diffierStep(
           ? trainingLoss(out.x, scaled.x0, corrected.firstEps, to)
           : undefined;
       if (landingGap && canProbe) after.set(landingGap);
-      if (canProbe && o.iterations > 0)
-        onInner?.(ctx.i, { before, after, iterations, fraction: f });
+      const record =
+        canProbe && o.iterations > 0 ? { before, after, iterations, fraction: f } : undefined;
+      if (record) onInner?.(ctx.i, record);
       return {
         x: corrected.x,
         history: out.history,
@@ -245,6 +238,7 @@ export function diffierStep(
         x0Out: scaled.x0,
         deterministic: !ctx.sampler.stochastic && !corrected.firstEps,
         landingGap,
+        inner: record,
       };
     };
 }
