@@ -2,9 +2,11 @@ import { InvalidOptionError } from '../errors.js';
 import type { GuidedPrediction } from '../core/guidance.js';
 import type { InnerLoopRecord } from '../core/observer.js';
 import type { NoiseLevel } from '../core/noiseLevel.js';
-import type { Transition, TransitionContext, TransitionWrapper } from '../core/transition.js';
+import type { Transition, TransitionWrapper } from '../core/transition.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { trainingLoss } from '../monitors/trainingGap.js';
+import { x0FromEps } from '../core/convert.js';
+import { langevinCorrect } from './langevin.js';
 
 /** What DiffIER's inner loop did at one step, per sample. */
 export type InnerLoopStep = InnerLoopRecord;
@@ -48,13 +50,6 @@ export function checkDiffierStep(o: DiffierStepOptions): Required<DiffierStepOpt
   if (!(r.correctorScale > 0 && r.correctorScale <= 4))
     throw new InvalidOptionError(`diffier correctorScale must be in (0, 4]`);
   return r;
-}
-
-/** The conditional clean estimate x̂0_c = (x − s·ε_c)/a. */
-function condX0(x: Tensor, epsCond: Tensor, level: NoiseLevel): Float32Array {
-  const out = new Float32Array(x.data.length);
-  for (let j = 0; j < out.length; j++) out[j] = (x.data[j] - level.s * epsCond.data[j]) / level.a;
-  return out;
 }
 
 /**
@@ -126,31 +121,6 @@ function adoptedShare(
   return c;
 }
 
-/** Conditional Langevin steps at `to`; returns the ε of the first evaluation (at x). */
-async function conditionalCorrector(
-  ctx: TransitionContext,
-  x: Tensor,
-  o: Required<DiffierStepOptions>,
-): Promise<{ x: Tensor; firstEps: Tensor | undefined }> {
-  const { from, to } = ctx;
-  if (o.corrector === 0 || to.timestep < 0 || !(to.s > 0) || !(from.sigma > to.sigma))
-    return { x, firstEps: undefined };
-  const delta = Math.min((o.correctorScale * (from.sigma ** 2 - to.sigma ** 2)) / 2, to.sigma ** 2);
-  const drift = (delta / to.sigma) * to.a;
-  const noise = Math.sqrt(2 * delta) * to.a;
-  let first: Tensor | undefined;
-  for (let rep = 0; rep < o.corrector; rep++) {
-    const eps = (await ctx.predict(x, to, 'cond')).cond;
-    first ??= eps;
-    const z = ctx.rng.normal(x.shape);
-    const next = new Float32Array(x.data.length);
-    for (let j = 0; j < next.length; j++)
-      next[j] = x.data[j] - drift * eps.data[j] + noise * z.data[j];
-    x = x.like(next);
-  }
-  return { x, firstEps: first };
-}
-
 /**
  * DiffIER's step: iterative error minimisation of the guided step, per sample.
  *
@@ -179,7 +149,7 @@ export function diffierStep(
       const { from, to } = ctx;
       const pred = await ctx.guide(ctx.x, from, to);
       const n = ctx.x.batch;
-      const x0Cond = condX0(ctx.x, pred.raw.cond, from);
+      const x0Cond = x0FromEps(ctx.x, pred.raw.cond, from).data;
       // Nothing to measure where the step is unguided (w = 1, or the base rule's gate is off).
       const canProbe =
         pred.raw.uncond !== undefined && to.timestep >= 0 && to.s > 0 && from.sigma > to.sigma;
@@ -221,22 +191,34 @@ export function diffierStep(
       });
       // The corrector's first evaluation is at the chosen landing point: it measures the
       // error after the loop for free.
-      const corrected = await conditionalCorrector(ctx, out.x, o);
+      let firstEps: Tensor | undefined;
+      const corrected = await langevinCorrect(
+        ctx,
+        out.x,
+        from,
+        to,
+        async (x) => {
+          const eps = (await ctx.predict(x, to, 'cond')).cond;
+          firstEps ??= eps;
+          return eps;
+        },
+        { k: o.corrector, stepScale: o.correctorScale, maxStepRatio: 1 },
+      );
       const landingGap =
-        corrected.firstEps && !ctx.sampler.stochastic
-          ? trainingLoss(out.x, scaled.x0, corrected.firstEps, to)
+        firstEps && !ctx.sampler.stochastic
+          ? trainingLoss(out.x, scaled.x0, firstEps, to)
           : undefined;
       if (landingGap && canProbe) after.set(landingGap);
       const record =
         canProbe && o.iterations > 0 ? { before, after, iterations, fraction: f } : undefined;
       if (record) onInner?.(ctx.i, record);
       return {
-        x: corrected.x,
+        x: corrected,
         history: out.history,
         xIn: ctx.x,
         pred: scaled,
         x0Out: scaled.x0,
-        deterministic: !ctx.sampler.stochastic && !corrected.firstEps,
+        deterministic: !ctx.sampler.stochastic && !firstEps,
         landingGap,
         inner: record,
       };
