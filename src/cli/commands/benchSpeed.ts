@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { matmulModelPath, runSpeedBench, type SpeedResult } from '../../bench/speed.js';
+import { matmulModelPath } from '../../bench/gemm.js';
+import { runSpeedBench, type SpeedResult } from '../../bench/speed.js';
 import { InvalidOptionError, ModelFolderError } from '../../errors.js';
 import { checkWritable, writeJsonAtomic } from '../../io/atomicWrite.js';
 import { DEFAULT_GUIDANCE_WEIGHT } from '../../guidance/index.js';
