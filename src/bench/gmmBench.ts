@@ -12,7 +12,7 @@ import { EnergyReference } from '../eval/energy.js';
 import { gmmMetrics } from '../eval/gmmMetrics.js';
 import { sampleGuidedTarget } from '../eval/guidedTarget.js';
 import { KnnReference } from '../eval/knn.js';
-import { resolveMethod, type MethodChoice } from '../methods/registry.js';
+import { resolveMethod, type MethodChoice, type ResolvedMethod } from '../methods/registry.js';
 import type { OptionValue } from '../methods/types.js';
 import { budgetOf, type Budget } from '../run/budget.js';
 import { planMethod, type MethodPlan } from '../run/plan.js';
@@ -149,6 +149,49 @@ function references(
   return { energyRef, knnRef, targetFor };
 }
 
+/** One run's row: its samples and gap figures measured against the truth. */
+function gmmRow(
+  m: ResolvedMethod,
+  w: number,
+  steps: number,
+  seed: number,
+  result: RunOutput,
+  refs: ReturnType<typeof references> & { truth: TrueMixtures },
+  keepSamples: boolean | undefined,
+): RunRow {
+  const monitor = result.monitor!;
+  const x = result.x.data;
+  const pr = refs.knnRef.evaluate(x);
+  const gm = gmmMetrics(x, refs.truth);
+  const gap = monitor.summary();
+  const row: RunRow = {
+    method: m.spec.name,
+    options: m.options,
+    w,
+    steps,
+    nfe: result.nfe,
+    seed,
+    metrics: {
+      energy: refs.energyRef.distance(x),
+      precision: pr.precision,
+      recall: pr.recall,
+      adherence: gm.adherence,
+      nll: gm.nll,
+      coverage: gm.coverage,
+      guidedEnergy: refs.targetFor(w)?.ref.distance(x) ?? NaN,
+      training: gap.training,
+      gap: gap.gap,
+      condGap: gap.condGap,
+      driftGap: gap.driftGap,
+      trueGap: gap.trueGap ?? NaN,
+      evals: result.evals,
+    },
+    gapSteps: monitor.steps,
+  };
+  if (keepSamples) row.samples = result.x.toRows();
+  return row;
+}
+
 /** The problem's denoiser: its model mixture in closed form, or its trained network. */
 function problemDenoiser(problem: Problem) {
   return problem.model.kind === 'onnx'
@@ -174,7 +217,8 @@ export async function runGmmBench(opts: GmmBenchOptions): Promise<GmmBenchResult
   // A trained network has no closed-form density: no guided target, no fidelity, no floor.
   const model = problem.model.kind === 'onnx' ? undefined : modelMixtures(problem);
   const denoiser = await problemDenoiser(problem);
-  const { energyRef, knnRef, targetFor } = references(truth, model, n, seed, dim);
+  const measure = { truth, ...references(truth, model, n, seed, dim) };
+  const { energyRef, targetFor } = measure;
 
   return runGrid<MethodPlan, RunOutput, RunRow, GmmBenchResult>(
     {
@@ -198,40 +242,8 @@ export async function runGmmBench(opts: GmmBenchOptions): Promise<GmmBenchResult
         tick(`${resolved.get(method)!.spec.name} w=${w}`);
         return result;
       },
-      score: ({ method, w }, plan, result) => {
-        const m = resolved.get(method)!;
-        const monitor = result.monitor!;
-        const x = result.x.data;
-        const pr = knnRef.evaluate(x);
-        const gm = gmmMetrics(x, truth);
-        const gap = monitor.summary();
-        const row: RunRow = {
-          method: m.spec.name,
-          options: m.options,
-          w,
-          steps: plan.steps,
-          nfe: result.nfe,
-          seed,
-          metrics: {
-            energy: energyRef.distance(x),
-            precision: pr.precision,
-            recall: pr.recall,
-            adherence: gm.adherence,
-            nll: gm.nll,
-            coverage: gm.coverage,
-            guidedEnergy: targetFor(w)?.ref.distance(x) ?? NaN,
-            training: gap.training,
-            gap: gap.gap,
-            condGap: gap.condGap,
-            driftGap: gap.driftGap,
-            trueGap: gap.trueGap ?? NaN,
-            evals: result.evals,
-          },
-          gapSteps: monitor.steps,
-        };
-        if (opts.keepSamples) row.samples = result.x.toRows();
-        return row;
-      },
+      score: ({ method, w }, plan, result) =>
+        gmmRow(resolved.get(method)!, w, plan.steps, seed, result, measure, opts.keepSamples),
       report: (runs) => {
         const targets = model ? opts.ws.map((w) => (targetFor(w) as { row: TargetRow }).row) : [];
         return {

@@ -256,9 +256,8 @@ async function syntheticRun(
   return { ...row, monitorMsPerStep: result.monitorMs / steps };
 }
 
-export async function runSpeedBench(opts: SpeedOptions): Promise<SpeedResult> {
-  const { model } = opts;
-  const warn = opts.warn ?? ((m: string) => console.warn(m));
+/** The repetition counts and the synthetic latent, defaults filled in, checked before any work. */
+function speedSettings(opts: SpeedOptions) {
   const repeats = opts.repeats ?? 1;
   const reps = opts.reps ?? 20;
   const gemmSize = opts.gemmSize ?? 1024;
@@ -274,47 +273,42 @@ export async function runSpeedBench(opts: SpeedOptions): Promise<SpeedResult> {
     if (!(Number.isInteger(v) && v >= 1))
       throw new InvalidOptionError(`${name} must be an integer ≥ 1, got ${v}`);
   }
-  const machine = machineInfo(opts.threads);
-  const progress = opts.onProgress ?? (() => undefined);
+  return { repeats, reps, gemmSize, synthetic };
+}
 
-  // Warm-up (untimed): the JIT, the runtime's first-call allocations, every method once.
-  const warmEmb = await encodePrompt(model, opts.prompt, warn);
-  // The README command's settings for one method; warm-up and the monitor-off runs vary them.
-  const readmeRun = (method: MethodChoice, extra: Partial<TextToImageOptions> = {}) =>
-    textToImage(model, {
-      prompt: opts.prompt,
-      method,
-      w: opts.w,
-      steps: opts.steps,
-      n: opts.n,
-      seed: opts.seed,
-      embeddings: warmEmb,
-      warn,
-      ...extra,
-    });
-  for (const method of opts.methods) {
-    await readmeRun(method, { steps: Math.min(opts.steps, 3) });
-    await syntheticRun(
-      method,
-      opts.w,
-      Math.min(opts.steps, 3),
-      synthetic.shape,
-      synthetic.batch,
-      opts.seed,
-    );
-  }
+type SpeedSettings = ReturnType<typeof speedSettings>;
+type ReadmeRun = (
+  method: MethodChoice,
+  extra?: Partial<TextToImageOptions>,
+) => Promise<TextToImageResult>;
 
-  // (c) + (a, model): the README command, `repeats` times.
+/** Append r to its method's list. */
+function collect(into: Map<string, TextToImageResult[]>, r: TextToImageResult): void {
+  into.set(r.method, [...(into.get(r.method) ?? []), r]);
+}
+
+/**
+ * (c) + (a, model): the README command `repeats` times (encode, every method, the grid's
+ * PNG), then every method once more per repeat without the gap monitor (the sampler's own
+ * overhead).
+ */
+async function readmeRuns(
+  opts: SpeedOptions,
+  readmeRun: ReadmeRun,
+  repeats: number,
+  warn: (m: string) => void,
+  progress: (label: string) => void,
+) {
   const totals: number[] = [];
-  const perMethod = new Map<string, TextToImageResult[]>();
+  const monitored = new Map<string, TextToImageResult[]>();
   for (let rep = 0; rep < repeats; rep++) {
     const t0 = performance.now();
-    const embeddings = await encodePrompt(model, opts.prompt, warn);
+    const embeddings = await encodePrompt(opts.model, opts.prompt, warn);
     const runs: TextToImageResult[] = [];
     for (const method of opts.methods) {
       const r = await readmeRun(method, { embeddings });
       runs.push(r);
-      perMethod.set(r.method, [...(perMethod.get(r.method) ?? []), r]);
+      collect(monitored, r);
       progress(`README command ${r.method} (${rep + 1}/${repeats})`);
     }
     gridPng(
@@ -323,24 +317,30 @@ export async function runSpeedBench(opts: SpeedOptions): Promise<SpeedResult> {
     );
     totals.push(performance.now() - t0);
   }
-  // (a, model) once more without the gap monitor: the sampler's own overhead.
   const bare = new Map<string, TextToImageResult[]>();
   for (let rep = 0; rep < repeats; rep++) {
-    for (const method of opts.methods) {
-      const r = await readmeRun(method, { gapMonitor: false });
-      bare.set(r.method, [...(bare.get(r.method) ?? []), r]);
-    }
+    for (const method of opts.methods)
+      collect(bare, await readmeRun(method, { gapMonitor: false }));
   }
-  const overhead: OverheadRow[] = [];
+  return { totals, monitored, bare };
+}
+
+/** The model's overhead rows: per method, the median of its repeats, with and without the monitor. */
+function modelOverheadRows(
+  opts: SpeedOptions,
+  monitored: Map<string, TextToImageResult[]>,
+  bare: Map<string, TextToImageResult[]>,
+): OverheadRow[] {
+  const rows: OverheadRow[] = [];
   for (const [gapMonitor, runs] of [
-    [true, perMethod],
+    [true, monitored],
     [false, bare],
   ] as const) {
     for (const [name, rs] of runs) {
-      overhead.push(
+      rows.push(
         overheadRow(
           'model',
-          model.unet.itemShape,
+          opts.model.unet.itemShape,
           opts.n,
           name,
           gapMonitor,
@@ -353,7 +353,16 @@ export async function runSpeedBench(opts: SpeedOptions): Promise<SpeedResult> {
       );
     }
   }
-  // (a, synthetic)
+  return rows;
+}
+
+/** (a, synthetic): per method, the median run of `repeats` on the synthetic latent. */
+async function syntheticRows(
+  opts: SpeedOptions,
+  { synthetic, repeats }: SpeedSettings,
+  progress: (label: string) => void,
+): Promise<OverheadRow[]> {
+  const rows: OverheadRow[] = [];
   for (const method of opts.methods) {
     const rs: OverheadRow[] = [];
     for (let rep = 0; rep < repeats; rep++) {
@@ -362,11 +371,20 @@ export async function runSpeedBench(opts: SpeedOptions): Promise<SpeedResult> {
       );
     }
     const pick = rs.sort((a, b) => a.sampleMs - b.sampleMs)[rs.length >> 1];
-    overhead.push(pick);
+    rows.push(pick);
     progress(`synthetic latent ${pick.method}`);
   }
+  return rows;
+}
 
-  // (b) UNet per call and the GEMM peak.
+/** (b) The UNet's time per call at batch 1 and 2, its FLOP count and the GEMM peak. */
+async function unetThroughput(
+  opts: SpeedOptions,
+  { gemmSize, reps }: SpeedSettings,
+  warn: (m: string) => void,
+  progress: (label: string) => void,
+) {
+  const { model } = opts;
   const arch = await matchesEmbeddedArch(model);
   const flopsPerImage =
     opts.unetFlops ?? (arch.matches ? 2 * tinyUnetCost(EMBEDDED_UNET_ARCH).macs : null);
@@ -398,15 +416,67 @@ export async function runSpeedBench(opts: SpeedOptions): Promise<SpeedResult> {
     });
     progress(`UNet batch ${batch}`);
   }
+  const unet = {
+    flopsPerImage,
+    flopsSource,
+    analyticParams: arch.analyticParams,
+    weightBytes: arch.weightBytes,
+    calls,
+  };
+  return { unet, gemm };
+}
+
+export async function runSpeedBench(opts: SpeedOptions): Promise<SpeedResult> {
+  const { model } = opts;
+  const warn = opts.warn ?? ((m: string) => console.warn(m));
+  const settings = speedSettings(opts);
+  const { repeats, reps, synthetic } = settings;
+  const machine = machineInfo(opts.threads);
+  const progress = opts.onProgress ?? (() => undefined);
+
+  // Warm-up (untimed): the JIT, the runtime's first-call allocations, every method once.
+  const warmEmb = await encodePrompt(model, opts.prompt, warn);
+  // The README command's settings for one method; warm-up and the monitor-off runs vary them.
+  const readmeRun: ReadmeRun = (method, extra = {}) =>
+    textToImage(model, {
+      prompt: opts.prompt,
+      method,
+      w: opts.w,
+      steps: opts.steps,
+      n: opts.n,
+      seed: opts.seed,
+      embeddings: warmEmb,
+      warn,
+      ...extra,
+    });
+  for (const method of opts.methods) {
+    await readmeRun(method, { steps: Math.min(opts.steps, 3) });
+    await syntheticRun(
+      method,
+      opts.w,
+      Math.min(opts.steps, 3),
+      synthetic.shape,
+      synthetic.batch,
+      opts.seed,
+    );
+  }
+
+  const { totals, monitored, bare } = await readmeRuns(opts, readmeRun, repeats, warn, progress);
+  const overhead = [
+    ...modelOverheadRows(opts, monitored, bare),
+    ...(await syntheticRows(opts, settings, progress)),
+  ];
+  const { unet, gemm } = await unetThroughput(opts, settings, warn, progress);
 
   const images = opts.n * opts.methods.length;
+  const methods = opts.methods.map((m) => m.name);
   return {
     benchmark: 'speed',
     machine,
     model: { dir: model.folder.dir, sampleShape: model.unet.itemShape },
     settings: {
       prompt: opts.prompt,
-      methods: opts.methods.map((m) => m.name),
+      methods,
       w: opts.w,
       steps: opts.steps,
       n: opts.n,
@@ -415,16 +485,10 @@ export async function runSpeedBench(opts: SpeedOptions): Promise<SpeedResult> {
       reps,
     },
     overhead,
-    unet: {
-      flopsPerImage,
-      flopsSource,
-      analyticParams: arch.analyticParams,
-      weightBytes: arch.weightBytes,
-      calls,
-    },
+    unet,
     gemm,
     readme: {
-      command: `diffier generate "${opts.prompt}" --compare ${opts.methods.map((m) => m.name).join(',')} --w ${opts.w} --steps ${opts.steps} --n ${opts.n} --seed ${opts.seed}`,
+      command: `diffier generate "${opts.prompt}" --compare ${methods.join(',')} --w ${opts.w} --steps ${opts.steps} --n ${opts.n} --seed ${opts.seed}`,
       images,
       msPerImage: median(totals) / images,
       totalMs: totals,

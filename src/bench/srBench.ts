@@ -282,53 +282,106 @@ async function srCell(
   return { ...run, training, gap, driftGap, sampleMs, networkMs, nfe };
 }
 
+/** What every cell is scored against: the inputs' truth and the realism reference. */
+interface SrRefs {
+  readonly truth: Truth;
+  readonly ref: Awaited<ReturnType<typeof srReference>>;
+  score(images: Tensor, perInput: number): ReturnType<typeof scoreOutputs>;
+}
+
+/** Score one cell's outputs: its row of the result. */
+async function scoreSrCell(
+  opts: SrBenchOptions,
+  refs: SrRefs,
+  plan: RunPlan,
+  r: SrCellRun,
+): Promise<SrRun> {
+  const { n, inputs } = opts;
+  return {
+    method: plan.resolved.spec.name,
+    options: plan.resolved.options,
+    w: plan.w,
+    steps: plan.steps,
+    nfe: r.nfe,
+    metrics: {
+      ...(await refs.score(concatBatch(r.images), n)),
+      training: r.training / inputs,
+      gap: r.gap / inputs,
+      driftGap: r.driftGap / inputs,
+    },
+    timings: {
+      sampleMs: r.sampleMs,
+      networkMs: r.networkMs,
+      msPerImage: r.sampleMs / (n * inputs),
+    },
+    ...(opts.keepImages ? { images: r.images } : {}),
+  };
+}
+
+/** The result: the reference rows (bicubic, ground truth) scored, the settings and the rows. */
+async function srResult(
+  opts: SrBenchOptions,
+  refs: SrRefs,
+  bicubic: Tensor,
+  runs: SrRun[],
+): Promise<SrBenchResult> {
+  const { model } = opts;
+  const { truth } = refs;
+  const reference = {
+    bicubic: { ...(await refs.score(bicubic, 1)), training: null, gap: null, driftGap: null },
+    groundTruth: { ...(await refs.score(truth.hr, 1)), training: null, gap: null, driftGap: null },
+  };
+  const preview = Math.min(opts.inputs, 10);
+  return {
+    benchmark: 'sr',
+    model: { dir: model.folder.dir, className: model.folder.className, factor: model.factor },
+    evaluator: { path: opts.classifier.path, featureDim: refs.ref.featureDim },
+    settings: {
+      methods: opts.methods.map((m) => m.name),
+      ws: opts.ws,
+      nfe: opts.nfe ?? null,
+      steps: opts.steps ?? null,
+      inputs: opts.inputs,
+      n: opts.n,
+      seed: opts.seed,
+      noiseLevel: opts.noiseLevel ?? DEFAULT_NOISE_LEVEL,
+      sampler: opts.sampler ?? 'ddim',
+      unetCalls: opts.unetCalls ?? null,
+    },
+    data: {
+      dir: opts.mnist.dir,
+      split:
+        'per digit, the last 100 images of <d>.json are held out (training/mnist_data.py); input i = digit i mod 10, held-out image ⌊i/10⌋',
+      fidReferenceSize: refs.ref.size,
+    },
+    reference,
+    runs,
+    ...(opts.keepImages
+      ? {
+          inputsPreview: {
+            truth: truth.hr.sliceBatch(0, preview),
+            input: nearestUpsample(truth.lr.sliceBatch(0, preview), model.factor),
+            bicubic: bicubic.sliceBatch(0, preview),
+          },
+        }
+      : {}),
+  };
+}
+
 /** methods × w on the grid runner: each cell upscales every input, then is scored at once. */
 export async function runSrBench(opts: SrBenchOptions): Promise<SrBenchResult> {
-  const { model, classifier, mnist, n } = opts;
+  const { model, classifier } = opts;
   checkSrOptions(opts);
-  const truth = benchInputs(mnist, opts.inputs, model.factor);
+  const truth = benchInputs(opts.mnist, opts.inputs, model.factor);
   const ref = await srReference(opts, truth);
-  const score = (images: Tensor, perInput: number) =>
-    scoreOutputs(images, perInput, truth, model.factor, classifier, ref.fidRef);
-  let bicubic: Tensor | undefined;
-  const result = (runs: SrRun[], reference: SrBenchResult['reference']): SrBenchResult => {
-    const preview = Math.min(opts.inputs, 10);
-    return {
-      benchmark: 'sr',
-      model: { dir: model.folder.dir, className: model.folder.className, factor: model.factor },
-      evaluator: { path: classifier.path, featureDim: ref.featureDim },
-      settings: {
-        methods: opts.methods.map((m) => m.name),
-        ws: opts.ws,
-        nfe: opts.nfe ?? null,
-        steps: opts.steps ?? null,
-        inputs: opts.inputs,
-        n,
-        seed: opts.seed,
-        noiseLevel: opts.noiseLevel ?? DEFAULT_NOISE_LEVEL,
-        sampler: opts.sampler ?? 'ddim',
-        unetCalls: opts.unetCalls ?? null,
-      },
-      data: {
-        dir: mnist.dir,
-        split:
-          'per digit, the last 100 images of <d>.json are held out (training/mnist_data.py); input i = digit i mod 10, held-out image ⌊i/10⌋',
-        fidReferenceSize: ref.size,
-      },
-      reference,
-      runs,
-      ...(opts.keepImages
-        ? {
-            inputsPreview: {
-              truth: truth.hr.sliceBatch(0, preview),
-              input: nearestUpsample(truth.lr.sliceBatch(0, preview), model.factor),
-              bicubic: bicubic!.sliceBatch(0, preview),
-            },
-          }
-        : {}),
-    };
+  const refs: SrRefs = {
+    truth,
+    ref,
+    score: (images, perInput) =>
+      scoreOutputs(images, perInput, truth, model.factor, classifier, ref.fidRef),
   };
-
+  // The bicubic baseline does not depend on the method: the first cell's is kept.
+  let bicubic: Tensor | undefined;
   return runGrid<RunPlan, SrCellRun, SrRun, SrBenchResult>(
     {
       methods: opts.methods,
@@ -342,38 +395,11 @@ export async function runSrBench(opts: SrBenchOptions): Promise<SrBenchResult> {
           sampler: opts.sampler,
         }),
       runOne: (_cell, plan, tick) => srCell(opts, truth, plan, tick),
-      score: async (_cell, plan, r) => {
+      score: (_cell, plan, r) => {
         bicubic ??= concatBatch(r.bicubics);
-        return {
-          method: plan.resolved.spec.name,
-          options: plan.resolved.options,
-          w: plan.w,
-          steps: plan.steps,
-          nfe: r.nfe,
-          metrics: {
-            ...(await score(concatBatch(r.images), n)),
-            training: r.training / opts.inputs,
-            gap: r.gap / opts.inputs,
-            driftGap: r.driftGap / opts.inputs,
-          },
-          timings: {
-            sampleMs: r.sampleMs,
-            networkMs: r.networkMs,
-            msPerImage: r.sampleMs / (n * opts.inputs),
-          },
-          ...(opts.keepImages ? { images: r.images } : {}),
-        };
+        return scoreSrCell(opts, refs, plan, r);
       },
-      report: async (runs) =>
-        result(runs, {
-          bicubic: { ...(await score(bicubic!, 1)), training: null, gap: null, driftGap: null },
-          groundTruth: {
-            ...(await score(truth.hr, 1)),
-            training: null,
-            gap: null,
-            driftGap: null,
-          },
-        }),
+      report: (runs) => srResult(opts, refs, bicubic!, runs),
     },
     { signal: opts.signal, onProgress: opts.onInput },
   );

@@ -370,121 +370,149 @@ function t2iSettings(opts: T2iBenchOptions): T2iBenchResult['settings'] {
   };
 }
 
+type T2iRefs = Awaited<ReturnType<typeof t2iReferences>>;
+
+/** Sample one cell: n images of every prompt with the cell's plan. */
+async function t2iCell(
+  opts: T2iBenchOptions,
+  embeddings: readonly PromptEmbeddings[],
+  plan: RunPlan,
+  tick: (label: string) => void,
+): Promise<T2iCellRun> {
+  const images: Tensor[] = [];
+  const gaps: T2iCellRun['gaps'] = [];
+  let sampleMs = 0;
+  let networkMs = 0;
+  let nfe = 0;
+  for (const [j, p] of opts.prompts.entries()) {
+    const r = await textToImage(opts.model, {
+      prompt: p.text,
+      plan,
+      n: opts.n,
+      seed: promptSeed(opts.seed, p),
+      unetCalls: opts.unetCalls,
+      ksdItems: opts.ksdItems,
+      embeddings: embeddings[j],
+      signal: opts.signal,
+      warn: opts.warn,
+    });
+    images.push(r.images);
+    gaps.push({
+      training: r.gap?.training ?? NaN,
+      gap: r.gap?.gap ?? NaN,
+      driftGap: r.gap?.driftGap ?? NaN,
+    });
+    sampleMs += r.timings.sampleMs;
+    networkMs += r.timings.networkMs;
+    nfe = Math.max(nfe, r.nfe);
+    tick(`${r.method} w=${plan.w} ${p.id}`);
+  }
+  return { images, gaps, sampleMs, networkMs, nfe };
+}
+
+/** Score one cell's images against the references: its row of the result. */
+async function scoreT2iCell(
+  opts: T2iBenchOptions,
+  refs: T2iRefs,
+  plan: RunPlan,
+  { images, gaps, sampleMs, networkMs, nfe }: T2iCellRun,
+): Promise<T2iRun> {
+  const { prompts, n } = opts;
+  const tEval = performance.now();
+  const out = await opts.classifier.classify(concatBatch(images));
+  const s = scoreSet(prompts, n, out, refs.fidRef, refs.knn);
+  const evalMs = performance.now() - tEval;
+  const mean = (f: (g: (typeof gaps)[number]) => number) =>
+    gaps.reduce((a, g) => a + f(g), 0) / gaps.length;
+  return {
+    method: plan.resolved.spec.name,
+    options: plan.resolved.options,
+    w: plan.w,
+    steps: plan.steps,
+    nfe,
+    metrics: {
+      fid: s.fid,
+      precision: s.precision,
+      recall: s.recall,
+      adherence: s.adherence,
+      attributeAdherence: s.attributeAdherence,
+      jointAdherence: s.jointAdherence,
+      training: mean((g) => g.training),
+      gap: mean((g) => g.gap),
+      driftGap: mean((g) => g.driftGap),
+    },
+    prompts: prompts.map((p, j) => {
+      const ps = s.perPrompt[j];
+      return {
+        id: p.id,
+        adherence: ps.digitOk / n,
+        attributeAdherence: ps.attrTotal > 0 ? ps.attrOk / ps.attrTotal : null,
+        training: gaps[j].training,
+        gap: gaps[j].gap,
+        driftGap: gaps[j].driftGap,
+      };
+    }),
+    timings: { sampleMs, networkMs, evalMs, msPerImage: sampleMs / (n * prompts.length) },
+    ...(opts.keepImages ? { images } : {}),
+  };
+}
+
+/** The result: model, evaluator, settings, data, prompts, references and the rows. */
+function t2iResult(
+  opts: T2iBenchOptions,
+  refs: T2iRefs,
+  runs: T2iRun[],
+  k: number,
+): T2iBenchResult {
+  const { model } = opts;
+  return {
+    benchmark: 't2i',
+    model: {
+      dir: model.folder.dir,
+      className: model.folder.className,
+      sampleShape: model.unet.itemShape,
+    },
+    evaluator: { path: opts.classifier.path, featureDim: refs.dim, k },
+    settings: t2iSettings(opts),
+    data: {
+      dir: opts.mnist.dir,
+      split: 'per digit, the last 100 images of <d>.json are held out (training/mnist_data.py)',
+    },
+    prompts: opts.prompts.map((p) => ({
+      ...p,
+      index: T2I_PROMPTS.findIndex((q) => q.id === p.id),
+      seed: promptSeed(opts.seed, p),
+    })),
+    reference: refs.reference,
+    runs,
+  };
+}
+
 /** methods × w on the grid runner: each cell samples every prompt, then is scored at once. */
 export async function runT2iBench(opts: T2iBenchOptions): Promise<T2iBenchResult> {
-  const { model, classifier, mnist, prompts, n } = opts;
   const k = opts.k ?? DEFAULT_K;
-  const warn = opts.warn ?? ((m: string) => console.warn(m));
-  checkT2iOptions(opts, k);
-  const { dim, fidRef, knn, reference } = await t2iReferences(opts, k);
+  const task = { ...opts, warn: opts.warn ?? ((m: string) => console.warn(m)) };
+  checkT2iOptions(task, k);
+  const refs = await t2iReferences(task, k);
   const embeddings: PromptEmbeddings[] = [];
-  for (const p of prompts) embeddings.push(await encodePrompt(model, p.text, warn));
-
+  for (const p of task.prompts) embeddings.push(await encodePrompt(task.model, p.text, task.warn));
   return runGrid<RunPlan, T2iCellRun, T2iRun, T2iBenchResult>(
     {
-      methods: opts.methods,
-      ws: opts.ws,
+      methods: task.methods,
+      ws: task.ws,
       plan: ({ method, w }) =>
-        planRun(model.schedule, {
+        planRun(task.model.schedule, {
           method,
           w,
-          nfe: opts.nfe,
-          steps: opts.steps,
-          sampler: opts.sampler,
+          nfe: task.nfe,
+          steps: task.steps,
+          sampler: task.sampler,
         }),
-      runOne: async (_cell, plan, tick) => {
-        const images: Tensor[] = [];
-        const gaps: T2iCellRun['gaps'] = [];
-        let sampleMs = 0;
-        let networkMs = 0;
-        let nfe = 0;
-        for (const [j, p] of prompts.entries()) {
-          const r = await textToImage(model, {
-            prompt: p.text,
-            plan,
-            n,
-            seed: promptSeed(opts.seed, p),
-            unetCalls: opts.unetCalls,
-            ksdItems: opts.ksdItems,
-            embeddings: embeddings[j],
-            signal: opts.signal,
-            warn,
-          });
-          images.push(r.images);
-          gaps.push({
-            training: r.gap?.training ?? NaN,
-            gap: r.gap?.gap ?? NaN,
-            driftGap: r.gap?.driftGap ?? NaN,
-          });
-          sampleMs += r.timings.sampleMs;
-          networkMs += r.timings.networkMs;
-          nfe = Math.max(nfe, r.nfe);
-          tick(`${r.method} w=${plan.w} ${p.id}`);
-        }
-        return { images, gaps, sampleMs, networkMs, nfe };
-      },
-      score: async (_cell, plan, { images, gaps, sampleMs, networkMs, nfe }) => {
-        const tEval = performance.now();
-        const out = await classifier.classify(concatBatch(images));
-        const s = scoreSet(prompts, n, out, fidRef, knn);
-        const evalMs = performance.now() - tEval;
-        const mean = (f: (g: (typeof gaps)[number]) => number) =>
-          gaps.reduce((a, g) => a + f(g), 0) / gaps.length;
-        return {
-          method: plan.resolved.spec.name,
-          options: plan.resolved.options,
-          w: plan.w,
-          steps: plan.steps,
-          nfe,
-          metrics: {
-            fid: s.fid,
-            precision: s.precision,
-            recall: s.recall,
-            adherence: s.adherence,
-            attributeAdherence: s.attributeAdherence,
-            jointAdherence: s.jointAdherence,
-            training: mean((g) => g.training),
-            gap: mean((g) => g.gap),
-            driftGap: mean((g) => g.driftGap),
-          },
-          prompts: prompts.map((p, j) => {
-            const ps = s.perPrompt[j];
-            return {
-              id: p.id,
-              adherence: ps.digitOk / n,
-              attributeAdherence: ps.attrTotal > 0 ? ps.attrOk / ps.attrTotal : null,
-              training: gaps[j].training,
-              gap: gaps[j].gap,
-              driftGap: gaps[j].driftGap,
-            };
-          }),
-          timings: { sampleMs, networkMs, evalMs, msPerImage: sampleMs / (n * prompts.length) },
-          ...(opts.keepImages ? { images } : {}),
-        };
-      },
-      report: (runs) => ({
-        benchmark: 't2i',
-        model: {
-          dir: model.folder.dir,
-          className: model.folder.className,
-          sampleShape: model.unet.itemShape,
-        },
-        evaluator: { path: classifier.path, featureDim: dim, k },
-        settings: t2iSettings(opts),
-        data: {
-          dir: mnist.dir,
-          split: 'per digit, the last 100 images of <d>.json are held out (training/mnist_data.py)',
-        },
-        prompts: prompts.map((p) => ({
-          ...p,
-          index: T2I_PROMPTS.findIndex((q) => q.id === p.id),
-          seed: promptSeed(opts.seed, p),
-        })),
-        reference,
-        runs,
-      }),
+      runOne: (_cell, plan, tick) => t2iCell(task, embeddings, plan, tick),
+      score: (_cell, plan, run) => scoreT2iCell(task, refs, plan, run),
+      report: (runs) => t2iResult(task, refs, runs, k),
     },
-    { signal: opts.signal, onProgress: opts.onPrompt },
+    { signal: task.signal, onProgress: task.onPrompt },
   );
 }
 

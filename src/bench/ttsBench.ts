@@ -164,15 +164,86 @@ async function ttsFloors(opts: TtsBenchOptions, glSeed: (j: number) => number) {
   return { priors, priorMcd, vocoderSc };
 }
 
+/** One cell's sampling: every sentence scored, sentence 0's sample 0 kept. */
+interface TtsCellRun {
+  readonly per: TtsSentenceScore[];
+  readonly example: TtsRun['example'];
+  readonly nfe: number;
+  readonly ms: number;
+}
+
+/** Sample and score every sentence with one cell's plan. */
+async function ttsCell(
+  opts: TtsBenchOptions,
+  glSeed: (j: number) => number,
+  plan: RunPlan,
+  tick: (label: string) => void,
+): Promise<TtsCellRun> {
+  const { model, n } = opts;
+  const per: TtsSentenceScore[] = [];
+  let example: TtsRun['example'] | undefined;
+  let nfe = 0;
+  const t0 = performance.now();
+  for (const [j, s] of opts.sentences.entries()) {
+    const r = await sampleMel(model, s.ids, {
+      plan,
+      n,
+      seed: streamKey(opts.seed, j),
+      frames: s.durations,
+      signal: opts.signal,
+    });
+    const mels = Array.from({ length: n }, (_, i) => denormalise(model, r.x, i));
+    const audio = vocode(model, mels[0], glSeed(j), opts.vocoderIterations);
+    per.push({
+      mcd: mean(mels.map((m) => melCepstralDistortion(m, s.logMel))),
+      sc: spectralConvergence(s.audio, audio, model.norm.mel),
+      training: r.gap.training,
+      gap: r.gap.gap,
+      condGap: r.gap.condGap,
+      driftGap: r.gap.driftGap,
+    });
+    if (j === 0) example = { logMel: mels[0], audio };
+    nfe = Math.max(nfe, r.nfe);
+    tick(`${r.method} w=${plan.w} sentence ${j + 1}`);
+  }
+  return { per, example: example!, nfe, ms: performance.now() - t0 };
+}
+
+/** A cell's row: the means over sentences. */
+function ttsRow(plan: RunPlan, { per, example, nfe, ms }: TtsCellRun): TtsRun {
+  return {
+    method: plan.resolved.spec.name,
+    options: plan.resolved.options,
+    w: plan.w,
+    steps: plan.steps,
+    nfe,
+    metrics: {
+      mcd: mean(per.map((p) => p.mcd)),
+      sc: mean(per.map((p) => p.sc)),
+      training: mean(per.map((p) => p.training)),
+      gap: mean(per.map((p) => p.gap)),
+      condGap: mean(per.map((p) => p.condGap)),
+      driftGap: mean(per.map((p) => p.driftGap)),
+    },
+    sentences: per.map((p) => ({
+      mcd: p.mcd,
+      sc: p.sc,
+      training: p.training,
+      driftGap: p.driftGap,
+    })),
+    example,
+    sampleMs: ms,
+  };
+}
+
 /** methods × w on the grid runner: each cell samples and scores every sentence. */
 export async function runTtsBench(opts: TtsBenchOptions): Promise<TtsBenchResult> {
-  const { model, sentences, n } = opts;
+  const { model, sentences } = opts;
   budgetOf(opts); // exactly one of steps and nfe
   checkGrid(opts.methods, opts.ws);
   const glSeed = (j: number) => streamKey(opts.seed, 0x10000 + j);
   const { priors, priorMcd, vocoderSc } = await ttsFloors(opts, glSeed);
-  type Cell = { per: TtsSentenceScore[]; example: TtsRun['example']; nfe: number; ms: number };
-  return runGrid<RunPlan, Cell, TtsRun, TtsBenchResult>(
+  return runGrid<RunPlan, TtsCellRun, TtsRun, TtsBenchResult>(
     {
       methods: opts.methods,
       ws: opts.ws,
@@ -184,58 +255,8 @@ export async function runTtsBench(opts: TtsBenchOptions): Promise<TtsBenchResult
           steps: opts.steps,
           sampler: opts.sampler,
         }),
-      runOne: async (_cell, plan, tick) => {
-        const per: TtsSentenceScore[] = [];
-        let example: TtsRun['example'] | undefined;
-        let nfe = 0;
-        const t0 = performance.now();
-        for (const [j, s] of sentences.entries()) {
-          const r = await sampleMel(model, s.ids, {
-            plan,
-            n,
-            seed: streamKey(opts.seed, j),
-            frames: s.durations,
-            signal: opts.signal,
-          });
-          const mels = Array.from({ length: n }, (_, i) => denormalise(model, r.x, i));
-          const audio = vocode(model, mels[0], glSeed(j), opts.vocoderIterations);
-          per.push({
-            mcd: mean(mels.map((m) => melCepstralDistortion(m, s.logMel))),
-            sc: spectralConvergence(s.audio, audio, model.norm.mel),
-            training: r.gap.training,
-            gap: r.gap.gap,
-            condGap: r.gap.condGap,
-            driftGap: r.gap.driftGap,
-          });
-          if (j === 0) example = { logMel: mels[0], audio };
-          nfe = Math.max(nfe, r.nfe);
-          tick(`${r.method} w=${plan.w} sentence ${j + 1}`);
-        }
-        return { per, example: example!, nfe, ms: performance.now() - t0 };
-      },
-      score: (_cell, plan, { per, example, nfe, ms }) => ({
-        method: plan.resolved.spec.name,
-        options: plan.resolved.options,
-        w: plan.w,
-        steps: plan.steps,
-        nfe,
-        metrics: {
-          mcd: mean(per.map((p) => p.mcd)),
-          sc: mean(per.map((p) => p.sc)),
-          training: mean(per.map((p) => p.training)),
-          gap: mean(per.map((p) => p.gap)),
-          condGap: mean(per.map((p) => p.condGap)),
-          driftGap: mean(per.map((p) => p.driftGap)),
-        },
-        sentences: per.map((p) => ({
-          mcd: p.mcd,
-          sc: p.sc,
-          training: p.training,
-          driftGap: p.driftGap,
-        })),
-        example,
-        sampleMs: ms,
-      }),
+      runOne: (_cell, plan, tick) => ttsCell(opts, glSeed, plan, tick),
+      score: (_cell, plan, run) => ttsRow(plan, run),
       report: (runs) => ({
         benchmark: 'tts',
         settings: {
@@ -243,7 +264,7 @@ export async function runTtsBench(opts: TtsBenchOptions): Promise<TtsBenchResult
           ws: opts.ws,
           nfe: opts.nfe ?? null,
           steps: opts.steps ?? null,
-          n,
+          n: opts.n,
           seed: opts.seed,
           sampler: opts.sampler ?? 'ddim',
           vocoderIterations: opts.vocoderIterations ?? 32,
