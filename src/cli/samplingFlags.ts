@@ -15,6 +15,7 @@ import {
   settingsRecord,
   SUMMARY_HEAD,
   summaryRow,
+  type RunPlan,
   type RunReport,
   type SamplingSettings,
 } from '../pipelines/run.js';
@@ -154,6 +155,8 @@ export async function withInterrupt<T>(work: (signal: AbortSignal) => Promise<T>
 export interface MethodRun {
   readonly method: MethodChoice;
   readonly steps: number;
+  /** The method's one plan for this run (pass it on to the pipeline: it is not planned again). */
+  readonly plan: RunPlan;
   readonly signal: AbortSignal;
   /** One tick per sampling step, labelled "<method> <step>/<steps>". */
   readonly onStep: (payload: StepPayload) => void;
@@ -176,18 +179,17 @@ export async function runEachMethod<R>(
   run: (r: MethodRun) => Promise<R>,
   repeats = 1,
 ): Promise<R[]> {
-  const plans: { method: MethodChoice; steps: number }[] = [];
-  for (const method of methods) {
-    plans.push({ method, steps: (await planRun(schedule, { ...settings, method })).steps });
-  }
+  const plans: { method: MethodChoice; plan: RunPlan }[] = [];
+  for (const method of methods)
+    plans.push({ method, plan: await planRun(schedule, { ...settings, method }) });
   const progress = createProgress(progressOn);
-  progress.start(plans.reduce((a, r) => a + r.steps, 0) * repeats, label);
+  progress.start(plans.reduce((a, r) => a + r.plan.steps, 0) * repeats, label);
   const tick = (detail: string) => progress.tick(detail);
   const results = await withInterrupt(async (signal) => {
     const out: R[] = [];
-    for (const { method, steps } of plans) {
+    for (const { method, plan } of plans) {
       const onStep = (s: StepPayload) => tick(`${method.name} ${s.i + 1}/${s.numSteps}`);
-      out.push(await run({ method, steps, signal, onStep, tick }));
+      out.push(await run({ method, steps: plan.steps, plan, signal, onStep, tick }));
     }
     return out;
   });
