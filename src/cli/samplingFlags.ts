@@ -23,6 +23,7 @@ import type { StepPayload } from '../core/observer.js';
 import type { ScheduleConfig } from '../schedules/config.js';
 import { createSampler, SAMPLER_NAMES } from '../samplers/index.js';
 import { checkSeed } from '../tensor/random.js';
+import { addCountFlag } from './countFlag.js';
 import { addMethodFlags, parseMethodsAndBudget } from './methodFlags.js';
 import { parseInteger, parseNameList, parseNumber } from './parse.js';
 import { createProgress } from './progress.js';
@@ -79,8 +80,8 @@ export function addSamplingFlags(cmd: Command, defaults: SamplingFlagDefaults): 
     .option('--compare <list>', 'comma-separated methods, one grid row each (replaces --method)')
     .option('--w <w>', 'guidance weight (1 = none)', String(DEFAULT_GUIDANCE_WEIGHT))
     .option('--steps <n>', `sampling steps (default ${DEFAULT_STEPS} when --nfe is not given)`)
-    .option('--nfe <n>', 'network evaluations per image: each method gets the most steps that fit')
-    .option('--n <n>', defaults.nMeaning, defaults.n)
+    .option('--nfe <n>', 'network evaluations per image: each method gets the most steps that fit');
+  addCountFlag(cmd, defaults.nMeaning, defaults.n)
     .option('--seed <n>', 'seed (the noise of image i is the same whatever --n is)', '0')
     .option('--out <file>', 'PNG grid', defaults.out)
     .option('--json <file>', 'JSON sidecar (default: the PNG name with .json)');
