@@ -50,6 +50,15 @@ describe('option schema', () => {
     assert.throws(() => parseOptionValue('--x', num, ' '), InvalidOptionError);
     const int = { key: 'k', kind: 'integer', description: '' } as const;
     assert.throws(() => parseOptionValue('--x', int, '1.5'), /--x must be an integer/);
+    const ranged = {
+      key: 'q',
+      kind: 'number',
+      description: '',
+      range: { min: 0, minOpen: true, max: 16 },
+    } as const;
+    assert.equal(parseOptionValue('--x', ranged, '16'), 16);
+    assert.throws(() => parseOptionValue('--x', ranged, '0'), /--x must be in \(0, 16\], got "0"/);
+    assert.throws(() => parseOptionValue('--x', ranged, 17), /must be in \(0, 16\]/);
     const choice = { key: 'c', kind: 'choice', choices: ['a', 'b'], description: '' } as const;
     assert.equal(parseOptionValue('--x', choice, 'b'), 'b');
     assert.throws(() => parseOptionValue('--x', choice, 'z'), /one of a, b/);

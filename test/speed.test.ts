@@ -8,14 +8,10 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import {
-  machineInfo,
-  matmulModelPath,
-  measureGemm,
-  runSpeedBench,
-  StandInDenoiser,
-  tinyUnetCost,
-} from '../src/bench/speed.js';
+import { matmulModelPath, measureGemm } from '../src/bench/gemm.js';
+import { machineInfo } from '../src/bench/machine.js';
+import { runSpeedBench, StandInDenoiser } from '../src/bench/speed.js';
+import { tinyUnetCost } from '../src/bench/unetCost.js';
 import { loadTextToImageModel } from '../src/models/load.js';
 import { noiseLevel } from '../src/core/noiseLevel.js';
 import { Tensor } from '../src/tensor/tensor.js';

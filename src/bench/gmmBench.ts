@@ -12,11 +12,12 @@ import { EnergyReference } from '../eval/energy.js';
 import { gmmMetrics } from '../eval/gmmMetrics.js';
 import { sampleGuidedTarget } from '../eval/guidedTarget.js';
 import { KnnReference } from '../eval/knn.js';
-import { resolveMethod, type MethodChoice } from '../methods/registry.js';
+import { resolveMethod, type MethodChoice, type ResolvedMethod } from '../methods/registry.js';
 import type { OptionValue } from '../methods/types.js';
 import { budgetOf, type Budget } from '../run/budget.js';
-import { planMethod } from '../run/plan.js';
-import { runSampling } from '../run/runner.js';
+import { planMethod, type MethodPlan } from '../run/plan.js';
+import { runSampling, type RunOutput } from '../run/runner.js';
+import { checkGrid, runGrid } from './grid.js';
 import { createSampler } from '../samplers/index.js';
 import { scheduleFor } from './problemSchedule.js';
 import { BatchRandom } from '../tensor/random.js';
@@ -39,6 +40,7 @@ export interface GmmBenchOptions {
   readonly keepSamples?: boolean;
   readonly onRun?: (label: string) => void;
   readonly warn?: (message: string) => void;
+  readonly signal?: AbortSignal;
 }
 
 export interface RunMetrics {
@@ -104,7 +106,7 @@ export interface GmmBenchResult {
 /** Validated once, before any work. */
 function check(opts: GmmBenchOptions): Budget {
   const budget = budgetOf(opts, undefined, ['--steps', '--nfe']);
-  if (opts.ws.length === 0) throw new InvalidOptionError('--w needs at least one weight');
+  checkGrid(opts.methods, opts.ws);
   if (!Number.isInteger(opts.samples) || opts.samples < 10)
     throw new InvalidOptionError('--samples must be an integer ≥ 10');
   return budget;
@@ -147,7 +149,62 @@ function references(
   return { energyRef, knnRef, targetFor };
 }
 
-/** Runs every method × w on one problem and measures each run against the truth. */
+/** One run's row: its samples and gap figures measured against the truth. */
+function gmmRow(
+  m: ResolvedMethod,
+  w: number,
+  steps: number,
+  seed: number,
+  result: RunOutput,
+  refs: ReturnType<typeof references> & { truth: TrueMixtures },
+  keepSamples: boolean | undefined,
+): RunRow {
+  const monitor = result.monitor!;
+  const x = result.x.data;
+  const pr = refs.knnRef.evaluate(x);
+  const gm = gmmMetrics(x, refs.truth);
+  const gap = monitor.summary();
+  const row: RunRow = {
+    method: m.spec.name,
+    options: m.options,
+    w,
+    steps,
+    nfe: result.nfe,
+    seed,
+    metrics: {
+      energy: refs.energyRef.distance(x),
+      precision: pr.precision,
+      recall: pr.recall,
+      adherence: gm.adherence,
+      nll: gm.nll,
+      coverage: gm.coverage,
+      guidedEnergy: refs.targetFor(w)?.ref.distance(x) ?? NaN,
+      training: gap.training,
+      gap: gap.gap,
+      condGap: gap.condGap,
+      driftGap: gap.driftGap,
+      trueGap: gap.trueGap ?? NaN,
+      evals: result.evals,
+    },
+    gapSteps: monitor.steps,
+  };
+  if (keepSamples) row.samples = result.x.toRows();
+  return row;
+}
+
+/** The problem's denoiser: its model mixture in closed form, or its trained network. */
+function problemDenoiser(problem: Problem) {
+  return problem.model.kind === 'onnx'
+    ? MixtureNetDenoiser.load(
+        problem.model.path,
+        problem.dim,
+        problem.target,
+        problem.classes.length,
+      )
+    : Promise.resolve(GmmDenoiser.forModel(problem));
+}
+
+/** Runs every method × w on one problem (the grid runner) and measures each run against the truth. */
 export async function runGmmBench(opts: GmmBenchOptions): Promise<GmmBenchResult> {
   const budget = check(opts);
   const { problem, samples: n, seed } = opts;
@@ -155,85 +212,57 @@ export async function runGmmBench(opts: GmmBenchOptions): Promise<GmmBenchResult
   const samplerName = opts.sampler ?? 'ddim';
   const sampler = createSampler(samplerName);
   const schedule = scheduleFor(problem, opts.warn);
-  const methods = opts.methods.map((m) => resolveMethod(m)); // validates names and options first
+  const resolved = new Map(opts.methods.map((m) => [m, resolveMethod(m)])); // validates names and options first
   const truth = trueMixtures(problem);
   // A trained network has no closed-form density: no guided target, no fidelity, no floor.
   const model = problem.model.kind === 'onnx' ? undefined : modelMixtures(problem);
-  const denoiser =
-    problem.model.kind === 'onnx'
-      ? await MixtureNetDenoiser.load(
-          problem.model.path,
-          dim,
-          problem.target,
-          problem.classes.length,
-        )
-      : GmmDenoiser.forModel(problem);
+  const denoiser = await problemDenoiser(problem);
+  const measure = { truth, ...references(truth, model, n, seed, dim) };
+  const { energyRef, targetFor } = measure;
 
-  const { energyRef, knnRef, targetFor } = references(truth, model, n, seed, dim);
-  const runs: RunRow[] = [];
-  for (const m of methods) {
-    for (const w of opts.ws) {
-      const { steps, method, levels } = await planMethod(m, w, schedule, sampler, budget);
-      const result = await runSampling({
-        denoiser,
-        method,
-        sampler,
-        levels,
-        n,
-        seed,
-        gap: {
-          ksdItems: opts.ksdItems,
-          trueScore: (x, level) => truth.cond.marginal(level).score(x.data),
-        },
-      });
-      const monitor = result.monitor!;
-      const x = result.x.data;
-      const pr = knnRef.evaluate(x);
-      const gm = gmmMetrics(x, truth);
-      const gap = monitor.summary();
-      const row: RunRow = {
-        method: m.spec.name,
-        options: m.options,
-        w,
-        steps,
-        nfe: result.nfe,
-        seed,
-        metrics: {
-          energy: energyRef.distance(x),
-          precision: pr.precision,
-          recall: pr.recall,
-          adherence: gm.adherence,
-          nll: gm.nll,
-          coverage: gm.coverage,
-          guidedEnergy: targetFor(w)?.ref.distance(x) ?? NaN,
-          training: gap.training,
-          gap: gap.gap,
-          condGap: gap.condGap,
-          driftGap: gap.driftGap,
-          trueGap: gap.trueGap ?? NaN,
-          evals: result.evals,
-        },
-        gapSteps: monitor.steps,
-      };
-      if (opts.keepSamples) row.samples = result.x.toRows();
-      runs.push(row);
-      opts.onRun?.(`${m.spec.name} w=${w}`);
-    }
-  }
-  const targets = model ? opts.ws.map((w) => (targetFor(w) as { row: TargetRow }).row) : [];
-  return {
-    problem: problem.name,
-    nfeBudget: opts.nfe,
-    dim,
-    sampler: samplerName,
-    samples: n,
-    seed,
-    estimators: ESTIMATORS,
-    runs,
-    targets,
-    floor: targets.length ? Math.min(...targets.map((t) => t.energy)) : NaN,
-    resolution: (2 * energyRef.within) / n,
-  };
+  return runGrid<MethodPlan, RunOutput, RunRow, GmmBenchResult>(
+    {
+      methods: opts.methods,
+      ws: opts.ws,
+      plan: ({ method, w }) => planMethod(resolved.get(method)!, w, schedule, sampler, budget),
+      runOne: async ({ method, w }, plan, tick) => {
+        const result = await runSampling({
+          denoiser,
+          method: plan.method,
+          sampler,
+          levels: plan.levels,
+          n,
+          seed,
+          gap: {
+            ksdItems: opts.ksdItems,
+            trueScore: (x, level) => truth.cond.marginal(level).score(x.data),
+          },
+          signal: opts.signal,
+        });
+        tick(`${resolved.get(method)!.spec.name} w=${w}`);
+        return result;
+      },
+      score: ({ method, w }, plan, result) =>
+        gmmRow(resolved.get(method)!, w, plan.steps, seed, result, measure, opts.keepSamples),
+      report: (runs) => {
+        const targets = model ? opts.ws.map((w) => (targetFor(w) as { row: TargetRow }).row) : [];
+        return {
+          problem: problem.name,
+          nfeBudget: opts.nfe,
+          dim,
+          sampler: samplerName,
+          samples: n,
+          seed,
+          estimators: ESTIMATORS,
+          runs,
+          targets,
+          floor: targets.length ? Math.min(...targets.map((t) => t.energy)) : NaN,
+          resolution: (2 * energyRef.within) / n,
+        };
+      },
+    },
+    { signal: opts.signal, onProgress: opts.onRun },
+  );
 }
 
 const ESTIMATORS = {

@@ -17,17 +17,11 @@
  * Absolute times mean something only with the machine named: the result carries the CPU
  * model, core count and the load average at the start.
  */
-import { readFileSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { arch, availableParallelism, cpus, loadavg, platform, release, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
-import { feed, type SessionOptions, type Signature, loadSession } from '../backends/onnx.js';
 import type { Denoiser, PredictionRequest, Predictions } from '../core/denoiser.js';
+import type { NoiseLevel } from '../core/noiseLevel.js';
 import { InvalidOptionError } from '../errors.js';
 import { defaultScale, gridPng } from '../image/png.js';
 import { resolveMethod, type MethodChoice } from '../methods/registry.js';
-import { packageRoot } from '../models/embedded.js';
 import type { TextToImageModel } from '../models/load.js';
 import {
   encodePrompt,
@@ -35,289 +29,16 @@ import {
   type TextToImageOptions,
   type TextToImageResult,
 } from '../pipelines/textToImage.js';
-import type { NoiseLevel } from '../core/noiseLevel.js';
-import { schedulePlan } from '../schedules/plan.js';
 import { planMethod } from '../run/plan.js';
 import { runSampling } from '../run/runner.js';
 import { SD15_SCHEDULE } from '../schedules/config.js';
+import { schedulePlan } from '../schedules/plan.js';
 import { createSampler } from '../samplers/index.js';
-import { RandomStream } from '../tensor/random.js';
 import { concatBatch, Tensor } from '../tensor/tensor.js';
-
-// ---------------------------------------------------------------------------
-// Machine
-// ---------------------------------------------------------------------------
-
-export interface MachineInfo {
-  readonly cpu: string;
-  /** Logical cores as the OS reports them. */
-  readonly cores: number;
-  readonly availableParallelism: number;
-  /** 1, 5 and 15 minute load averages at the start (a loaded machine measures slow). */
-  readonly loadAverage: readonly number[];
-  readonly memoryGiB: number;
-  readonly os: string;
-  readonly node: string;
-  readonly onnxruntime: string;
-  /** onnxruntime intra-op threads (null: the runtime's default, one per physical core). */
-  readonly threads: number | null;
-}
-
-function onnxruntimeVersion(): string {
-  try {
-    const pkg = createRequire(import.meta.url).resolve('onnxruntime-node/package.json');
-    return (JSON.parse(readFileSync(pkg, 'utf8')) as { version?: string }).version ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
-
-export function machineInfo(threads?: number): MachineInfo {
-  const list = cpus();
-  return {
-    cpu: list[0]?.model.trim() ?? 'unknown',
-    cores: list.length,
-    availableParallelism: availableParallelism(),
-    loadAverage: loadavg().map((v) => Math.round(v * 100) / 100),
-    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
-    os: `${platform()} ${release()} ${arch()}`,
-    node: process.version,
-    onnxruntime: onnxruntimeVersion(),
-    threads: threads ?? null,
-  };
-}
-
-// ---------------------------------------------------------------------------
-// Timing helpers
-// ---------------------------------------------------------------------------
-
-export interface TimingStats {
-  readonly reps: number;
-  readonly medianMs: number;
-  readonly minMs: number;
-}
-
-function stats(times: readonly number[]): TimingStats {
-  const s = [...times].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  const median = s.length % 2 ? s[mid] : 0.5 * (s[mid - 1] + s[mid]);
-  return { reps: s.length, medianMs: median, minMs: s[0] };
-}
-
-async function timeRepeated(
-  fn: () => Promise<unknown>,
-  warmup: number,
-  reps: number,
-): Promise<TimingStats> {
-  for (let i = 0; i < warmup; i++) await fn();
-  const times: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    await fn();
-    times.push(performance.now() - t0);
-  }
-  return stats(times);
-}
-
-function randomTensor(shape: readonly number[], key: number): Tensor {
-  const t = Tensor.zeros(shape);
-  const rng = new RandomStream(key);
-  for (let i = 0; i < t.data.length; i++) t.data[i] = rng.normal();
-  return t;
-}
-
-// ---------------------------------------------------------------------------
-// (b) analytic cost of the embedded UNet
-// ---------------------------------------------------------------------------
-
-/** Multiply-adds and parameters of a network (or a part of one). */
-export interface NetCost {
-  readonly macs: number;
-  readonly params: number;
-}
-
-const add = (...parts: NetCost[]): NetCost => ({
-  macs: parts.reduce((a, p) => a + p.macs, 0),
-  params: parts.reduce((a, p) => a + p.params, 0),
-});
-/** k×k convolution (with bias) producing h×w outputs. */
-const conv = (cin: number, cout: number, k: number, h: number, w = h): NetCost => ({
-  macs: h * w * cout * cin * k * k,
-  params: cout * cin * k * k + cout,
-});
-/** nn.Linear applied to `rows` vectors. */
-const linear = (cin: number, cout: number, rows = 1): NetCost => ({
-  macs: rows * cin * cout,
-  params: cin * cout + cout,
-});
-const groupNorm = (c: number): NetCost => ({ macs: 0, params: 2 * c });
-
-/** nets.py ResBlock at h×h. */
-function resBlock(cin: number, cout: number, emb: number, h: number): NetCost {
-  return add(
-    groupNorm(cin),
-    conv(cin, cout, 3, h),
-    linear(emb, cout),
-    groupNorm(cout),
-    conv(cout, cout, 3, h),
-    cin !== cout ? conv(cin, cout, 1, h) : { macs: 0, params: 0 },
-  );
-}
-
-/** nets.py CrossAttn: L = h·h queries of width c attend to S text states of width ctx. */
-function crossAttn(c: number, ctx: number, h: number, s: number): NetCost {
-  const l = h * h;
-  return add(
-    groupNorm(c),
-    linear(c, c, l), // q projection
-    linear(ctx, c, s), // k projection
-    linear(ctx, c, s), // v projection
-    { macs: 2 * l * s * c, params: 0 }, // q·kᵀ and softmax(·)·v
-    linear(c, c, l), // attention out_proj
-    linear(c, c, l), // CrossAttn.proj
-  );
-}
-
-export interface TinyUnetArch {
-  readonly channels: readonly [number, number, number];
-  readonly ctxDim: number;
-  readonly ctxLen: number;
-  readonly embDim: number;
-  readonly tDim: number;
-  readonly size: number;
-}
-
-/** training/nets.py TinyCrossAttnUNet() defaults, as exported by training/export_onnx.py. */
-export const EMBEDDED_UNET_ARCH: TinyUnetArch = {
-  channels: [16, 32, 64],
-  ctxDim: 64,
-  ctxLen: 16,
-  embDim: 128,
-  tDim: 64,
-  size: 28,
-};
-
-/** Multiply-adds per image and parameters of TinyCrossAttnUNet (training/nets.py, `trunk`). */
-export function tinyUnetCost(a: TinyUnetArch = EMBEDDED_UNET_ARCH): NetCost {
-  const [c1, c2, c3] = a.channels;
-  const { ctxDim: ctx, ctxLen: s, embDim: e, tDim } = a;
-  const h1 = a.size;
-  const h2 = Math.ceil(h1 / 2);
-  const h3 = Math.ceil(h2 / 2);
-  return add(
-    linear(tDim, e),
-    linear(e, e), // t_mlp (once per call; counted per image, 0.06 % of the total)
-    linear(ctx, e),
-    linear(e, e), // pool_proj
-    conv(1, c1, 3, h1), // inp
-    resBlock(c1, c1, e, h1), // d1
-    conv(c1, c2, 3, h2), // down1 (stride 2)
-    resBlock(c2, c2, e, h2),
-    crossAttn(c2, ctx, h2, s), // d2, a2
-    conv(c2, c3, 3, h3), // down2 (stride 2)
-    resBlock(c3, c3, e, h3),
-    crossAttn(c3, ctx, h3, s), // d3, a3
-    resBlock(c3, c3, e, h3),
-    crossAttn(c3, ctx, h3, s), // m, ma
-    resBlock(2 * c3, c3, e, h3),
-    crossAttn(c3, ctx, h3, s), // u3, ua3
-    conv(c3, c2, 3, h3), // up2 (then nearest ×2)
-    resBlock(2 * c2, c2, e, h2),
-    crossAttn(c2, ctx, h2, s), // u2, ua2
-    conv(c2, c1, 3, h2), // up1 (then nearest ×2)
-    resBlock(2 * c1, c1, e, h1), // u1
-    groupNorm(c1),
-    conv(c1, 1, 3, h1), // out_norm, out
-  );
-}
-
-/** Bytes of every file in a folder (an .onnx and its external data). */
-async function folderBytes(dir: string): Promise<number> {
-  let total = 0;
-  for (const name of await readdir(dir)) {
-    const st = await stat(join(dir, name));
-    if (st.isFile()) total += st.size;
-  }
-  return total;
-}
-
-/**
- * Whether a loaded UNet is the embedded architecture: the same sample and context shapes,
- * and weight files within 15 % of 4 bytes × the analytic parameter count.
- */
-export async function matchesEmbeddedArch(model: TextToImageModel): Promise<{
-  matches: boolean;
-  weightBytes: number;
-  analyticParams: number;
-}> {
-  const a = EMBEDDED_UNET_ARCH;
-  const weightBytes = await folderBytes(dirname(model.folder.unet));
-  const analyticParams = tinyUnetCost(a).params;
-  const [ctxLen, ctxDim] = model.unet.contextShape;
-  const shape = model.unet.itemShape;
-  const matches =
-    shape.length === 3 &&
-    shape[0] === 1 &&
-    shape[1] === a.size &&
-    shape[2] === a.size &&
-    ctxLen === a.ctxLen &&
-    ctxDim === a.ctxDim &&
-    Math.abs(weightBytes - 4 * analyticParams) <= 0.15 * 4 * analyticParams;
-  return { matches, weightBytes, analyticParams };
-}
-
-// ---------------------------------------------------------------------------
-// (b) SGEMM peak through onnxruntime
-// ---------------------------------------------------------------------------
-
-export const MATMUL_SIGNATURE: Signature = {
-  inputs: [
-    { name: 'a', types: ['float32'], ranks: [2] },
-    { name: 'b', types: ['float32'], ranks: [2] },
-  ],
-  outputs: [{ name: 'c', types: ['float32'], ranks: [2] }],
-};
-
-export function matmulModelPath(): string {
-  return join(packageRoot(), 'models', 'bench', 'matmul.onnx');
-}
-
-export interface GemmResult {
-  readonly size: number;
-  readonly flopsPerCall: number;
-  readonly timing: TimingStats;
-  /** 2·N³ ÷ the fastest call: the peak as the runtime reaches it. */
-  readonly peakFlops: number;
-  readonly medianFlops: number;
-}
-
-export async function measureGemm(
-  path: string,
-  size: number,
-  reps: number,
-  opts: SessionOptions = {},
-): Promise<GemmResult> {
-  const session = await loadSession(path, 'matmul probe', MATMUL_SIGNATURE, opts);
-  try {
-    const a = randomTensor([size, size], 1);
-    const b = randomTensor([size, size], 2);
-    const feeds = {
-      a: feed(session.input('a')!, a.data, [size, size]),
-      b: feed(session.input('b')!, b.data, [size, size]),
-    };
-    const timing = await timeRepeated(() => session.run(feeds, ['c']), 2, reps);
-    const flopsPerCall = 2 * size ** 3;
-    return {
-      size,
-      flopsPerCall,
-      timing,
-      peakFlops: flopsPerCall / (timing.minMs / 1000),
-      medianFlops: flopsPerCall / (timing.medianMs / 1000),
-    };
-  } finally {
-    await session.release();
-  }
-}
+import { measureGemm, matmulModelPath, type GemmResult } from './gemm.js';
+import { machineInfo, type MachineInfo } from './machine.js';
+import { median, randomTensor, timeRepeated, type TimingStats } from './timing.js';
+import { EMBEDDED_UNET_ARCH, matchesEmbeddedArch, tinyUnetCost } from './unetCost.js';
 
 // ---------------------------------------------------------------------------
 // (b) UNet time per call
@@ -466,10 +187,6 @@ export interface SpeedResult {
   };
 }
 
-function median(v: readonly number[]): number {
-  return stats(v).medianMs;
-}
-
 function overheadRow(
   target: OverheadRow['target'],
   shape: readonly number[],
@@ -539,9 +256,8 @@ async function syntheticRun(
   return { ...row, monitorMsPerStep: result.monitorMs / steps };
 }
 
-export async function runSpeedBench(opts: SpeedOptions): Promise<SpeedResult> {
-  const { model } = opts;
-  const warn = opts.warn ?? ((m: string) => console.warn(m));
+/** The repetition counts and the synthetic latent, defaults filled in, checked before any work. */
+function speedSettings(opts: SpeedOptions) {
   const repeats = opts.repeats ?? 1;
   const reps = opts.reps ?? 20;
   const gemmSize = opts.gemmSize ?? 1024;
@@ -557,47 +273,42 @@ export async function runSpeedBench(opts: SpeedOptions): Promise<SpeedResult> {
     if (!(Number.isInteger(v) && v >= 1))
       throw new InvalidOptionError(`${name} must be an integer ≥ 1, got ${v}`);
   }
-  const machine = machineInfo(opts.threads);
-  const progress = opts.onProgress ?? (() => undefined);
+  return { repeats, reps, gemmSize, synthetic };
+}
 
-  // Warm-up (untimed): the JIT, the runtime's first-call allocations, every method once.
-  const warmEmb = await encodePrompt(model, opts.prompt, warn);
-  // The README command's settings for one method; warm-up and the monitor-off runs vary them.
-  const readmeRun = (method: MethodChoice, extra: Partial<TextToImageOptions> = {}) =>
-    textToImage(model, {
-      prompt: opts.prompt,
-      method,
-      w: opts.w,
-      steps: opts.steps,
-      n: opts.n,
-      seed: opts.seed,
-      embeddings: warmEmb,
-      warn,
-      ...extra,
-    });
-  for (const method of opts.methods) {
-    await readmeRun(method, { steps: Math.min(opts.steps, 3) });
-    await syntheticRun(
-      method,
-      opts.w,
-      Math.min(opts.steps, 3),
-      synthetic.shape,
-      synthetic.batch,
-      opts.seed,
-    );
-  }
+type SpeedSettings = ReturnType<typeof speedSettings>;
+type ReadmeRun = (
+  method: MethodChoice,
+  extra?: Partial<TextToImageOptions>,
+) => Promise<TextToImageResult>;
 
-  // (c) + (a, model): the README command, `repeats` times.
+/** Append r to its method's list. */
+function collect(into: Map<string, TextToImageResult[]>, r: TextToImageResult): void {
+  into.set(r.method, [...(into.get(r.method) ?? []), r]);
+}
+
+/**
+ * (c) + (a, model): the README command `repeats` times (encode, every method, the grid's
+ * PNG), then every method once more per repeat without the gap monitor (the sampler's own
+ * overhead).
+ */
+async function readmeRuns(
+  opts: SpeedOptions,
+  readmeRun: ReadmeRun,
+  repeats: number,
+  warn: (m: string) => void,
+  progress: (label: string) => void,
+) {
   const totals: number[] = [];
-  const perMethod = new Map<string, TextToImageResult[]>();
+  const monitored = new Map<string, TextToImageResult[]>();
   for (let rep = 0; rep < repeats; rep++) {
     const t0 = performance.now();
-    const embeddings = await encodePrompt(model, opts.prompt, warn);
+    const embeddings = await encodePrompt(opts.model, opts.prompt, warn);
     const runs: TextToImageResult[] = [];
     for (const method of opts.methods) {
       const r = await readmeRun(method, { embeddings });
       runs.push(r);
-      perMethod.set(r.method, [...(perMethod.get(r.method) ?? []), r]);
+      collect(monitored, r);
       progress(`README command ${r.method} (${rep + 1}/${repeats})`);
     }
     gridPng(
@@ -606,24 +317,30 @@ export async function runSpeedBench(opts: SpeedOptions): Promise<SpeedResult> {
     );
     totals.push(performance.now() - t0);
   }
-  // (a, model) once more without the gap monitor: the sampler's own overhead.
   const bare = new Map<string, TextToImageResult[]>();
   for (let rep = 0; rep < repeats; rep++) {
-    for (const method of opts.methods) {
-      const r = await readmeRun(method, { gapMonitor: false });
-      bare.set(r.method, [...(bare.get(r.method) ?? []), r]);
-    }
+    for (const method of opts.methods)
+      collect(bare, await readmeRun(method, { gapMonitor: false }));
   }
-  const overhead: OverheadRow[] = [];
+  return { totals, monitored, bare };
+}
+
+/** The model's overhead rows: per method, the median of its repeats, with and without the monitor. */
+function modelOverheadRows(
+  opts: SpeedOptions,
+  monitored: Map<string, TextToImageResult[]>,
+  bare: Map<string, TextToImageResult[]>,
+): OverheadRow[] {
+  const rows: OverheadRow[] = [];
   for (const [gapMonitor, runs] of [
-    [true, perMethod],
+    [true, monitored],
     [false, bare],
   ] as const) {
     for (const [name, rs] of runs) {
-      overhead.push(
+      rows.push(
         overheadRow(
           'model',
-          model.unet.itemShape,
+          opts.model.unet.itemShape,
           opts.n,
           name,
           gapMonitor,
@@ -636,7 +353,16 @@ export async function runSpeedBench(opts: SpeedOptions): Promise<SpeedResult> {
       );
     }
   }
-  // (a, synthetic)
+  return rows;
+}
+
+/** (a, synthetic): per method, the median run of `repeats` on the synthetic latent. */
+async function syntheticRows(
+  opts: SpeedOptions,
+  { synthetic, repeats }: SpeedSettings,
+  progress: (label: string) => void,
+): Promise<OverheadRow[]> {
+  const rows: OverheadRow[] = [];
   for (const method of opts.methods) {
     const rs: OverheadRow[] = [];
     for (let rep = 0; rep < repeats; rep++) {
@@ -645,11 +371,20 @@ export async function runSpeedBench(opts: SpeedOptions): Promise<SpeedResult> {
       );
     }
     const pick = rs.sort((a, b) => a.sampleMs - b.sampleMs)[rs.length >> 1];
-    overhead.push(pick);
+    rows.push(pick);
     progress(`synthetic latent ${pick.method}`);
   }
+  return rows;
+}
 
-  // (b) UNet per call and the GEMM peak.
+/** (b) The UNet's time per call at batch 1 and 2, its FLOP count and the GEMM peak. */
+async function unetThroughput(
+  opts: SpeedOptions,
+  { gemmSize, reps }: SpeedSettings,
+  warn: (m: string) => void,
+  progress: (label: string) => void,
+) {
+  const { model } = opts;
   const arch = await matchesEmbeddedArch(model);
   const flopsPerImage =
     opts.unetFlops ?? (arch.matches ? 2 * tinyUnetCost(EMBEDDED_UNET_ARCH).macs : null);
@@ -681,15 +416,67 @@ export async function runSpeedBench(opts: SpeedOptions): Promise<SpeedResult> {
     });
     progress(`UNet batch ${batch}`);
   }
+  const unet = {
+    flopsPerImage,
+    flopsSource,
+    analyticParams: arch.analyticParams,
+    weightBytes: arch.weightBytes,
+    calls,
+  };
+  return { unet, gemm };
+}
+
+export async function runSpeedBench(opts: SpeedOptions): Promise<SpeedResult> {
+  const { model } = opts;
+  const warn = opts.warn ?? ((m: string) => console.warn(m));
+  const settings = speedSettings(opts);
+  const { repeats, reps, synthetic } = settings;
+  const machine = machineInfo(opts.threads);
+  const progress = opts.onProgress ?? (() => undefined);
+
+  // Warm-up (untimed): the JIT, the runtime's first-call allocations, every method once.
+  const warmEmb = await encodePrompt(model, opts.prompt, warn);
+  // The README command's settings for one method; warm-up and the monitor-off runs vary them.
+  const readmeRun: ReadmeRun = (method, extra = {}) =>
+    textToImage(model, {
+      prompt: opts.prompt,
+      method,
+      w: opts.w,
+      steps: opts.steps,
+      n: opts.n,
+      seed: opts.seed,
+      embeddings: warmEmb,
+      warn,
+      ...extra,
+    });
+  for (const method of opts.methods) {
+    await readmeRun(method, { steps: Math.min(opts.steps, 3) });
+    await syntheticRun(
+      method,
+      opts.w,
+      Math.min(opts.steps, 3),
+      synthetic.shape,
+      synthetic.batch,
+      opts.seed,
+    );
+  }
+
+  const { totals, monitored, bare } = await readmeRuns(opts, readmeRun, repeats, warn, progress);
+  const overhead = [
+    ...modelOverheadRows(opts, monitored, bare),
+    ...(await syntheticRows(opts, settings, progress)),
+  ];
+  const { unet, gemm } = await unetThroughput(opts, settings, warn, progress);
 
   const images = opts.n * opts.methods.length;
+  const methods = opts.methods.map((m) => m.name);
   return {
     benchmark: 'speed',
     machine,
     model: { dir: model.folder.dir, sampleShape: model.unet.itemShape },
     settings: {
       prompt: opts.prompt,
-      methods: opts.methods.map((m) => m.name),
+      methods,
       w: opts.w,
       steps: opts.steps,
       n: opts.n,
@@ -698,16 +485,10 @@ export async function runSpeedBench(opts: SpeedOptions): Promise<SpeedResult> {
       reps,
     },
     overhead,
-    unet: {
-      flopsPerImage,
-      flopsSource,
-      analyticParams: arch.analyticParams,
-      weightBytes: arch.weightBytes,
-      calls,
-    },
+    unet,
     gemm,
     readme: {
-      command: `diffier generate "${opts.prompt}" --compare ${opts.methods.map((m) => m.name).join(',')} --w ${opts.w} --steps ${opts.steps} --n ${opts.n} --seed ${opts.seed}`,
+      command: `diffier generate "${opts.prompt}" --compare ${methods.join(',')} --w ${opts.w} --steps ${opts.steps} --n ${opts.n} --seed ${opts.seed}`,
       images,
       msPerImage: median(totals) / images,
       totalMs: totals,

@@ -33,7 +33,8 @@ import type { MethodChoice } from '../methods/registry.js';
 import type { OptionValue } from '../methods/types.js';
 import type { UnetCalls } from '../denoisers/unetDenoiser.js';
 import type { UpscalerModel } from '../models/upscaler.js';
-import { planRun } from '../pipelines/run.js';
+import { planRun, type RunPlan } from '../pipelines/run.js';
+import { checkGrid, runGrid } from './grid.js';
 import { DEFAULT_NOISE_LEVEL, upscale } from '../pipelines/upscale.js';
 import { paretoChart } from '../plot/charts.js';
 import { renderSvg } from '../plot/render.js';
@@ -203,11 +204,10 @@ async function scoreOutputs(
   };
 }
 
-export async function runSrBench(opts: SrBenchOptions): Promise<SrBenchResult> {
-  const { model, classifier, mnist, n } = opts;
-  const warn = opts.warn ?? ((m: string) => console.warn(m));
-  if (opts.methods.length === 0 || opts.ws.length === 0)
-    throw new InvalidOptionError('give at least one method and one w');
+/** Every option checked once, before any work. */
+function checkSrOptions(opts: SrBenchOptions): void {
+  const { model, n } = opts;
+  checkGrid(opts.methods, opts.ws);
   budgetOf(opts); // exactly one of steps and nfe
   if (!(Number.isInteger(n) && n >= 1)) throw new InvalidOptionError(`n must be ≥ 1, got ${n}`);
   if (!(Number.isInteger(opts.inputs) && opts.inputs >= 2 && opts.inputs <= MAX_INPUTS))
@@ -220,108 +220,139 @@ export async function runSrBench(opts: SrBenchOptions): Promise<SrBenchResult> {
       `the evaluation network reads ${CLASSIFIER_ITEM_SHAPE.join('×')} images; this upscaler makes [${out.join(', ')}]: use an MNIST upscaler (e.g. the embedded one)`,
     );
   }
-  const truth = benchInputs(mnist, opts.inputs, model.factor);
+}
 
-  // Realism reference: the held-out images of the inputs' digits that are not inputs.
+/** The realism reference: the held-out images of the inputs' digits that are not inputs. */
+async function srReference(opts: SrBenchOptions, truth: Truth) {
   const digits = [...new Set(truth.digits)].sort((a, b) => a - b);
   const used = Math.ceil(opts.inputs / 10);
   const refImages = concatBatch(
     digits.map((d) => {
-      const set = mnist.heldOut.get(d)!;
+      const set = opts.mnist.heldOut.get(d)!;
       return takeImages(set, used, set.count - used);
     }),
   );
-  const refOut = await classifier.classify(refImages);
+  const refOut = await opts.classifier.classify(refImages);
   const fidRef = moments(refOut.features, refOut.featureDim, 'held-out features');
-  const score = (images: Tensor, perInput: number) =>
-    scoreOutputs(images, perInput, truth, model.factor, classifier, fidRef);
+  return { size: refImages.batch, featureDim: refOut.featureDim, fidRef };
+}
 
-  const noiseLevel = opts.noiseLevel;
-  const runs: SrRun[] = [];
-  let bicubic: Tensor | undefined;
-  for (const method of opts.methods) {
-    for (const w of opts.ws) {
-      const plan = await planRun(model.schedule, { method, w, nfe: opts.nfe, steps: opts.steps });
-      const images: Tensor[] = [];
-      const bicubics: Tensor[] = [];
-      let training = 0;
-      let gap = 0;
-      let driftGap = 0;
-      let sampleMs = 0;
-      let networkMs = 0;
-      let nfe = 0;
-      let options: Readonly<Record<string, OptionValue>> = {};
-      let name = method.name;
-      for (let i = 0; i < opts.inputs; i++) {
-        const r = await upscale(model, truth.lr.sliceBatch(i, i + 1), {
-          method,
-          w,
-          steps: plan.steps,
-          n,
-          seed: inputSeed(opts.seed, i),
-          noiseLevel,
-          sampler: opts.sampler,
-          unetCalls: opts.unetCalls,
-          signal: opts.signal,
-          warn,
-        });
-        images.push(r.images);
-        bicubics.push(r.bicubic);
-        training += r.gap?.training ?? NaN;
-        gap += r.gap?.gap ?? NaN;
-        driftGap += r.gap?.driftGap ?? NaN;
-        sampleMs += r.timings.sampleMs;
-        networkMs += r.timings.networkMs;
-        nfe = Math.max(nfe, r.nfe);
-        options = r.options;
-        name = r.method;
-        opts.onInput?.(`${name} w=${w} input ${i + 1}/${opts.inputs}`);
-      }
-      bicubic ??= concatBatch(bicubics);
-      const s = await score(concatBatch(images), n);
-      runs.push({
-        method: name,
-        options,
-        w,
-        steps: plan.steps,
-        nfe,
-        metrics: {
-          ...s,
-          training: training / opts.inputs,
-          gap: gap / opts.inputs,
-          driftGap: driftGap / opts.inputs,
-        },
-        timings: { sampleMs, networkMs, msPerImage: sampleMs / (n * opts.inputs) },
-        ...(opts.keepImages ? { images } : {}),
-      });
-    }
+/** One cell's sampling: n outputs of every input, and the sums of its gap figures. */
+interface SrCellRun {
+  readonly images: Tensor[];
+  readonly bicubics: Tensor[];
+  readonly training: number;
+  readonly gap: number;
+  readonly driftGap: number;
+  readonly sampleMs: number;
+  readonly networkMs: number;
+  readonly nfe: number;
+}
+
+/** Upscale every input with one cell's plan. */
+async function srCell(
+  opts: SrBenchOptions,
+  truth: Truth,
+  plan: RunPlan,
+  tick: (label: string) => void,
+): Promise<SrCellRun> {
+  const warn = opts.warn ?? ((m: string) => console.warn(m));
+  const run = { images: [] as Tensor[], bicubics: [] as Tensor[] };
+  let [training, gap, driftGap, sampleMs, networkMs, nfe] = [0, 0, 0, 0, 0, 0];
+  for (let i = 0; i < opts.inputs; i++) {
+    const r = await upscale(opts.model, truth.lr.sliceBatch(i, i + 1), {
+      plan,
+      n: opts.n,
+      seed: inputSeed(opts.seed, i),
+      noiseLevel: opts.noiseLevel,
+      unetCalls: opts.unetCalls,
+      signal: opts.signal,
+      warn,
+    });
+    run.images.push(r.images);
+    run.bicubics.push(r.bicubic);
+    training += r.gap?.training ?? NaN;
+    gap += r.gap?.gap ?? NaN;
+    driftGap += r.gap?.driftGap ?? NaN;
+    sampleMs += r.timings.sampleMs;
+    networkMs += r.timings.networkMs;
+    nfe = Math.max(nfe, r.nfe);
+    tick(`${r.method} w=${plan.w} input ${i + 1}/${opts.inputs}`);
   }
+  return { ...run, training, gap, driftGap, sampleMs, networkMs, nfe };
+}
+
+/** What every cell is scored against: the inputs' truth and the realism reference. */
+interface SrRefs {
+  readonly truth: Truth;
+  readonly ref: Awaited<ReturnType<typeof srReference>>;
+  score(images: Tensor, perInput: number): ReturnType<typeof scoreOutputs>;
+}
+
+/** Score one cell's outputs: its row of the result. */
+async function scoreSrCell(
+  opts: SrBenchOptions,
+  refs: SrRefs,
+  plan: RunPlan,
+  r: SrCellRun,
+): Promise<SrRun> {
+  const { n, inputs } = opts;
+  return {
+    method: plan.resolved.spec.name,
+    options: plan.resolved.options,
+    w: plan.w,
+    steps: plan.steps,
+    nfe: r.nfe,
+    metrics: {
+      ...(await refs.score(concatBatch(r.images), n)),
+      training: r.training / inputs,
+      gap: r.gap / inputs,
+      driftGap: r.driftGap / inputs,
+    },
+    timings: {
+      sampleMs: r.sampleMs,
+      networkMs: r.networkMs,
+      msPerImage: r.sampleMs / (n * inputs),
+    },
+    ...(opts.keepImages ? { images: r.images } : {}),
+  };
+}
+
+/** The result: the reference rows (bicubic, ground truth) scored, the settings and the rows. */
+async function srResult(
+  opts: SrBenchOptions,
+  refs: SrRefs,
+  bicubic: Tensor,
+  runs: SrRun[],
+): Promise<SrBenchResult> {
+  const { model } = opts;
+  const { truth } = refs;
   const reference = {
-    bicubic: { ...(await score(bicubic!, 1)), training: null, gap: null, driftGap: null },
-    groundTruth: { ...(await score(truth.hr, 1)), training: null, gap: null, driftGap: null },
+    bicubic: { ...(await refs.score(bicubic, 1)), training: null, gap: null, driftGap: null },
+    groundTruth: { ...(await refs.score(truth.hr, 1)), training: null, gap: null, driftGap: null },
   };
   const preview = Math.min(opts.inputs, 10);
   return {
     benchmark: 'sr',
     model: { dir: model.folder.dir, className: model.folder.className, factor: model.factor },
-    evaluator: { path: classifier.path, featureDim: refOut.featureDim },
+    evaluator: { path: opts.classifier.path, featureDim: refs.ref.featureDim },
     settings: {
       methods: opts.methods.map((m) => m.name),
       ws: opts.ws,
       nfe: opts.nfe ?? null,
       steps: opts.steps ?? null,
       inputs: opts.inputs,
-      n,
+      n: opts.n,
       seed: opts.seed,
       noiseLevel: opts.noiseLevel ?? DEFAULT_NOISE_LEVEL,
       sampler: opts.sampler ?? 'ddim',
       unetCalls: opts.unetCalls ?? null,
     },
     data: {
-      dir: mnist.dir,
+      dir: opts.mnist.dir,
       split:
         'per digit, the last 100 images of <d>.json are held out (training/mnist_data.py); input i = digit i mod 10, held-out image ⌊i/10⌋',
-      fidReferenceSize: refImages.batch,
+      fidReferenceSize: refs.ref.size,
     },
     reference,
     runs,
@@ -330,11 +361,48 @@ export async function runSrBench(opts: SrBenchOptions): Promise<SrBenchResult> {
           inputsPreview: {
             truth: truth.hr.sliceBatch(0, preview),
             input: nearestUpsample(truth.lr.sliceBatch(0, preview), model.factor),
-            bicubic: bicubic!.sliceBatch(0, preview),
+            bicubic: bicubic.sliceBatch(0, preview),
           },
         }
       : {}),
   };
+}
+
+/** methods × w on the grid runner: each cell upscales every input, then is scored at once. */
+export async function runSrBench(opts: SrBenchOptions): Promise<SrBenchResult> {
+  const { model, classifier } = opts;
+  checkSrOptions(opts);
+  const truth = benchInputs(opts.mnist, opts.inputs, model.factor);
+  const ref = await srReference(opts, truth);
+  const refs: SrRefs = {
+    truth,
+    ref,
+    score: (images, perInput) =>
+      scoreOutputs(images, perInput, truth, model.factor, classifier, ref.fidRef),
+  };
+  // The bicubic baseline does not depend on the method: the first cell's is kept.
+  let bicubic: Tensor | undefined;
+  return runGrid<RunPlan, SrCellRun, SrRun, SrBenchResult>(
+    {
+      methods: opts.methods,
+      ws: opts.ws,
+      plan: ({ method, w }) =>
+        planRun(model.schedule, {
+          method,
+          w,
+          nfe: opts.nfe,
+          steps: opts.steps,
+          sampler: opts.sampler,
+        }),
+      runOne: (_cell, plan, tick) => srCell(opts, truth, plan, tick),
+      score: (_cell, plan, r) => {
+        bicubic ??= concatBatch(r.bicubics);
+        return scoreSrCell(opts, refs, plan, r);
+      },
+      report: (runs) => srResult(opts, refs, bicubic!, runs),
+    },
+    { signal: opts.signal, onProgress: opts.onInput },
+  );
 }
 
 /** JSON without the images (the grids hold them). */

@@ -38,7 +38,8 @@ import type { MethodChoice } from '../methods/registry.js';
 import type { OptionValue } from '../methods/types.js';
 import type { TextToImageModel } from '../models/load.js';
 import type { UnetCalls } from '../denoisers/unetDenoiser.js';
-import { planRun } from '../pipelines/run.js';
+import { planRun, type RunPlan } from '../pipelines/run.js';
+import { checkGrid, runGrid } from './grid.js';
 import { encodePrompt, textToImage, type PromptEmbeddings } from '../pipelines/textToImage.js';
 import { defaultScale, gridPng } from '../image/png.js';
 import { paretoChart } from '../plot/charts.js';
@@ -293,13 +294,11 @@ function scoreSet(
   };
 }
 
-export async function runT2iBench(opts: T2iBenchOptions): Promise<T2iBenchResult> {
-  const { model, classifier, mnist, prompts, n } = opts;
-  const k = opts.k ?? DEFAULT_K;
-  const warn = opts.warn ?? ((m: string) => console.warn(m));
+/** Every option checked once, before any work. */
+function checkT2iOptions(opts: T2iBenchOptions, k: number): void {
+  const { model, prompts, n } = opts;
   if (prompts.length === 0) throw new InvalidOptionError('no prompts');
-  if (opts.methods.length === 0 || opts.ws.length === 0)
-    throw new InvalidOptionError('give at least one method and one w');
+  checkGrid(opts.methods, opts.ws);
   budgetOf(opts); // exactly one of steps and nfe
   if (!(Number.isInteger(n) && n >= 1)) throw new InvalidOptionError(`n must be ≥ 1, got ${n}`);
   if (prompts.length * n <= k) {
@@ -314,8 +313,11 @@ export async function runT2iBench(opts: T2iBenchOptions): Promise<T2iBenchResult
         `${model.vae ? 'decodes latents through a VAE' : `makes [${shape.join(', ')}] samples`}: use an MNIST model (e.g. the embedded one)`,
     );
   }
+}
 
-  // Real references (held-out) and the real-vs-real floor (TRAIN), scored once.
+/** The real references (held-out) and the real-vs-real floor (TRAIN), scored once. */
+async function t2iReferences(opts: T2iBenchOptions, k: number) {
+  const { classifier, mnist, prompts, n } = opts;
   const heldDigits = [...new Set(prompts.map((p) => p.digit))];
   const heldOut = new Map<number, ClassifierOutput>();
   for (const d of heldDigits) {
@@ -341,94 +343,128 @@ export async function runT2iBench(opts: T2iBenchOptions): Promise<T2iBenchResult
       adherence: floorScore.adherence,
     },
   };
+  return { dim, fidRef, knn, reference };
+}
 
-  const embeddings: PromptEmbeddings[] = [];
-  for (const p of prompts) embeddings.push(await encodePrompt(model, p.text, warn));
+/** One cell's sampling: n images of every prompt, and each prompt's gap figures. */
+interface T2iCellRun {
+  readonly images: Tensor[];
+  readonly gaps: { training: number; gap: number; driftGap: number }[];
+  readonly sampleMs: number;
+  readonly networkMs: number;
+  readonly nfe: number;
+}
 
-  const runs: T2iRun[] = [];
-  for (const method of opts.methods) {
-    for (const w of opts.ws) {
-      const plan = await planRun(model.schedule, {
-        method,
-        w,
-        nfe: opts.nfe,
-        steps: opts.steps,
-      });
-      const images: Tensor[] = [];
-      const gaps: { training: number; gap: number; driftGap: number }[] = [];
-      let sampleMs = 0;
-      let networkMs = 0;
-      let nfe = 0;
-      let options: Readonly<Record<string, OptionValue>> = {};
-      let name = method.name;
-      for (const [j, p] of prompts.entries()) {
-        const r = await textToImage(model, {
-          prompt: p.text,
-          method,
-          w,
-          steps: plan.steps,
-          n,
-          seed: promptSeed(opts.seed, p),
-          sampler: opts.sampler,
-          unetCalls: opts.unetCalls,
-          ksdItems: opts.ksdItems,
-          embeddings: embeddings[j],
-          signal: opts.signal,
-          warn,
-        });
-        images.push(r.images);
-        gaps.push({
-          training: r.gap?.training ?? NaN,
-          gap: r.gap?.gap ?? NaN,
-          driftGap: r.gap?.driftGap ?? NaN,
-        });
-        sampleMs += r.timings.sampleMs;
-        networkMs += r.timings.networkMs;
-        nfe = Math.max(nfe, r.nfe);
-        options = r.options;
-        name = r.method;
-        opts.onPrompt?.(`${name} w=${w} ${p.id}`);
-      }
-      const tEval = performance.now();
-      const out = await classifier.classify(concatBatch(images));
-      const s = scoreSet(prompts, n, out, fidRef, knn);
-      const evalMs = performance.now() - tEval;
-      const mean = (f: (g: (typeof gaps)[number]) => number) =>
-        gaps.reduce((a, g) => a + f(g), 0) / gaps.length;
-      runs.push({
-        method: name,
-        options,
-        w,
-        steps: plan.steps,
-        nfe,
-        metrics: {
-          fid: s.fid,
-          precision: s.precision,
-          recall: s.recall,
-          adherence: s.adherence,
-          attributeAdherence: s.attributeAdherence,
-          jointAdherence: s.jointAdherence,
-          training: mean((g) => g.training),
-          gap: mean((g) => g.gap),
-          driftGap: mean((g) => g.driftGap),
-        },
-        prompts: prompts.map((p, j) => {
-          const ps = s.perPrompt[j];
-          return {
-            id: p.id,
-            adherence: ps.digitOk / n,
-            attributeAdherence: ps.attrTotal > 0 ? ps.attrOk / ps.attrTotal : null,
-            training: gaps[j].training,
-            gap: gaps[j].gap,
-            driftGap: gaps[j].driftGap,
-          };
-        }),
-        timings: { sampleMs, networkMs, evalMs, msPerImage: sampleMs / (n * prompts.length) },
-        ...(opts.keepImages ? { images } : {}),
-      });
-    }
+/** The settings block of the result. */
+function t2iSettings(opts: T2iBenchOptions): T2iBenchResult['settings'] {
+  return {
+    methods: opts.methods.map((m) => m.name),
+    ws: opts.ws,
+    nfe: opts.nfe ?? null,
+    steps: opts.steps ?? null,
+    n: opts.n,
+    seed: opts.seed,
+    sampler: opts.sampler ?? 'ddim',
+    unetCalls: opts.unetCalls ?? null,
+    ksdItems: opts.ksdItems ?? null,
+  };
+}
+
+type T2iRefs = Awaited<ReturnType<typeof t2iReferences>>;
+
+/** Sample one cell: n images of every prompt with the cell's plan. */
+async function t2iCell(
+  opts: T2iBenchOptions,
+  embeddings: readonly PromptEmbeddings[],
+  plan: RunPlan,
+  tick: (label: string) => void,
+): Promise<T2iCellRun> {
+  const images: Tensor[] = [];
+  const gaps: T2iCellRun['gaps'] = [];
+  let sampleMs = 0;
+  let networkMs = 0;
+  let nfe = 0;
+  for (const [j, p] of opts.prompts.entries()) {
+    const r = await textToImage(opts.model, {
+      prompt: p.text,
+      plan,
+      n: opts.n,
+      seed: promptSeed(opts.seed, p),
+      unetCalls: opts.unetCalls,
+      ksdItems: opts.ksdItems,
+      embeddings: embeddings[j],
+      signal: opts.signal,
+      warn: opts.warn,
+    });
+    images.push(r.images);
+    gaps.push({
+      training: r.gap?.training ?? NaN,
+      gap: r.gap?.gap ?? NaN,
+      driftGap: r.gap?.driftGap ?? NaN,
+    });
+    sampleMs += r.timings.sampleMs;
+    networkMs += r.timings.networkMs;
+    nfe = Math.max(nfe, r.nfe);
+    tick(`${r.method} w=${plan.w} ${p.id}`);
   }
+  return { images, gaps, sampleMs, networkMs, nfe };
+}
 
+/** Score one cell's images against the references: its row of the result. */
+async function scoreT2iCell(
+  opts: T2iBenchOptions,
+  refs: T2iRefs,
+  plan: RunPlan,
+  { images, gaps, sampleMs, networkMs, nfe }: T2iCellRun,
+): Promise<T2iRun> {
+  const { prompts, n } = opts;
+  const tEval = performance.now();
+  const out = await opts.classifier.classify(concatBatch(images));
+  const s = scoreSet(prompts, n, out, refs.fidRef, refs.knn);
+  const evalMs = performance.now() - tEval;
+  const mean = (f: (g: (typeof gaps)[number]) => number) =>
+    gaps.reduce((a, g) => a + f(g), 0) / gaps.length;
+  return {
+    method: plan.resolved.spec.name,
+    options: plan.resolved.options,
+    w: plan.w,
+    steps: plan.steps,
+    nfe,
+    metrics: {
+      fid: s.fid,
+      precision: s.precision,
+      recall: s.recall,
+      adherence: s.adherence,
+      attributeAdherence: s.attributeAdherence,
+      jointAdherence: s.jointAdherence,
+      training: mean((g) => g.training),
+      gap: mean((g) => g.gap),
+      driftGap: mean((g) => g.driftGap),
+    },
+    prompts: prompts.map((p, j) => {
+      const ps = s.perPrompt[j];
+      return {
+        id: p.id,
+        adherence: ps.digitOk / n,
+        attributeAdherence: ps.attrTotal > 0 ? ps.attrOk / ps.attrTotal : null,
+        training: gaps[j].training,
+        gap: gaps[j].gap,
+        driftGap: gaps[j].driftGap,
+      };
+    }),
+    timings: { sampleMs, networkMs, evalMs, msPerImage: sampleMs / (n * prompts.length) },
+    ...(opts.keepImages ? { images } : {}),
+  };
+}
+
+/** The result: model, evaluator, settings, data, prompts, references and the rows. */
+function t2iResult(
+  opts: T2iBenchOptions,
+  refs: T2iRefs,
+  runs: T2iRun[],
+  k: number,
+): T2iBenchResult {
+  const { model } = opts;
   return {
     benchmark: 't2i',
     model: {
@@ -436,30 +472,48 @@ export async function runT2iBench(opts: T2iBenchOptions): Promise<T2iBenchResult
       className: model.folder.className,
       sampleShape: model.unet.itemShape,
     },
-    evaluator: { path: classifier.path, featureDim: dim, k },
-    settings: {
-      methods: opts.methods.map((m) => m.name),
-      ws: opts.ws,
-      nfe: opts.nfe ?? null,
-      steps: opts.steps ?? null,
-      n,
-      seed: opts.seed,
-      sampler: opts.sampler ?? 'ddim',
-      unetCalls: opts.unetCalls ?? null,
-      ksdItems: opts.ksdItems ?? null,
-    },
+    evaluator: { path: opts.classifier.path, featureDim: refs.dim, k },
+    settings: t2iSettings(opts),
     data: {
-      dir: mnist.dir,
+      dir: opts.mnist.dir,
       split: 'per digit, the last 100 images of <d>.json are held out (training/mnist_data.py)',
     },
-    prompts: prompts.map((p) => ({
+    prompts: opts.prompts.map((p) => ({
       ...p,
       index: T2I_PROMPTS.findIndex((q) => q.id === p.id),
       seed: promptSeed(opts.seed, p),
     })),
-    reference,
+    reference: refs.reference,
     runs,
   };
+}
+
+/** methods × w on the grid runner: each cell samples every prompt, then is scored at once. */
+export async function runT2iBench(opts: T2iBenchOptions): Promise<T2iBenchResult> {
+  const k = opts.k ?? DEFAULT_K;
+  const task = { ...opts, warn: opts.warn ?? ((m: string) => console.warn(m)) };
+  checkT2iOptions(task, k);
+  const refs = await t2iReferences(task, k);
+  const embeddings: PromptEmbeddings[] = [];
+  for (const p of task.prompts) embeddings.push(await encodePrompt(task.model, p.text, task.warn));
+  return runGrid<RunPlan, T2iCellRun, T2iRun, T2iBenchResult>(
+    {
+      methods: task.methods,
+      ws: task.ws,
+      plan: ({ method, w }) =>
+        planRun(task.model.schedule, {
+          method,
+          w,
+          nfe: task.nfe,
+          steps: task.steps,
+          sampler: task.sampler,
+        }),
+      runOne: (_cell, plan, tick) => t2iCell(task, embeddings, plan, tick),
+      score: (_cell, plan, run) => scoreT2iCell(task, refs, plan, run),
+      report: (runs) => t2iResult(task, refs, runs, k),
+    },
+    { signal: task.signal, onProgress: task.onPrompt },
+  );
 }
 
 function concatRows(parts: readonly Float32Array[]): Float32Array {

@@ -24,7 +24,8 @@ import { packageRoot } from '../models/embedded.js';
 import type { MethodChoice } from '../methods/registry.js';
 import type { OptionValue } from '../methods/types.js';
 import type { TextToSpeechModel } from '../models/ttsModel.js';
-import { planRun } from '../pipelines/run.js';
+import { planRun, type RunPlan } from '../pipelines/run.js';
+import { checkGrid, runGrid } from './grid.js';
 import { denormalise, expandPrior, sampleMel, vocode } from '../pipelines/textToSpeech.js';
 import { streamKey } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -134,14 +135,20 @@ export interface TtsBenchResult {
 
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-export async function runTtsBench(opts: TtsBenchOptions): Promise<TtsBenchResult> {
-  const { model, sentences, n } = opts;
-  budgetOf(opts); // exactly one of steps and nfe
-  if (opts.methods.length === 0 || opts.ws.length === 0)
-    throw new InvalidOptionError('give at least one method and one w');
+/** Per sentence of one cell: the figures behind a run's metrics. */
+interface TtsSentenceScore {
+  readonly mcd: number;
+  readonly sc: number;
+  readonly training: number;
+  readonly gap: number;
+  readonly condGap: number;
+  readonly driftGap: number;
+}
+
+/** Floors: the prior alone, and the vocoder on espeak-ng's own mel. */
+async function ttsFloors(opts: TtsBenchOptions, glSeed: (j: number) => number) {
+  const { model, sentences } = opts;
   const nMels = model.norm.mel.nMels;
-  const glSeed = (j: number) => streamKey(opts.seed, 0x10000 + j);
-  // Floors: the prior alone, and the vocoder on espeak-ng's own mel.
   const priors: Spectrogram[] = [];
   for (const s of sentences) {
     const enc = await model.encoder.encode(s.ids);
@@ -154,99 +161,123 @@ export async function runTtsBench(opts: TtsBenchOptions): Promise<TtsBenchResult
       spectralConvergence(s.audio, vocode(model, s.logMel, glSeed(j), opts.vocoderIterations)),
     ),
   );
-  const runs: TtsRun[] = [];
-  for (const method of opts.methods) {
-    for (const w of opts.ws) {
-      const plan = await planRun(model.schedule, {
-        method,
-        w,
-        nfe: opts.nfe,
-        steps: opts.steps,
-        sampler: opts.sampler,
-      });
-      const per: {
-        mcd: number;
-        sc: number;
-        training: number;
-        gap: number;
-        condGap: number;
-        driftGap: number;
-      }[] = [];
-      let example: TtsRun['example'] | undefined;
-      let nfe = 0;
-      let name = method.name;
-      let options: Readonly<Record<string, OptionValue>> = {};
-      const t0 = performance.now();
-      for (const [j, s] of sentences.entries()) {
-        const r = await sampleMel(model, s.ids, {
+  return { priors, priorMcd, vocoderSc };
+}
+
+/** One cell's sampling: every sentence scored, sentence 0's sample 0 kept. */
+interface TtsCellRun {
+  readonly per: TtsSentenceScore[];
+  readonly example: TtsRun['example'];
+  readonly nfe: number;
+  readonly ms: number;
+}
+
+/** Sample and score every sentence with one cell's plan. */
+async function ttsCell(
+  opts: TtsBenchOptions,
+  glSeed: (j: number) => number,
+  plan: RunPlan,
+  tick: (label: string) => void,
+): Promise<TtsCellRun> {
+  const { model, n } = opts;
+  const per: TtsSentenceScore[] = [];
+  let example: TtsRun['example'] | undefined;
+  let nfe = 0;
+  const t0 = performance.now();
+  for (const [j, s] of opts.sentences.entries()) {
+    const r = await sampleMel(model, s.ids, {
+      plan,
+      n,
+      seed: streamKey(opts.seed, j),
+      frames: s.durations,
+      signal: opts.signal,
+    });
+    const mels = Array.from({ length: n }, (_, i) => denormalise(model, r.x, i));
+    const audio = vocode(model, mels[0], glSeed(j), opts.vocoderIterations);
+    per.push({
+      mcd: mean(mels.map((m) => melCepstralDistortion(m, s.logMel))),
+      sc: spectralConvergence(s.audio, audio, model.norm.mel),
+      training: r.gap.training,
+      gap: r.gap.gap,
+      condGap: r.gap.condGap,
+      driftGap: r.gap.driftGap,
+    });
+    if (j === 0) example = { logMel: mels[0], audio };
+    nfe = Math.max(nfe, r.nfe);
+    tick(`${r.method} w=${plan.w} sentence ${j + 1}`);
+  }
+  return { per, example: example!, nfe, ms: performance.now() - t0 };
+}
+
+/** A cell's row: the means over sentences. */
+function ttsRow(plan: RunPlan, { per, example, nfe, ms }: TtsCellRun): TtsRun {
+  return {
+    method: plan.resolved.spec.name,
+    options: plan.resolved.options,
+    w: plan.w,
+    steps: plan.steps,
+    nfe,
+    metrics: {
+      mcd: mean(per.map((p) => p.mcd)),
+      sc: mean(per.map((p) => p.sc)),
+      training: mean(per.map((p) => p.training)),
+      gap: mean(per.map((p) => p.gap)),
+      condGap: mean(per.map((p) => p.condGap)),
+      driftGap: mean(per.map((p) => p.driftGap)),
+    },
+    sentences: per.map((p) => ({
+      mcd: p.mcd,
+      sc: p.sc,
+      training: p.training,
+      driftGap: p.driftGap,
+    })),
+    example,
+    sampleMs: ms,
+  };
+}
+
+/** methods × w on the grid runner: each cell samples and scores every sentence. */
+export async function runTtsBench(opts: TtsBenchOptions): Promise<TtsBenchResult> {
+  const { model, sentences } = opts;
+  budgetOf(opts); // exactly one of steps and nfe
+  checkGrid(opts.methods, opts.ws);
+  const glSeed = (j: number) => streamKey(opts.seed, 0x10000 + j);
+  const { priors, priorMcd, vocoderSc } = await ttsFloors(opts, glSeed);
+  return runGrid<RunPlan, TtsCellRun, TtsRun, TtsBenchResult>(
+    {
+      methods: opts.methods,
+      ws: opts.ws,
+      plan: ({ method, w }) =>
+        planRun(model.schedule, {
           method,
           w,
-          steps: plan.steps,
-          n,
-          seed: streamKey(opts.seed, j),
+          nfe: opts.nfe,
+          steps: opts.steps,
           sampler: opts.sampler,
-          frames: s.durations,
-          signal: opts.signal,
-        });
-        const mels = Array.from({ length: n }, (_, i) => denormalise(model, r.x, i));
-        const audio = vocode(model, mels[0], glSeed(j), opts.vocoderIterations);
-        per.push({
-          mcd: mean(mels.map((m) => melCepstralDistortion(m, s.logMel))),
-          sc: spectralConvergence(s.audio, audio, model.norm.mel),
-          training: r.gap.training,
-          gap: r.gap.gap,
-          condGap: r.gap.condGap,
-          driftGap: r.gap.driftGap,
-        });
-        if (j === 0) example = { logMel: mels[0], audio };
-        nfe = Math.max(nfe, r.nfe);
-        name = r.method;
-        options = r.options;
-        opts.onSentence?.(`${name} w=${w} sentence ${j + 1}`);
-      }
-      runs.push({
-        method: name,
-        options,
-        w,
-        steps: plan.steps,
-        nfe,
-        metrics: {
-          mcd: mean(per.map((p) => p.mcd)),
-          sc: mean(per.map((p) => p.sc)),
-          training: mean(per.map((p) => p.training)),
-          gap: mean(per.map((p) => p.gap)),
-          condGap: mean(per.map((p) => p.condGap)),
-          driftGap: mean(per.map((p) => p.driftGap)),
+        }),
+      runOne: (_cell, plan, tick) => ttsCell(opts, glSeed, plan, tick),
+      score: (_cell, plan, run) => ttsRow(plan, run),
+      report: (runs) => ({
+        benchmark: 'tts',
+        settings: {
+          methods: opts.methods.map((m) => m.name),
+          ws: opts.ws,
+          nfe: opts.nfe ?? null,
+          steps: opts.steps ?? null,
+          n: opts.n,
+          seed: opts.seed,
+          sampler: opts.sampler ?? 'ddim',
+          vocoderIterations: opts.vocoderIterations ?? 32,
+          sentences: sentences.length,
         },
-        sentences: per.map((p) => ({
-          mcd: p.mcd,
-          sc: p.sc,
-          training: p.training,
-          driftGap: p.driftGap,
-        })),
-        example: example!,
-        sampleMs: performance.now() - t0,
-      });
-    }
-  }
-  return {
-    benchmark: 'tts',
-    settings: {
-      methods: opts.methods.map((m) => m.name),
-      ws: opts.ws,
-      nfe: opts.nfe ?? null,
-      steps: opts.steps ?? null,
-      n,
-      seed: opts.seed,
-      sampler: opts.sampler ?? 'ddim',
-      vocoderIterations: opts.vocoderIterations ?? 32,
-      sentences: sentences.length,
+        floors: { priorMcd, vocoderSc },
+        reference: { logMel: sentences[0].logMel, audio: sentences[0].audio, prior: priors[0] },
+        sentences: sentences.map((s) => s.text),
+        runs,
+      }),
     },
-    floors: { priorMcd, vocoderSc },
-    reference: { logMel: sentences[0].logMel, audio: sentences[0].audio, prior: priors[0] },
-    sentences: sentences.map((s) => s.text),
-    runs,
-  };
+    { signal: opts.signal, onProgress: opts.onSentence },
+  );
 }
 
 export const TTS_TABLE_HEADER = [

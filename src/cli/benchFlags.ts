@@ -13,6 +13,7 @@ import { checkWritable } from '../io/atomicWrite.js';
 import { checkUnetCalls } from '../denoisers/unetDenoiser.js';
 import { createSampler } from '../samplers/index.js';
 import { checkSeed } from '../tensor/random.js';
+import { addCountFlag } from './countFlag.js';
 import { addMethodFlags, parseMethodsAndBudget } from './methodFlags.js';
 import { parseInteger, parseNameList, parseNumberList } from './parse.js';
 import { addRuntimeFlags } from './samplingFlags.js';
@@ -57,9 +58,8 @@ export function addBenchFlags(cmd: Command, d: BenchFlagDefaults): Command {
       '--nfe <n>',
       `evaluation budget per image; each method gets the most steps that fit (default ${d.defaultNfe} unless --steps)`,
     )
-    .option('--steps <n>', 'sampling steps for every method (instead of --nfe)')
-    .option('--n <n>', d.nMeaning, d.n)
-    .option('--seed <n>', 'seed', '0');
+    .option('--steps <n>', 'sampling steps for every method (instead of --nfe)');
+  addCountFlag(cmd, d.nMeaning, d.n).option('--seed <n>', 'seed', '0');
   addRuntimeFlags(cmd)
     .option('--json <file>', 'write every run as JSON')
     .option('--grids <dir>', `write a PNG per method × w (${d.grids})`)

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { InvalidOptionError } from '../errors.js';
 import { METHODS, resolveMethod, type MethodChoice } from '../methods/registry.js';
 import type { OptionValue } from '../methods/types.js';
-import { legacyOptionFlag, optionFlag } from '../options/schema.js';
+import { formatRange, legacyOptionFlag, optionFlag } from '../options/schema.js';
 import { budgetOf, type Budget } from '../run/budget.js';
 import { parseInteger } from './parse.js';
 
@@ -16,8 +16,9 @@ export function addMethodFlags(cmd: Command): Command {
     for (const o of m.options) {
       const dflt = o.default === undefined ? '' : ` (default ${String(o.default)})`;
       const choices = o.choices ? ` [${o.choices.join('|')}]` : '';
+      const range = o.range ? `, in ${formatRange(o.range)}` : '';
       const flag = optionFlag(m.name, o.key);
-      cmd.option(`${flag} <value>`, `${m.name}: ${o.description}${choices}${dflt}`);
+      cmd.option(`${flag} <value>`, `${m.name}: ${o.description}${choices}${range}${dflt}`);
       const legacy = legacyOptionFlag(m.name, o.key);
       if (legacy !== flag) cmd.addOption(new Option(`${legacy} <value>`).hideHelp());
     }

@@ -15,6 +15,7 @@ import {
   settingsRecord,
   SUMMARY_HEAD,
   summaryRow,
+  type RunPlan,
   type RunReport,
   type SamplingSettings,
 } from '../pipelines/run.js';
@@ -22,6 +23,7 @@ import type { StepPayload } from '../core/observer.js';
 import type { ScheduleConfig } from '../schedules/config.js';
 import { createSampler, SAMPLER_NAMES } from '../samplers/index.js';
 import { checkSeed } from '../tensor/random.js';
+import { addCountFlag } from './countFlag.js';
 import { addMethodFlags, parseMethodsAndBudget } from './methodFlags.js';
 import { parseInteger, parseNameList, parseNumber } from './parse.js';
 import { createProgress } from './progress.js';
@@ -78,8 +80,8 @@ export function addSamplingFlags(cmd: Command, defaults: SamplingFlagDefaults): 
     .option('--compare <list>', 'comma-separated methods, one grid row each (replaces --method)')
     .option('--w <w>', 'guidance weight (1 = none)', String(DEFAULT_GUIDANCE_WEIGHT))
     .option('--steps <n>', `sampling steps (default ${DEFAULT_STEPS} when --nfe is not given)`)
-    .option('--nfe <n>', 'network evaluations per image: each method gets the most steps that fit')
-    .option('--n <n>', defaults.nMeaning, defaults.n)
+    .option('--nfe <n>', 'network evaluations per image: each method gets the most steps that fit');
+  addCountFlag(cmd, defaults.nMeaning, defaults.n)
     .option('--seed <n>', 'seed (the noise of image i is the same whatever --n is)', '0')
     .option('--out <file>', 'PNG grid', defaults.out)
     .option('--json <file>', 'JSON sidecar (default: the PNG name with .json)');
@@ -154,6 +156,8 @@ export async function withInterrupt<T>(work: (signal: AbortSignal) => Promise<T>
 export interface MethodRun {
   readonly method: MethodChoice;
   readonly steps: number;
+  /** The method's one plan for this run (pass it on to the pipeline: it is not planned again). */
+  readonly plan: RunPlan;
   readonly signal: AbortSignal;
   /** One tick per sampling step, labelled "<method> <step>/<steps>". */
   readonly onStep: (payload: StepPayload) => void;
@@ -176,18 +180,17 @@ export async function runEachMethod<R>(
   run: (r: MethodRun) => Promise<R>,
   repeats = 1,
 ): Promise<R[]> {
-  const plans: { method: MethodChoice; steps: number }[] = [];
-  for (const method of methods) {
-    plans.push({ method, steps: (await planRun(schedule, { ...settings, method })).steps });
-  }
+  const plans: { method: MethodChoice; plan: RunPlan }[] = [];
+  for (const method of methods)
+    plans.push({ method, plan: await planRun(schedule, { ...settings, method }) });
   const progress = createProgress(progressOn);
-  progress.start(plans.reduce((a, r) => a + r.steps, 0) * repeats, label);
+  progress.start(plans.reduce((a, r) => a + r.plan.steps, 0) * repeats, label);
   const tick = (detail: string) => progress.tick(detail);
   const results = await withInterrupt(async (signal) => {
     const out: R[] = [];
-    for (const { method, steps } of plans) {
+    for (const { method, plan } of plans) {
       const onStep = (s: StepPayload) => tick(`${method.name} ${s.i + 1}/${s.numSteps}`);
-      out.push(await run({ method, steps, signal, onStep, tick }));
+      out.push(await run({ method, steps: plan.steps, plan, signal, onStep, tick }));
     }
     return out;
   });

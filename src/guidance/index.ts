@@ -113,8 +113,9 @@ export const GUIDANCE_RULES: readonly GuidanceRuleSpec[] = [
       {
         key: 'phi',
         kind: 'number',
+        range: { min: 0, max: 1 },
         default: RESCALE_DEFAULTS.phi,
-        description: 'rescale strength φ in [0, 1]',
+        description: 'rescale strength φ',
       },
     ],
     wrapper: true,
@@ -127,6 +128,7 @@ export const GUIDANCE_RULES: readonly GuidanceRuleSpec[] = [
       {
         key: 'lambda',
         kind: 'number',
+        range: { min: 0 },
         description:
           'CFG++ scale λ; default λ = w·ρ, ρ = median_t (σ_t − σ_s)/σ_t, so w means the same median weight as CFG',
       },
@@ -163,6 +165,7 @@ export const GUIDANCE_RULES: readonly GuidanceRuleSpec[] = [
       {
         key: 'normThreshold',
         kind: 'number-or-inf',
+        range: { min: 0 },
         default: APG_DEFAULTS.normThreshold,
         description: 'norm threshold r (0 or inf = off)',
       },
@@ -178,6 +181,7 @@ export const GUIDANCE_RULES: readonly GuidanceRuleSpec[] = [
       {
         key: 'zeroInitSteps',
         kind: 'integer',
+        range: { min: 0 },
         default: CFG_ZERO_STAR_DEFAULTS.zeroInitSteps,
         description: 'first steps whose ε is zeroed',
       },
@@ -192,6 +196,7 @@ export const GUIDANCE_RULES: readonly GuidanceRuleSpec[] = [
       {
         key: 'sigmaLo',
         kind: 'number',
+        range: { min: 0 },
         default: INTERVAL_DEFAULTS.sigmaLo,
         description: 'lower σ bound (exclusive)',
       },
@@ -212,12 +217,14 @@ export const GUIDANCE_RULES: readonly GuidanceRuleSpec[] = [
       {
         key: 'quantile',
         kind: 'number',
+        range: { min: 0, max: 1 },
         default: THRESHOLD_DEFAULTS.quantile,
         description: 'percentile p of |x̂0|',
       },
       {
         key: 'maxValue',
         kind: 'number',
+        range: { min: 1 },
         default: THRESHOLD_DEFAULTS.maxValue,
         description: 'upper clamp of the threshold s (diffusers sample_max_value)',
       },
@@ -232,6 +239,7 @@ export const GUIDANCE_RULES: readonly GuidanceRuleSpec[] = [
       {
         key: 'scalingFactor',
         kind: 'number',
+        range: { min: 0, minOpen: true },
         default: EPS_SCALING_DEFAULTS.scalingFactor,
         description: 'λ (1 = off)',
       },

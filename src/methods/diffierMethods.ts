@@ -1,4 +1,8 @@
-import { DIFFIER_STEP_DEFAULTS, diffierStep } from '../transitions/diffier.js';
+import {
+  DIFFIER_STEP_DEFAULTS,
+  DIFFIER_STEP_MAX_ITERATIONS,
+  diffierStep,
+} from '../transitions/diffier.js';
 import { pcg } from '../transitions/pcg.js';
 import { restart, restartDefaults } from '../transitions/restart.js';
 import { zSampling } from '../transitions/zsampling.js';
@@ -9,6 +13,10 @@ const num = (v: OptionValue | undefined): number | undefined =>
   v === undefined ? undefined : Number(v);
 
 const D = DIFFIER_STEP_DEFAULTS;
+/** DiffIER's per-step counts (transitions/diffier.ts checks the same bound). */
+const COUNT_16 = { min: 0, max: DIFFIER_STEP_MAX_ITERATIONS } as const;
+/** A per-step or per-run count of the peers: more than this is a typo, not a setting. */
+const COUNT_64 = { min: 0, max: 64 } as const;
 
 /**
  * DiffIER: iterative error minimisation of every guided step, per sample, on any base
@@ -31,36 +39,42 @@ export const DIFFIER_METHOD: MethodSpec = {
       key: 'iterations',
       kind: 'integer',
       default: D.iterations,
-      description: 'inner-loop probes per step, one conditional evaluation each (0–16)',
+      range: COUNT_16,
+      description: 'inner-loop probes per step, one conditional evaluation each',
     },
     {
       key: 'tol',
       kind: 'number',
       default: D.tol,
+      range: { min: 0, max: 1 },
       description: 'stop a sample’s loop once its guidance fraction moves by ≤ tol',
     },
     {
       key: 'q',
       kind: 'number',
       default: D.q,
+      range: { min: 0, minOpen: true, max: 16 },
       description: 'the fraction of the base rule’s guidance applied is c^q, c the adopted share',
     },
     {
       key: 'lookahead',
       kind: 'integer',
       default: D.lookahead,
-      description: 'probe this many schedule levels beyond the landing level (0–16)',
+      range: COUNT_16,
+      description: 'probe this many schedule levels beyond the landing level',
     },
     {
       key: 'corrector',
       kind: 'integer',
       default: D.corrector,
-      description: 'Langevin steps per step on the conditional field (0–16)',
+      range: COUNT_16,
+      description: 'Langevin steps per step on the conditional field',
     },
     {
       key: 'correctorScale',
       kind: 'number',
       default: D.correctorScale,
+      range: { min: 0, minOpen: true, max: 4 },
       description: 'multiplier of the corrector step δ = (σ_t² − σ_s²)/2, capped at σ_s²',
     },
   ],
@@ -93,19 +107,27 @@ export const PEER_METHODS: readonly MethodSpec[] = [
       {
         key: 'sigmaMin',
         kind: 'number',
+        range: { min: 0, minOpen: true },
         description: 'restart interval lower σ; default: the SD table by w',
       },
       {
         key: 'sigmaMax',
         kind: 'number',
+        range: { min: 0, minOpen: true },
         description: 'restart interval upper σ; default: the SD table by w',
       },
       {
         key: 'n',
         kind: 'integer',
+        range: { min: 2, max: 64 },
         description: 'points on the way down; default: the SD table by w',
       },
-      { key: 'k', kind: 'integer', description: 'restarts; default: the SD table by w' },
+      {
+        key: 'k',
+        kind: 'integer',
+        range: COUNT_64,
+        description: 'restarts; default: the SD table by w',
+      },
     ],
     build: (w, o, schedule) => {
       const given = ['sigmaMin', 'sigmaMax', 'n', 'k'].some((key) => o[key] !== undefined);
@@ -132,9 +154,21 @@ export const PEER_METHODS: readonly MethodSpec[] = [
     name: 'zsampling',
     summary: 'Z-sampling (Bai et al. 2025): zig, zag by DDIM inversion with γ2, zig',
     options: [
-      { key: 'tMax', kind: 'integer', default: 1, description: 'zig-zags per step' },
+      {
+        key: 'tMax',
+        kind: 'integer',
+        default: 1,
+        range: COUNT_64,
+        description: 'zig-zags per step',
+      },
       { key: 'gamma2', kind: 'number', default: 0, description: 'inversion weight γ2' },
-      { key: 'plainLast', kind: 'integer', default: 1, description: 'plain steps at the end' },
+      {
+        key: 'plainLast',
+        kind: 'integer',
+        default: 1,
+        range: { min: 0 },
+        description: 'plain steps at the end',
+      },
     ],
     build: (w, o) => ({
       rule: createGuidanceRule('cfg', { w }),
@@ -148,7 +182,13 @@ export const PEER_METHODS: readonly MethodSpec[] = [
     summary:
       'predictor–corrector guidance (Bradley & Nakkiran 2024): unguided step + Langevin on π_s^γ',
     options: [
-      { key: 'k', kind: 'integer', default: 1, description: 'Langevin steps per step' },
+      {
+        key: 'k',
+        kind: 'integer',
+        default: 1,
+        range: COUNT_64,
+        description: 'Langevin steps per step',
+      },
       { key: 'gamma', kind: 'number', description: 'corrector exponent γ; default w' },
       {
         key: 'stepScale',

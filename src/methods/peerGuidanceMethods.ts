@@ -56,6 +56,7 @@ export const PEER_GUIDANCE_METHODS: readonly MethodSpec[] = [
       {
         key: 'depth',
         kind: 'integer',
+        range: { min: 1, max: 16 },
         default: FDG_DEFAULTS.depth,
         description: 'pyramid depth of the low band (levels − 1)',
       },
@@ -73,24 +74,28 @@ export const PEER_GUIDANCE_METHODS: readonly MethodSpec[] = [
       {
         key: 'maxIter',
         kind: 'integer',
+        range: { min: 0 },
         default: CHARACTERISTIC_DEFAULTS.maxIter,
         description: 'iterations per step after the CFG evaluation (3 evaluations each; 0 = CFG)',
       },
       {
         key: 'tol',
         kind: 'number',
+        range: { min: 0, minOpen: true },
         default: CHARACTERISTIC_DEFAULTS.tol,
         description: 'stop when the RMS residual of the fixed point is below this',
       },
       {
         key: 'memory',
         kind: 'integer',
+        range: { min: 0 },
         default: CHARACTERISTIC_DEFAULTS.memory,
         description: 'Anderson memory m (0 = plain fixed-point iteration)',
       },
       {
         key: 'stepSize',
         kind: 'number',
+        range: { min: 0, minOpen: true },
         default: CHARACTERISTIC_DEFAULTS.stepSize,
         description: 'mixing β of the iteration',
       },
@@ -104,6 +109,7 @@ export const PEER_GUIDANCE_METHODS: readonly MethodSpec[] = [
       {
         key: 'reg',
         kind: 'number',
+        range: { min: 0 },
         default: CHARACTERISTIC_DEFAULTS.reg,
         description: 'ridge of the projection, P(v) = Π(v)/(1 + reg); 0 = the paper’s equation',
       },

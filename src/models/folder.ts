@@ -56,6 +56,53 @@ export async function readJsonFile(path: string): Promise<unknown> {
   }
 }
 
+type Finder = (rel: string[]) => Promise<string | undefined>;
+
+const NO_TEXT_SIDE = {
+  tokenizerJson: undefined,
+  tokenizerConfig: undefined,
+  vocabJson: undefined,
+  mergesTxt: undefined,
+  textEncoder: undefined,
+};
+
+/** The text side's files: tokenizer/ (tokenizer.json, or vocab.json + merges.txt) and text_encoder/model.onnx. */
+async function textSideFiles(need: Finder, maybe: Finder, missing: string[]) {
+  const tokenizerJson = await maybe(['tokenizer', 'tokenizer.json']);
+  const tokenizerConfig = await maybe(['tokenizer', 'tokenizer_config.json']);
+  let vocabJson: string | undefined;
+  let mergesTxt: string | undefined;
+  if (!tokenizerJson) {
+    vocabJson = await maybe(['tokenizer', 'vocab.json']);
+    mergesTxt = await maybe(['tokenizer', 'merges.txt']);
+    if (!vocabJson || !mergesTxt) {
+      missing.push('tokenizer/tokenizer.json (or tokenizer/vocab.json + tokenizer/merges.txt)');
+    }
+  }
+  const textEncoder = await need(['text_encoder', 'model.onnx']);
+  return { tokenizerJson, tokenizerConfig, vocabJson, mergesTxt, textEncoder };
+}
+
+/** model_index.json: an object with a "_class_name", every component it names present. */
+async function readModelIndex(modelIndex: string, vaeDir: string, hasVae: boolean) {
+  const index = await readJsonFile(modelIndex);
+  if (typeof index !== 'object' || index === null || Array.isArray(index)) {
+    throw new ModelFolderError(`${modelIndex} must be a JSON object`);
+  }
+  const className = (index as Record<string, unknown>)._class_name;
+  if (typeof className !== 'string' || className === '') {
+    throw new ModelFolderError(`${modelIndex} has no "_class_name"`);
+  }
+  // model_index.json names its components; one it names with no folder means a broken copy.
+  const declared = Object.entries(index as Record<string, unknown>)
+    .filter(([k, v]) => !k.startsWith('_') && Array.isArray(v) && v[0] !== null)
+    .map(([k]) => k);
+  if (declared.includes('vae_decoder') && !hasVae) {
+    throw new ModelFolderError(`${modelIndex} lists vae_decoder but ${vaeDir} is missing`);
+  }
+  return { index: index as Record<string, unknown>, className };
+}
+
 /**
  * Check that `dir` holds a complete folder for `kind` and return its file paths.
  * Always required: model_index.json, scheduler/scheduler_config.json, unet/model.onnx.
@@ -87,23 +134,7 @@ export async function inspectModelFolder(
   const lowResSchedulerConfig =
     kind === 'upscale' ? await need(['low_res_scheduler', 'scheduler_config.json']) : undefined;
   const hasText = kind === 'text-to-image' || (await isDir(p('text_encoder')));
-  let tokenizerJson: string | undefined;
-  let tokenizerConfig: string | undefined;
-  let vocabJson: string | undefined;
-  let mergesTxt: string | undefined;
-  let textEncoder: string | undefined;
-  if (hasText) {
-    tokenizerJson = await maybe(['tokenizer', 'tokenizer.json']);
-    tokenizerConfig = await maybe(['tokenizer', 'tokenizer_config.json']);
-    if (!tokenizerJson) {
-      vocabJson = await maybe(['tokenizer', 'vocab.json']);
-      mergesTxt = await maybe(['tokenizer', 'merges.txt']);
-      if (!vocabJson || !mergesTxt) {
-        missing.push('tokenizer/tokenizer.json (or tokenizer/vocab.json + tokenizer/merges.txt)');
-      }
-    }
-    textEncoder = await need(['text_encoder', 'model.onnx']);
-  }
+  const text = hasText ? await textSideFiles(need, maybe, missing) : NO_TEXT_SIDE;
   const unet = await need(['unet', 'model.onnx']);
   const unetConfig = await maybe(['unet', 'config.json']);
   let vaeDecoder: string | undefined;
@@ -116,34 +147,14 @@ export async function inspectModelFolder(
     throw new ModelFolderError(`model folder ${dir} is incomplete; missing: ${missing.join(', ')}`);
   }
 
-  const index = await readJsonFile(modelIndex);
-  if (typeof index !== 'object' || index === null || Array.isArray(index)) {
-    throw new ModelFolderError(`${modelIndex} must be a JSON object`);
-  }
-  const className = (index as Record<string, unknown>)._class_name;
-  if (typeof className !== 'string' || className === '') {
-    throw new ModelFolderError(`${modelIndex} has no "_class_name"`);
-  }
-  // model_index.json names its components; one it names with no folder means a broken copy.
-  const declared = Object.entries(index as Record<string, unknown>)
-    .filter(([k, v]) => !k.startsWith('_') && Array.isArray(v) && v[0] !== null)
-    .map(([k]) => k);
-  if (declared.includes('vae_decoder') && !vaeDecoder) {
-    throw new ModelFolderError(
-      `${modelIndex} lists vae_decoder but ${p('vae_decoder')} is missing`,
-    );
-  }
+  const { index, className } = await readModelIndex(modelIndex, p('vae_decoder'), !!vaeDecoder);
   return {
     dir,
     className,
-    index: index as Record<string, unknown>,
+    index,
     schedulerConfig,
     lowResSchedulerConfig,
-    tokenizerJson,
-    tokenizerConfig,
-    vocabJson,
-    mergesTxt,
-    textEncoder,
+    ...text,
     unet,
     unetConfig,
     vaeDecoder,

@@ -32,11 +32,12 @@ function mismatch(what: string, a: number | undefined, b: number | undefined): s
   return a !== undefined && b !== undefined && a !== b ? `${what}: ${a} ≠ ${b}` : undefined;
 }
 
+/** Load a text-to-image folder: its path, or the `inspectModelFolder` result of a caller that checked it already. */
 export async function loadTextToImageModel(
-  dir: string,
+  dir: string | ModelFolder,
   opts: LoadModelOptions = {},
 ): Promise<TextToImageModel> {
-  const folder = await inspectModelFolder(dir);
+  const folder = typeof dir === 'string' ? await inspectModelFolder(dir) : dir;
   const schedule = parseSchedulerConfig(await readJsonFile(folder.schedulerConfig), {
     warn: opts.warn,
   });

@@ -59,6 +59,38 @@ function indexInteger(folder: ModelFolder, key: string, fallback?: number): numb
   return v;
 }
 
+/** What makes a loaded folder unusable as an upscaler (empty when it is usable). */
+function upscalerProblems(
+  unet: UnetModel,
+  vae: VaeDecoderModel | undefined,
+  textEncoder: TextEncoderModel | undefined,
+  factor: number,
+): string[] {
+  const channels = unet.conditionChannels;
+  const [latentChannels, h, w] = unet.itemShape;
+  return [
+    channels === 1 || channels === 3
+      ? undefined
+      : `the UNet reads ${channels} channel(s) besides the sample; an upscaler reads a 1- or 3-channel low-res image`,
+    factor >= 1 ? undefined : 'upscale_factor must be ≥ 1',
+    unet.needsContext && !textEncoder
+      ? 'the UNet needs encoder_hidden_states but the folder has no text_encoder'
+      : undefined,
+    !unet.needsContext && textEncoder
+      ? 'the folder has a text_encoder but the UNet has no encoder_hidden_states'
+      : undefined,
+    vae?.latentChannels !== undefined && vae.latentChannels !== latentChannels
+      ? `VAE latent channels ${vae.latentChannels} ≠ UNet output channels ${latentChannels}`
+      : undefined,
+    !vae && latentChannels !== channels
+      ? `a pixel-space upscaler predicts the image: UNet output channels ${latentChannels} ≠ image channels ${channels}`
+      : undefined,
+    !vae && factor >= 1 && (h % factor !== 0 || w % factor !== 0)
+      ? `the UNet's ${h}×${w} is not a multiple of upscale_factor ${factor}`
+      : undefined,
+  ].filter((p): p is string => p !== undefined);
+}
+
 export async function loadUpscalerModel(
   dir: string,
   opts: LoadModelOptions = {},
@@ -88,29 +120,9 @@ export async function loadUpscalerModel(
       ? await PromptTokenizer.load(folder, textEncoder.seqLength ?? unet.contextShape[0])
       : undefined;
     const channels = unet.conditionChannels;
-    const [latentChannels, h, w] = unet.itemShape;
+    const [, h, w] = unet.itemShape;
     const factor = indexInteger(folder, 'upscale_factor', vae ? 4 : undefined);
-    const problems = [
-      channels === 1 || channels === 3
-        ? undefined
-        : `the UNet reads ${channels} channel(s) besides the sample; an upscaler reads a 1- or 3-channel low-res image`,
-      factor >= 1 ? undefined : 'upscale_factor must be ≥ 1',
-      unet.needsContext && !textEncoder
-        ? 'the UNet needs encoder_hidden_states but the folder has no text_encoder'
-        : undefined,
-      !unet.needsContext && textEncoder
-        ? 'the folder has a text_encoder but the UNet has no encoder_hidden_states'
-        : undefined,
-      vae?.latentChannels !== undefined && vae.latentChannels !== latentChannels
-        ? `VAE latent channels ${vae.latentChannels} ≠ UNet output channels ${latentChannels}`
-        : undefined,
-      !vae && latentChannels !== channels
-        ? `a pixel-space upscaler predicts the image: UNet output channels ${latentChannels} ≠ image channels ${channels}`
-        : undefined,
-      !vae && factor >= 1 && (h % factor !== 0 || w % factor !== 0)
-        ? `the UNet's ${h}×${w} is not a multiple of upscale_factor ${factor}`
-        : undefined,
-    ].filter((p): p is string => p !== undefined);
+    const problems = upscalerProblems(unet, vae, textEncoder, factor);
     if (problems.length > 0) {
       throw new ModelSignatureError(
         `model folder ${folder.dir} is not a usable upscaler: ${problems.join('; ')}`,

@@ -9,6 +9,29 @@ import { InvalidOptionError } from '../errors.js';
 /** A value a method option can take. */
 export type OptionValue = number | string | boolean;
 
+/** The values a numeric option may take: min/max, each inclusive unless said open. */
+export interface OptionRange {
+  readonly min?: number;
+  readonly max?: number;
+  readonly minOpen?: boolean;
+  readonly maxOpen?: boolean;
+}
+
+/** "[0, 16]", "(0, 4]", "≥ 0", "> 0" (what the CLI help and the errors say). */
+export function formatRange(r: OptionRange): string {
+  if (r.min !== undefined && r.max !== undefined)
+    return `${r.minOpen ? '(' : '['}${r.min}, ${r.max}${r.maxOpen ? ')' : ']'}`;
+  if (r.min !== undefined) return `${r.minOpen ? '>' : '≥'} ${r.min}`;
+  if (r.max !== undefined) return `${r.maxOpen ? '<' : '≤'} ${r.max}`;
+  return 'any value';
+}
+
+function inRange(v: number, r: OptionRange): boolean {
+  const aboveMin = r.min === undefined || (r.minOpen ? v > r.min : v >= r.min);
+  const belowMax = r.max === undefined || (r.maxOpen ? v < r.max : v <= r.max);
+  return aboveMin && belowMax;
+}
+
 /** One documented option of a rule or method; the CLI turns it into a flag (`optionFlag`). */
 export interface OptionSpec {
   /** Key in the options object (camelCase); the flag is derived from it. */
@@ -18,12 +41,15 @@ export interface OptionSpec {
   readonly choices?: readonly string[];
   /** Default; undefined means "derived from w or the schedule" (said in the description). */
   readonly default?: OptionValue;
+  /** The bounds of a numeric option, checked by `parseOptionValue`. */
+  readonly range?: OptionRange;
 }
 
 /**
  * Check one raw option value (a number, or a string from the CLI or the web page) against
  * its spec. `where` names the option in the error ("--apg-eta", "apg: option 'eta'").
- * Numbers may be written "inf"/"infinity"; only `number-or-inf` options accept +∞.
+ * Numbers may be written "inf"/"infinity"; only `number-or-inf` options accept +∞. A
+ * declared `range` is checked here, so every caller (CLI, library, web page) gets it.
  */
 export function parseOptionValue(where: string, opt: OptionSpec, raw: unknown): OptionValue {
   if (opt.kind === 'choice') {
@@ -50,6 +76,8 @@ export function parseOptionValue(where: string, opt: OptionSpec, raw: unknown): 
   }
   if (opt.kind === 'integer' && !Number.isInteger(v))
     throw new InvalidOptionError(`${where} must be an integer, got "${raw}"`);
+  if (opt.range && !inRange(v, opt.range))
+    throw new InvalidOptionError(`${where} must be in ${formatRange(opt.range)}, got "${raw}"`);
   return v;
 }
 

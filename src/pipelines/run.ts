@@ -60,6 +60,11 @@ export type RunPlan = Awaited<ReturnType<typeof planRun>>;
 
 /** What every pipeline takes besides its inputs. */
 export interface PipelineOptions extends SamplingSettings {
+  /**
+   * The run's plan, when the caller made it already (`planRun` with these settings): the
+   * pipeline samples with it and does not plan again.
+   */
+  readonly plan?: RunPlan;
   /** Outputs; item i is the same whatever n is. Default 1. */
   readonly n?: number;
   readonly seed?: number;

@@ -91,7 +91,7 @@ export async function textToImage(
   const t0 = performance.now();
   const warn = opts.warn ?? ((m: string) => console.warn(m));
   batchOf(opts);
-  const plan = await planRun(model.schedule, opts);
+  const plan = opts.plan ?? (await planRun(model.schedule, opts));
 
   const tEncode = performance.now();
   const embeddings = opts.embeddings ?? (await encodePrompt(model, opts.prompt, warn));

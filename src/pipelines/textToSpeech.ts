@@ -19,7 +19,7 @@ import { checkSeed, streamKey } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
 import { phonemize, type Phonemized } from '../tts/frontend.js';
 import { checkText, splitSentences } from '../tts/text.js';
-import { planRun } from './run.js';
+import { planRun, type RunPlan } from './run.js';
 
 export const DEFAULT_TTS_STEPS = 30;
 /** Silence between sentences, seconds. */
@@ -44,6 +44,8 @@ export interface MelSamplingOptions {
   readonly ksdItems?: number;
   readonly signal?: AbortSignal;
   readonly onStep?: (payload: StepPayload) => void;
+  /** The run's plan, when the caller made it already (`planRun`): not planned again. */
+  readonly plan?: RunPlan;
 }
 
 export interface MelSample {
@@ -94,10 +96,12 @@ export async function sampleMel(
 ): Promise<MelSample> {
   const seed = checkSeed(opts.seed ?? 0);
   const n = opts.n ?? 1;
-  const plan = await planRun(model.schedule, {
-    ...opts,
-    steps: opts.steps ?? (opts.nfe ? undefined : DEFAULT_TTS_STEPS),
-  });
+  const plan =
+    opts.plan ??
+    (await planRun(model.schedule, {
+      ...opts,
+      steps: opts.steps ?? (opts.nfe ? undefined : DEFAULT_TTS_STEPS),
+    }));
   const enc = await model.encoder.encode(ids);
   const frames = [...(opts.frames ?? enc.frames)];
   const total = frames.reduce((a, b) => a + b, 0);

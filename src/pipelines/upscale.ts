@@ -92,7 +92,7 @@ export async function upscale(
   const { n, seed } = batchOf(opts);
   checkLowRes(model, lowRes);
   const noiseLevel = checkNoiseLevel(model, opts.noiseLevel ?? DEFAULT_NOISE_LEVEL);
-  const plan = await planRun(model.schedule, opts);
+  const plan = opts.plan ?? (await planRun(model.schedule, opts));
 
   const image = conditionImage(model, lowRes, noiseLevel, seed);
   const images = concatBatch(new Array<Tensor>(n).fill(image));

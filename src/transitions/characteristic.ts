@@ -81,6 +81,10 @@ export const CHARACTERISTIC_DEFAULTS = {
   reg: 0,
 };
 
+// Over 80 lines on purpose: the returned transition is the method's whole step (the CFG
+// evaluation, the fixed-point iteration on Δx with Anderson mixing, three evaluations per
+// iteration, the per-sample acceptance) and reads top to bottom against the paper; split,
+// its parts would pass the same dozen per-sample arrays back and forth.
 export function characteristic(options: CharacteristicOptions = {}): TransitionWrapper {
   const o = { ...CHARACTERISTIC_DEFAULTS, ...options };
   if (!Number.isInteger(o.maxIter) || o.maxIter < 0)

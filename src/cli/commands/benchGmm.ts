@@ -7,6 +7,7 @@ import { trueMixtures } from '../../denoisers/gaussianMixture.js';
 import { checkWritable, writeFileAtomic, writeJsonAtomic } from '../../io/atomicWrite.js';
 import { createSampler, SAMPLER_NAMES } from '../../samplers/index.js';
 import { checkSeed } from '../../tensor/random.js';
+import { addCountFlag, countFlag } from '../countFlag.js';
 import { addMethodFlags, parseMethodsAndBudget } from '../methodFlags.js';
 import { parseInteger, parseNameList, parseNumberList } from '../parse.js';
 import { createProgress } from '../progress.js';
@@ -19,7 +20,9 @@ export interface BenchGmmFlags {
   w: string;
   steps?: string;
   nfe?: string;
-  samples: string;
+  n?: string;
+  /** The old spelling of --n. */
+  samples?: string;
   seed: string;
   sampler: string;
   ksdItems: string;
@@ -30,6 +33,9 @@ export interface BenchGmmFlags {
   [flag: string]: unknown;
 }
 
+/** Samples per run of bench gmm and sweep. */
+export const DEFAULT_SAMPLES = '2000';
+
 /** Parse and check everything before any work, so a bad option writes nothing. */
 export async function prepareBench(flags: BenchGmmFlags) {
   const { methods, steps, nfe } = parseMethodsAndBudget(
@@ -39,7 +45,8 @@ export async function prepareBench(flags: BenchGmmFlags) {
     { steps: 50 },
   );
   const ws = parseNumberList(flags.w, '--w');
-  const samples = parseInteger(flags.samples, '--samples', 10, 1_000_000);
+  const count = countFlag(flags, '--samples', DEFAULT_SAMPLES);
+  const samples = parseInteger(count.text, count.name, 10, 1_000_000);
   const seed = checkSeed(parseInteger(flags.seed, '--seed', 0, 0xffffffff));
   const ksdItems = parseInteger(flags.ksdItems, '--ksd-items', 2, 100000);
   createSampler(flags.sampler);
@@ -147,8 +154,8 @@ export function benchGmmCommand(): Command {
     .option('--methods <list>', 'comma-separated methods (diffier methods list them)', 'cfg')
     .option('--w <list>', 'comma-separated guidance weights', '1,1.5,2,3,5,7.5,10')
     .option('--steps <n>', 'sampling steps (default 50 when --nfe is not given)')
-    .option('--nfe <n>', 'evaluation budget per sample: each method gets the most steps that fit')
-    .option('--samples <n>', 'samples per run', '2000')
+    .option('--nfe <n>', 'evaluation budget per sample: each method gets the most steps that fit');
+  addCountFlag(cmd, 'samples per run', DEFAULT_SAMPLES, '--samples')
     .option('--seed <n>', 'seed', '1')
     .option('--sampler <name>', `sampler: ${SAMPLER_NAMES.join(', ')}`, 'ddim')
     .option(

@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { matmulModelPath, runSpeedBench, type SpeedResult } from '../../bench/speed.js';
+import { matmulModelPath } from '../../bench/gemm.js';
+import { runSpeedBench, type SpeedResult } from '../../bench/speed.js';
 import { InvalidOptionError, ModelFolderError } from '../../errors.js';
 import { checkWritable, writeJsonAtomic } from '../../io/atomicWrite.js';
 import { DEFAULT_GUIDANCE_WEIGHT } from '../../guidance/index.js';
@@ -12,6 +13,7 @@ import { loadTextToImageModel } from '../../models/load.js';
 import { DEFAULT_STEPS } from '../../pipelines/run.js';
 import { checkPrompt } from '../../pipelines/textToImage.js';
 import { checkSeed } from '../../tensor/random.js';
+import { addCountFlag } from '../countFlag.js';
 import { addMethodFlags, methodChoices } from '../methodFlags.js';
 import { parseInteger, parseNameList, parseNumber } from '../parse.js';
 import { createProgress } from '../progress.js';
@@ -171,8 +173,8 @@ export function benchSpeedCommand(): Command {
     .option('--prompt <text>', 'prompt of the README command', README_PROMPT)
     .option('--methods <list>', 'methods compared (the README command’s --compare)', 'cfg,diffier')
     .option('--w <w>', 'guidance weight', String(DEFAULT_GUIDANCE_WEIGHT))
-    .option('--steps <n>', 'sampling steps', String(DEFAULT_STEPS))
-    .option('--n <n>', 'images per method', '8')
+    .option('--steps <n>', 'sampling steps', String(DEFAULT_STEPS));
+  addCountFlag(cmd, 'images per method', '8')
     .option('--seed <n>', 'seed', '0')
     .option('--repeats <n>', 'runs of the README command and the synthetic latent (medians)', '1')
     .option('--reps <n>', 'timed calls of the UNet and of the matmul probe', '20')

@@ -16,6 +16,7 @@ import { renderSvg } from '../../plot/render.js';
 import { spectrogramChart } from '../../plot/spectrogram.js';
 import { createSampler, SAMPLER_NAMES } from '../../samplers/index.js';
 import { checkSeed } from '../../tensor/random.js';
+import { addCountFlag } from '../countFlag.js';
 import { addMethodFlags, parseMethodsAndBudget } from '../methodFlags.js';
 import { parseInteger, parseNameList, parseNumberList } from '../parse.js';
 import { createProgress } from '../progress.js';
@@ -118,12 +119,12 @@ export function benchTtsCommand(): Command {
       '--nfe <n>',
       `evaluation budget per sentence; each method gets the most steps that fit (default ${DEFAULT_TTS_NFE} unless --steps)`,
     )
-    .option('--steps <n>', 'sampling steps for every method (instead of --nfe)')
-    .option(
-      '--n <n>',
-      'samples per sentence (the training gap is per sample; the KSD gaps need ≥ 2)',
-      '1',
-    )
+    .option('--steps <n>', 'sampling steps for every method (instead of --nfe)');
+  addCountFlag(
+    cmd,
+    'samples per sentence (the training gap is per sample; the KSD gaps need ≥ 2)',
+    '1',
+  )
     .option('--sentences <n>', 'use the first n held-out sentences (default: all)')
     .option('--seed <n>', 'seed (sentence j’s noise is keyed by the seed and j)', '0')
     .option('--sampler <name>', `sampler: ${SAMPLER_NAMES.join(', ')}`, 'ddim')

@@ -7,7 +7,7 @@ import { inspectModelFolder } from '../../models/folder.js';
 import { loadTextToImageModel, type TextToImageModel } from '../../models/load.js';
 import {
   checkPrompt,
-  encodePrompt,
+  embedPrompts,
   textToImage,
   type TextToImageResult,
 } from '../../pipelines/textToImage.js';
@@ -27,9 +27,8 @@ import {
 export async function prepareGenerate(prompt: string, flags: SamplingFlags) {
   checkPrompt(prompt);
   const setup = await parseSamplingFlags(flags);
-  const modelDir = resolve(flags.model ?? embeddedModelDir());
-  await inspectModelFolder(modelDir);
-  return { ...setup, prompt, modelDir };
+  const folder = await inspectModelFolder(resolve(flags.model ?? embeddedModelDir()));
+  return { ...setup, prompt, folder };
 }
 
 /** Everything needed to reproduce and read the grid: settings, methods, steps, gap figures, timings. */
@@ -74,7 +73,7 @@ export function generateCommand(): Command {
     const p = await prepareGenerate(prompt, flags);
     const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
     const tLoad = performance.now();
-    const model = await loadTextToImageModel(p.modelDir, { threads: p.threads, warn });
+    const model = await loadTextToImageModel(p.folder, { threads: p.threads, warn });
     const loadMs = performance.now() - tLoad;
     try {
       const base = {
@@ -86,19 +85,18 @@ export function generateCommand(): Command {
         seed: p.seed,
         sampler: p.sampler,
       };
-      const embeddings = await encodePrompt(model, prompt, warn);
+      // The prompt was checked by prepareGenerate.
+      const embeddings = await embedPrompts(model, prompt, warn);
       const runs = await runEachMethod(
         model.schedule,
         base,
         p.methods,
         flags.progress,
         `generate ×${p.n}`,
-        ({ method, steps, signal, onStep }) =>
+        ({ plan, signal, onStep }) =>
           textToImage(model, {
             ...base,
-            method,
-            steps,
-            nfe: undefined,
+            plan,
             unetCalls: p.unetCalls,
             ksdItems: p.ksdItems,
             gapMonitor: p.gapMonitor,

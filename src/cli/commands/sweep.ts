@@ -7,7 +7,8 @@ import { writeFileAtomic, writeJsonAtomic } from '../../io/atomicWrite.js';
 import { addMethodFlags } from '../methodFlags.js';
 import { createProgress } from '../progress.js';
 import { formatTable } from '../table.js';
-import { benchTable, prepareBench, type BenchGmmFlags } from './benchGmm.js';
+import { benchTable, DEFAULT_SAMPLES, prepareBench, type BenchGmmFlags } from './benchGmm.js';
+import { addCountFlag } from '../countFlag.js';
 import { DEFAULT_KSD_MAX_ITEMS } from '../../monitors/ksd.js';
 
 export function sweepCommand(): Command {
@@ -16,8 +17,8 @@ export function sweepCommand(): Command {
     .requiredOption('--method <name>', 'the method to sweep')
     .option('--w <list>', 'comma-separated guidance weights', '1,1.5,2,3,5,7.5,10')
     .option('--steps <n>', 'sampling steps (default 50 when --nfe is not given)')
-    .option('--nfe <n>', 'evaluation budget per sample')
-    .option('--samples <n>', 'samples per run', '2000')
+    .option('--nfe <n>', 'evaluation budget per sample');
+  addCountFlag(cmd, 'samples per run', DEFAULT_SAMPLES, '--samples')
     .option('--seed <n>', 'seed', '1')
     .option('--sampler <name>', 'sampler', 'ddim')
     .option(
