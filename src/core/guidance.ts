@@ -33,8 +33,8 @@ export interface GuidedPrediction {
  * A guidance rule. `weights` decides, before the network is called, how strongly each
  * sample is guided at this step; the one shared gate (core/gate.ts) skips the
  * unconditional pass when every weight is 1. `combine` turns the predictions into a
- * guided prediction; wrappers (interval, thresholding, error control …) delegate to an
- * inner rule. Per-run state (APG momentum, the error controller's history) lives in the
+ * guided prediction; wrappers (interval, thresholding, rescale …) delegate to an
+ * inner rule. Per-run state (APG momentum, a schedule's history) lives in the
  * object returned by `createState`, never in the rule.
  */
 export interface GuidanceRule<S = unknown> {

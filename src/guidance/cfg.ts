@@ -38,7 +38,7 @@ export function cfg(w: number): GuidanceRule<undefined> {
 /**
  * The CFG combination with per-sample weights (ε = ε_u + w_i·Δε); the conditional
  * prediction when the gate skipped the unconditional pass. Exported so that rules whose
- * only change is the weight (interval, error control …) reuse it.
+ * only change is the weight (interval, weight schedules …) reuse it.
  */
 export function cfgCombine(
   pred: Predictions,
