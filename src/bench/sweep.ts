@@ -36,7 +36,7 @@ function ranks(v: readonly number[]): number[] {
   return r;
 }
 
-export const ERROR_MEASURES = ['gap', 'condGap', 'driftGap', 'trueGap'] as const;
+export const ERROR_MEASURES = ['training', 'gap', 'condGap', 'driftGap', 'trueGap'] as const;
 export const QUALITY_METRICS = [
   'energy',
   'guidedEnergy',
