@@ -39,6 +39,8 @@ export interface GmmBenchOptions {
   readonly keepSamples?: boolean;
   readonly onRun?: (label: string) => void;
   readonly warn?: (message: string) => void;
+  /** Ctrl-C: the run in progress stops with an AbortedError. */
+  readonly signal?: AbortSignal;
 }
 
 export interface RunMetrics {
@@ -181,6 +183,7 @@ export async function runGmmBench(opts: GmmBenchOptions): Promise<GmmBenchResult
         levels,
         n,
         seed,
+        signal: opts.signal,
         gap: {
           ksdItems: opts.ksdItems,
           trueScore: (x, level) => truth.cond.marginal(level).score(x.data),

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { InvalidOptionError } from '../errors.js';
-import { checkWritable } from '../io/atomicWrite.js';
+import { checkOutputs } from '../io/atomicWrite.js';
 import { DEFAULT_GUIDANCE_WEIGHT } from '../guidance/index.js';
 import { METHOD_NAMES, type MethodChoice } from '../methods/registry.js';
 import { checkUnetCalls, DEFAULT_UNET_CALLS, UNET_CALLS } from '../denoisers/unetDenoiser.js';
@@ -94,8 +94,11 @@ export function sidecarPath(out: string): string {
   return out.toLowerCase().endsWith('.png') ? `${out.slice(0, -4)}.json` : `${out}.json`;
 }
 
-/** Parse and check the shared flags, output paths included (writable, distinct). */
-export async function parseSamplingFlags(flags: SamplingFlags) {
+/**
+ * Parse and check the shared flags, output paths included (writable, distinct, none of them
+ * one of the run's `inputs`: the model folder's files, an input image).
+ */
+export async function parseSamplingFlags(flags: SamplingFlags, inputs: readonly string[] = []) {
   const names = flags.compare ? parseNameList(flags.compare, '--compare') : [flags.method];
   const { methods, steps, nfe } = parseMethodsAndBudget(names, '--compare', flags, {
     steps: DEFAULT_STEPS,
@@ -106,8 +109,7 @@ export async function parseSamplingFlags(flags: SamplingFlags) {
   const out = resolve(flags.out);
   const json = resolve(flags.json ?? sidecarPath(flags.out));
   if (json === out) throw new InvalidOptionError('--json and --out name the same file');
-  await checkWritable(out);
-  await checkWritable(json);
+  await checkOutputs([out, json], inputs);
   return {
     methods,
     w: parseNumber(flags.w, '--w'),

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { encodeWav } from '../../audio/wav.js';
 import { InvalidOptionError } from '../../errors.js';
-import { checkWritable, writeFileAtomic, writeJsonAtomic } from '../../io/atomicWrite.js';
+import { checkOutputs, commitOutputs, jsonText, type OutputFile } from '../../io/atomicWrite.js';
 import { DEFAULT_GUIDANCE_WEIGHT } from '../../guidance/index.js';
 import { METHOD_NAMES } from '../../methods/registry.js';
 import { embeddedTtsModelDir } from '../../models/embedded.js';
@@ -15,7 +15,6 @@ import {
 } from '../../pipelines/textToSpeech.js';
 import { renderSvg } from '../../plot/render.js';
 import { spectrogramChart } from '../../plot/spectrogram.js';
-import { writeSvg } from '../../plot/write.js';
 import { schedulerConfigJson } from '../../schedules/config.js';
 import { createSampler, SAMPLER_NAMES } from '../../samplers/index.js';
 import { checkSeed } from '../../tensor/random.js';
@@ -78,7 +77,8 @@ export async function prepareSpeak(text: string, flags: SpeakFlags) {
   if (new Set(all).size !== all.length) {
     throw new InvalidOptionError(`--out, --json and --plot must name different files`);
   }
-  for (const p of all) await checkWritable(p);
+  const modelDir = resolve(flags.model ?? embeddedTtsModelDir());
+  await checkOutputs(all, [modelDir]);
   return {
     text,
     methods,
@@ -94,7 +94,7 @@ export async function prepareSpeak(text: string, flags: SpeakFlags) {
     wavs,
     json,
     plot,
-    modelDir: resolve(flags.model ?? embeddedTtsModelDir()),
+    modelDir,
   };
 }
 
@@ -226,9 +226,10 @@ export function speakCommand(): Command {
         },
         phonemized.length,
       );
-      for (let i = 0; i < runs.length; i++) {
-        await writeFileAtomic(p.wavs[i], encodeWav(runs[i].audio, runs[i].sampleRate));
-      }
+      const files: OutputFile[] = runs.map((r, i) => ({
+        path: p.wavs[i],
+        content: encodeWav(r.audio, r.sampleRate),
+      }));
       if (p.plot) {
         const mel = model.norm.mel;
         const spec = spectrogramChart(
@@ -238,9 +239,10 @@ export function speakCommand(): Command {
           })),
           { title: `"${phonemized[0].sentence}"`, frameSeconds: mel.hop / mel.sampleRate },
         );
-        await writeSvg(p.plot, await renderSvg(spec));
+        files.push({ path: p.plot, content: await renderSvg(spec) });
       }
-      await writeJsonAtomic(p.json, sidecar(p, model, phonemized, runs));
+      files.push({ path: p.json, content: jsonText(sidecar(p, model, phonemized, runs)) });
+      await commitOutputs(files);
       process.stdout.write(
         `${runTable(p, runs)}\n` +
           `wrote ${[...p.wavs, p.json, ...(p.plot ? [p.plot] : [])].join(', ')}\n`,
