@@ -3,9 +3,8 @@
  * batch, seed, sampler, outputs, runtime — declared once and checked once, before any work.
  */
 import type { Command } from 'commander';
-import { resolve } from 'node:path';
 import { InvalidOptionError } from '../errors.js';
-import { checkOutputs } from '../io/atomicWrite.js';
+import { checkOutputs, outputPath } from '../io/atomicWrite.js';
 import { DEFAULT_GUIDANCE_WEIGHT } from '../guidance/index.js';
 import { METHOD_NAMES, type MethodChoice } from '../methods/registry.js';
 import { checkUnetCalls, DEFAULT_UNET_CALLS, UNET_CALLS } from '../denoisers/unetDenoiser.js';
@@ -24,6 +23,7 @@ import { createSampler, SAMPLER_NAMES } from '../samplers/index.js';
 import { checkSeed } from '../tensor/random.js';
 import { addMethodFlags, parseMethodsAndBudget } from './methodFlags.js';
 import { parseInteger, parseNameList, parseNumber } from './parse.js';
+import { MAX_THREADS } from './threads.js';
 import { createProgress } from './progress.js';
 import { formatTable } from './table.js';
 import { DEFAULT_KSD_MAX_ITEMS } from '../monitors/ksd.js';
@@ -99,15 +99,18 @@ export function sidecarPath(out: string): string {
  * one of the run's `inputs`: the model folder's files, an input image).
  */
 export async function parseSamplingFlags(flags: SamplingFlags, inputs: readonly string[] = []) {
-  const names = flags.compare ? parseNameList(flags.compare, '--compare') : [flags.method];
+  const names =
+    flags.compare !== undefined ? parseNameList(flags.compare, '--compare') : [flags.method];
   const { methods, steps, nfe } = parseMethodsAndBudget(names, '--compare', flags, {
     steps: DEFAULT_STEPS,
   });
   const threads =
-    flags.threads === undefined ? undefined : parseInteger(flags.threads, '--threads', 1, 1024);
+    flags.threads === undefined
+      ? undefined
+      : parseInteger(flags.threads, '--threads', 1, MAX_THREADS);
   createSampler(flags.sampler);
-  const out = resolve(flags.out);
-  const json = resolve(flags.json ?? sidecarPath(flags.out));
+  const out = outputPath(flags.out, '--out');
+  const json = outputPath(flags.json ?? sidecarPath(out), '--json');
   if (json === out) throw new InvalidOptionError('--json and --out name the same file');
   await checkOutputs([out, json], inputs);
   return {

@@ -16,6 +16,14 @@ function tempPath(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${counter++}.tmp`);
 }
 
+/** An output flag's value as an absolute path; a name ending in a separator is refused. */
+export function outputPath(raw: string, flag: string): string {
+  if (/[\\/]$/.test(raw)) {
+    throw new OutputError(`${flag} ${raw} ends in a path separator: give a file name`);
+  }
+  return resolve(raw);
+}
+
 /**
  * Fail early, before any work, if `path` cannot be written: it must not end in a path
  * separator, its name (with the temporary suffix) must fit the file system, what is there

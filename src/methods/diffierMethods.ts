@@ -103,9 +103,17 @@ export const PEER_METHODS: readonly MethodSpec[] = [
       {
         key: 'n',
         kind: 'integer',
+        min: 1,
+        max: 1000,
         description: 'points on the way down; default: the SD table by w',
       },
-      { key: 'k', kind: 'integer', description: 'restarts; default: the SD table by w' },
+      {
+        key: 'k',
+        kind: 'integer',
+        min: 0,
+        max: 100,
+        description: 'restarts; default: the SD table by w',
+      },
     ],
     build: (w, o, schedule) => {
       const given = ['sigmaMin', 'sigmaMax', 'n', 'k'].some((key) => o[key] !== undefined);
@@ -132,9 +140,23 @@ export const PEER_METHODS: readonly MethodSpec[] = [
     name: 'zsampling',
     summary: 'Z-sampling (Bai et al. 2025): zig, zag by DDIM inversion with γ2, zig',
     options: [
-      { key: 'tMax', kind: 'integer', default: 1, description: 'zig-zags per step' },
+      {
+        key: 'tMax',
+        kind: 'integer',
+        default: 1,
+        min: 0,
+        max: 16,
+        description: 'zig-zags per step',
+      },
       { key: 'gamma2', kind: 'number', default: 0, description: 'inversion weight γ2' },
-      { key: 'plainLast', kind: 'integer', default: 1, description: 'plain steps at the end' },
+      {
+        key: 'plainLast',
+        kind: 'integer',
+        default: 1,
+        min: 0,
+        max: 10000,
+        description: 'plain steps at the end',
+      },
     ],
     build: (w, o) => ({
       rule: createGuidanceRule('cfg', { w }),
@@ -148,7 +170,14 @@ export const PEER_METHODS: readonly MethodSpec[] = [
     summary:
       'predictor–corrector guidance (Bradley & Nakkiran 2024): unguided step + Langevin on π_s^γ',
     options: [
-      { key: 'k', kind: 'integer', default: 1, description: 'Langevin steps per step' },
+      {
+        key: 'k',
+        kind: 'integer',
+        default: 1,
+        min: 0,
+        max: 100,
+        description: 'Langevin steps per step',
+      },
       { key: 'gamma', kind: 'number', description: 'corrector exponent γ; default w' },
       {
         key: 'stepScale',

@@ -18,6 +18,9 @@ export interface OptionSpec {
   readonly choices?: readonly string[];
   /** Default; undefined means "derived from w or the schedule" (said in the description). */
   readonly default?: OptionValue;
+  /** Bounds, checked before any work: loop counts have a `max` so one number cannot run forever. */
+  readonly min?: number;
+  readonly max?: number;
 }
 
 /**
@@ -33,6 +36,10 @@ export function parseOptionValue(where: string, opt: OptionSpec, raw: unknown): 
         `${where} must be one of ${opt.choices?.join(', ')}, got "${v}"`,
       );
     return v;
+  }
+  // Decimal only: Number() would also read "0x10", "0b11" and "0o7".
+  if (typeof raw === 'string' && /^\s*[+-]?0[xbo]/i.test(raw)) {
+    throw new InvalidOptionError(`${where} must be a decimal number, got "${raw}"`);
   }
   const v =
     typeof raw === 'number'
@@ -50,6 +57,13 @@ export function parseOptionValue(where: string, opt: OptionSpec, raw: unknown): 
   }
   if (opt.kind === 'integer' && !Number.isInteger(v))
     throw new InvalidOptionError(`${where} must be an integer, got "${raw}"`);
+  if (opt.kind === 'integer' && typeof raw === 'string' && !/^\s*[+-]?\d+\s*$/.test(raw))
+    throw new InvalidOptionError(`${where} must be a decimal integer, got "${raw}"`);
+  if ((opt.min !== undefined && v < opt.min) || (opt.max !== undefined && v > opt.max)) {
+    throw new InvalidOptionError(
+      `${where} must be in [${opt.min ?? '-inf'}, ${opt.max ?? 'inf'}], got "${raw}"`,
+    );
+  }
   return v;
 }
 

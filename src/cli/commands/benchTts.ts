@@ -18,6 +18,7 @@ import { createSampler, SAMPLER_NAMES } from '../../samplers/index.js';
 import { checkSeed } from '../../tensor/random.js';
 import { addMethodFlags, parseMethodsAndBudget } from '../methodFlags.js';
 import { parseInteger, parseNameList, parseNumberList } from '../parse.js';
+import { MAX_THREADS } from '../threads.js';
 import { createProgress } from '../progress.js';
 import { formatTable } from '../table.js';
 
@@ -68,7 +69,9 @@ export async function prepareBenchTts(flags: BenchTtsFlags) {
     seed: checkSeed(parseInteger(flags.seed, '--seed', 0, 0xffffffff)),
     sampler: flags.sampler,
     threads:
-      flags.threads === undefined ? undefined : parseInteger(flags.threads, '--threads', 1, 1024),
+      flags.threads === undefined
+        ? undefined
+        : parseInteger(flags.threads, '--threads', 1, MAX_THREADS),
     vocoderIterations: parseInteger(flags.vocoderIterations, '--vocoder-iterations', 1, 1000),
     json,
     out,

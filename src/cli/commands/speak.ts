@@ -2,7 +2,13 @@ import { Command } from 'commander';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { encodeWav } from '../../audio/wav.js';
 import { InvalidOptionError } from '../../errors.js';
-import { checkOutputs, commitOutputs, jsonText, type OutputFile } from '../../io/atomicWrite.js';
+import {
+  checkOutputs,
+  commitOutputs,
+  jsonText,
+  outputPath,
+  type OutputFile,
+} from '../../io/atomicWrite.js';
 import { DEFAULT_GUIDANCE_WEIGHT } from '../../guidance/index.js';
 import { METHOD_NAMES } from '../../methods/registry.js';
 import { embeddedTtsModelDir } from '../../models/embedded.js';
@@ -22,6 +28,7 @@ import type { Phonemized } from '../../tts/frontend.js';
 import { checkText } from '../../tts/text.js';
 import { addMethodFlags, parseMethodsAndBudget } from '../methodFlags.js';
 import { parseInteger, parseNameList, parseNumber } from '../parse.js';
+import { MAX_THREADS } from '../threads.js';
 import { runEachMethod } from '../samplingFlags.js';
 import { formatTable } from '../table.js';
 
@@ -59,17 +66,18 @@ function besides(out: string, ext: string): string {
 /** Parse and check everything, output paths included, before the model is loaded. */
 export async function prepareSpeak(text: string, flags: SpeakFlags) {
   checkText(text);
-  const names = flags.compare ? parseNameList(flags.compare, '--compare') : [flags.method];
+  const names =
+    flags.compare !== undefined ? parseNameList(flags.compare, '--compare') : [flags.method];
   const { methods, steps, nfe } = parseMethodsAndBudget(names, '--compare', flags, {
     steps: DEFAULT_TTS_STEPS,
   });
   createSampler(flags.sampler);
-  const out = resolve(flags.out);
+  const out = outputPath(flags.out, '--out');
   const wavs = flags.compare ? names.map((n) => methodWavPath(out, n)) : [out];
-  const json = resolve(flags.json ?? besides(out, '.json'));
+  const json = outputPath(flags.json ?? besides(out, '.json'), '--json');
   const plot =
     flags.plot !== undefined
-      ? resolve(flags.plot)
+      ? outputPath(flags.plot, '--plot')
       : flags.compare
         ? besides(out, '.svg')
         : undefined;
@@ -88,7 +96,9 @@ export async function prepareSpeak(text: string, flags: SpeakFlags) {
     seed: checkSeed(parseInteger(flags.seed, '--seed', 0, 0xffffffff)),
     sampler: flags.sampler,
     threads:
-      flags.threads === undefined ? undefined : parseInteger(flags.threads, '--threads', 1, 1024),
+      flags.threads === undefined
+        ? undefined
+        : parseInteger(flags.threads, '--threads', 1, MAX_THREADS),
     vocoderIterations: parseInteger(flags.vocoderIterations, '--vocoder-iterations', 1, 1000),
     batch: flags.batch === undefined ? undefined : parseInteger(flags.batch, '--batch', 1, 256),
     wavs,
