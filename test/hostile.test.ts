@@ -350,3 +350,19 @@ describe('raw errors (issue 13 cases 6, 7)', () => {
     );
   });
 });
+
+describe('--n by memory (issue 13 case 5)', () => {
+  it('generate --n 4096 is refused with the memory it would need, nothing written', async () => {
+    const dir = await tempDir();
+    const r = await cliInProcess([
+      'generate',
+      'a seven',
+      '--n',
+      '4096',
+      '--out',
+      join(dir, 'g.png'),
+    ]);
+    assertRefused(r, /--n 4096 would need about [\d.]+ GB/);
+    assert.deepEqual(readdirSync(dir), []);
+  });
+});

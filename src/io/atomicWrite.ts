@@ -34,6 +34,7 @@ export async function checkWritable(path: string): Promise<void> {
   if (/[\\/]$/.test(path)) {
     throw new OutputError(`output ${path} ends in a path separator: give a file name`);
   }
+  if (path.includes('\0')) throw new OutputError('an output path contains a NUL character');
   const nameBytes = Buffer.byteLength(basename(path));
   if (nameBytes + TEMP_NAME_EXTRA > MAX_NAME_BYTES) {
     throw new OutputError(

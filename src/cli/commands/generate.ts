@@ -14,6 +14,7 @@ import {
 import { schedulerConfigJson } from '../../schedules/config.js';
 import {
   addSamplingFlags,
+  checkBatchMemory,
   parseSamplingFlags,
   settingsJson,
   runsJson,
@@ -77,6 +78,7 @@ export function generateCommand(): Command {
     const model = await loadTextToImageModel(p.modelDir, { threads: p.threads, warn });
     const loadMs = performance.now() - tLoad;
     try {
+      checkBatchMemory(p.n, [model.unet.itemShape]);
       const base = {
         prompt,
         w: p.w,

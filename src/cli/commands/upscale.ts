@@ -19,6 +19,7 @@ import { concatBatch } from '../../tensor/tensor.js';
 import { parseInteger } from '../parse.js';
 import {
   addSamplingFlags,
+  checkBatchMemory,
   parseSamplingFlags,
   settingsJson,
   runsJson,
@@ -86,6 +87,7 @@ export function upscaleCommand(): Command {
     const model = await loadUpscalerModel(modelDir, { threads: p.threads, warn });
     const loadMs = performance.now() - tLoad;
     try {
+      checkBatchMemory(p.n, [model.unet.itemShape, model.outputShape]);
       checkNoiseLevel(model, noiseLevel);
       const lowRes = await readPngImage(resolve(input), model.inputShape[0] === 3 ? 3 : 1);
       checkLowRes(model, lowRes);
