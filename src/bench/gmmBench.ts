@@ -40,6 +40,7 @@ export interface GmmBenchOptions {
   readonly keepSamples?: boolean;
   readonly onRun?: (label: string) => void;
   readonly warn?: (message: string) => void;
+  /** Ctrl-C: the run in progress stops with an AbortedError. */
   readonly signal?: AbortSignal;
 }
 

@@ -16,6 +16,7 @@ import { checkSeed } from '../tensor/random.js';
 import { addCountFlag } from './countFlag.js';
 import { addMethodFlags, parseMethodsAndBudget } from './methodFlags.js';
 import { parseInteger, parseNameList, parseNumberList } from './parse.js';
+import { MAX_THREADS } from './threads.js';
 import { addRuntimeFlags } from './samplingFlags.js';
 
 export interface BenchFlags {
@@ -78,7 +79,9 @@ export async function parseBenchFlags(flags: BenchFlags, defaultNfe: number) {
   );
   const ws = parseNumberList(flags.w, '--w');
   const threads =
-    flags.threads === undefined ? undefined : parseInteger(flags.threads, '--threads', 1, 1024);
+    flags.threads === undefined
+      ? undefined
+      : parseInteger(flags.threads, '--threads', 1, MAX_THREADS);
   createSampler(flags.sampler);
   const json = flags.json === undefined ? undefined : resolve(flags.json);
   const grids = flags.grids === undefined ? undefined : resolve(flags.grids);

@@ -56,12 +56,29 @@ export function parseMethodsAndBudget(
   if (new Set(names).size !== names.length) {
     throw new InvalidOptionError(`${listFlag} names a method twice: "${names.join(',')}"`);
   }
+  refuseUnusedMethodFlags(names, flags);
   const methods = methodChoices(names, flags);
   methods.forEach((m) => resolveMethod(m));
   const steps =
     flags.steps === undefined ? undefined : parseInteger(flags.steps, '--steps', 1, 100_000);
   const nfe = flags.nfe === undefined ? undefined : parseInteger(flags.nfe, '--nfe', 1, 1_000_000);
   return { methods, ...budgetOf({ steps, nfe }, fallback, ['--steps', '--nfe']) };
+}
+
+/** A method's option flag given while that method is not run would be silently ignored. */
+function refuseUnusedMethodFlags(names: readonly string[], flags: Record<string, unknown>): void {
+  for (const m of METHODS) {
+    if (names.includes(m.name)) continue;
+    for (const o of m.options) {
+      for (const flag of [optionFlag(m.name, o.key), legacyOptionFlag(m.name, o.key)]) {
+        if (flags[camel(flag)] !== undefined) {
+          throw new InvalidOptionError(
+            `${flag} is an option of ${m.name}, which is not among the methods run (${names.join(',')})`,
+          );
+        }
+      }
+    }
+  }
 }
 
 /** Commander's attribute name of a flag: `--eps-scaling-factor` → `epsScalingFactor`. */

@@ -3,7 +3,9 @@ import { InvalidOptionError } from '../errors.js';
 /** Parse a finite number, naming the option in the error. */
 export function parseNumber(value: string, option: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) {
+  // Decimal only: Number() would also read "0x10", "0b11" and "0o7".
+  const decimal = /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i.test(value);
+  if (!decimal || !Number.isFinite(n)) {
     throw new InvalidOptionError(`${option} must be a finite number, got "${value}"`);
   }
   return n;
@@ -15,6 +17,12 @@ export function parseInteger(
   min: number,
   max = Number.MAX_SAFE_INTEGER,
 ): number {
+  // Digits only: "1e3", "0x10", "0b11" and "16.0" are refused, not read as 1000, 16, 3, 16.
+  if (!/^\s*[+-]?\d+\s*$/.test(value)) {
+    throw new InvalidOptionError(
+      `${option} must be a decimal integer in [${min}, ${max}], got "${value}"`,
+    );
+  }
   const n = parseNumber(value, option);
   if (!Number.isInteger(n) || n < min || n > max) {
     throw new InvalidOptionError(

@@ -89,10 +89,18 @@ export function parseProblem(json: unknown, source?: string): Problem {
     root.description === undefined ? undefined : string(root.description, 'description', fail);
   const dim = integer(root.dim, 'dim', fail);
   if (dim < 1) fail(`dim must be at least 1, got ${dim}`);
+  if (dim > MAX_PROBLEM_DIM) fail(`dim must be at most ${MAX_PROBLEM_DIM}, got ${dim}`);
 
   if (!Array.isArray(root.classes)) fail(describeMissing(root.classes, 'classes', 'an array'));
   const rawClasses = root.classes as unknown[];
   if (rawClasses.length === 0) fail('classes is empty');
+  const count = rawClasses.reduce<number>((a, c) => {
+    const comps = (c as { components?: unknown } | null)?.components;
+    return a + (Array.isArray(comps) ? comps.length : 0);
+  }, 0);
+  if (count > MAX_PROBLEM_COMPONENTS) {
+    fail(`classes have ${count} components in all; at most ${MAX_PROBLEM_COMPONENTS} are allowed`);
+  }
   const classes = rawClasses.map((c, i) => parseClass(c, `classes[${i}]`, dim, fail));
   const seen = new Set<string>();
   classes.forEach((c, i) => {
@@ -130,11 +138,17 @@ export function parseProblem(json: unknown, source?: string): Problem {
   };
 }
 
+/** Problem bounds: the benchmark holds samples × dim and components × dim arrays. */
+export const MAX_PROBLEM_DIM = 1024;
+export const MAX_PROBLEM_COMPONENTS = 1024;
+/** A problem file is read up to this many bytes. */
+export const MAX_PROBLEM_BYTES = 16 * 1024 * 1024;
+
 /** Read and validate a problem file. Relative ONNX model paths are resolved against its folder. */
 export async function loadProblem(path: string): Promise<Problem> {
   let text: string;
   try {
-    text = await readText(path);
+    text = await readText(path, MAX_PROBLEM_BYTES);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new ConfigError(

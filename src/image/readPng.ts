@@ -4,9 +4,9 @@
  * images, alpha (what would transparent pixels mean?) and a channel count the model does not
  * take. A greyscale PNG given to an RGB model is repeated over the three channels.
  */
-import { readFile } from 'node:fs/promises';
 import { PNG } from 'pngjs';
 import { InputImageError } from '../errors.js';
+import { readBytes } from '../io/files.js';
 import { Tensor } from '../tensor/tensor.js';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -22,10 +22,26 @@ interface PngMeta {
   data: Buffer;
 }
 
+/** An input PNG is read up to this many bytes (a 4096×4096 RGB image compresses below it). */
+export const MAX_PNG_BYTES = 64 * 1024 * 1024;
+/** Width and height above this are refused from the header, before anything is decoded. */
+export const MAX_PNG_SIDE = 4096;
+
 /** Decode PNG bytes; `where` names the source in every message. */
 export function decodePng(bytes: Buffer, channels: 1 | 3, where: string): Tensor {
   if (bytes.length < 8 || !bytes.subarray(0, 8).equals(PNG_SIGNATURE)) {
     throw new InputImageError(`${where} is not a PNG file`);
+  }
+  // The IHDR chunk comes first: length 13, type "IHDR", width, height (big-endian).
+  if (bytes.length < 24 || bytes.toString('latin1', 12, 16) !== 'IHDR') {
+    throw new InputImageError(`${where} is not a readable PNG: no IHDR header first`);
+  }
+  const declaredW = bytes.readUInt32BE(16);
+  const declaredH = bytes.readUInt32BE(20);
+  if (declaredW < 1 || declaredH < 1 || declaredW > MAX_PNG_SIDE || declaredH > MAX_PNG_SIDE) {
+    throw new InputImageError(
+      `${where} declares ${declaredW}×${declaredH} pixels; at most ${MAX_PNG_SIDE}×${MAX_PNG_SIDE} are read`,
+    );
   }
   let png: PngMeta;
   try {
@@ -60,7 +76,7 @@ export function decodePng(bytes: Buffer, channels: 1 | 3, where: string): Tensor
 export async function readPngImage(path: string, channels: 1 | 3): Promise<Tensor> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(path);
+    bytes = await readBytes(path, MAX_PNG_BYTES);
   } catch (err) {
     throw new InputImageError(`cannot read ${path}: ${(err as Error).message}`);
   }

@@ -37,7 +37,9 @@ export async function pathKind(path: string): Promise<'file' | 'dir' | undefined
   return res.headers.get('x-diffier-kind') === 'dir' ? 'dir' : 'file';
 }
 
-export async function readText(path: string): Promise<string> {
+export const MAX_TEXT_FILE_BYTES = 64 * 1024 * 1024;
+
+export async function readText(path: string, maxBytes = MAX_TEXT_FILE_BYTES): Promise<string> {
   const res = await fetch(path);
   if (!res.ok) {
     // The code Node gives a missing file, so callers word both cases the same way.
@@ -45,5 +47,9 @@ export async function readText(path: string): Promise<string> {
     if (res.status === 404) err.code = 'ENOENT';
     throw err;
   }
-  return res.text();
+  const text = await res.text();
+  if (text.length > maxBytes) {
+    throw Object.assign(new Error(`it has more than ${maxBytes} bytes`), { code: 'EFBIG' });
+  }
+  return text;
 }

@@ -166,7 +166,7 @@ export const PEER_METHODS: readonly MethodSpec[] = [
         key: 'plainLast',
         kind: 'integer',
         default: 1,
-        range: { min: 0 },
+        range: { min: 0, max: 10000 },
         description: 'plain steps at the end',
       },
     ],

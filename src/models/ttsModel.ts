@@ -181,6 +181,16 @@ function positive(v: unknown, what: string): number {
   return v;
 }
 
+/**
+ * Mel bounds: a WAV below 8 kHz is not speech anyone can hear; n_fft above 8192 (and a hop
+ * longer than the window) only allocate. The hop is bounded by n_fft.
+ */
+export const MEL_BOUNDS = {
+  sampleRate: [8000, 192000],
+  nFft: [16, 8192],
+  nMels: [1, 512],
+} as const;
+
 async function readNormalisation(path: string): Promise<MelNormalisation> {
   const cfg = object(await readJsonFile(path), path);
   const m = object(cfg.mel, `${path} "mel"`);
@@ -195,6 +205,21 @@ async function readNormalisation(path: string): Promise<MelNormalisation> {
   };
   if (!(mel.fmin >= 0 && mel.fmin < mel.fmax) || Math.log2(mel.nFft) % 1 !== 0) {
     throw new ModelFolderError(`${path}: need 0 ≤ fmin < fmax and a power-of-two n_fft`);
+  }
+  for (const [key, value, [lo, hi]] of [
+    ['sample_rate', mel.sampleRate, MEL_BOUNDS.sampleRate],
+    ['n_fft', mel.nFft, MEL_BOUNDS.nFft],
+    ['hop_length', mel.hop, [1, mel.nFft]],
+    ['n_mels', mel.nMels, MEL_BOUNDS.nMels],
+  ] as const) {
+    if (!Number.isInteger(value) || value < lo || value > hi) {
+      throw new ModelFolderError(
+        `${path}: mel.${key} must be an integer in [${lo}, ${hi}], got ${value}`,
+      );
+    }
+  }
+  if (mel.fmax > mel.sampleRate / 2) {
+    throw new ModelFolderError(`${path}: mel.fmax ${mel.fmax} is above the Nyquist frequency`);
   }
   return {
     mel,

@@ -60,6 +60,10 @@ export function parseOptionValue(where: string, opt: OptionSpec, raw: unknown): 
       );
     return v;
   }
+  // Decimal only: Number() would also read "0x10", "0b11" and "0o7".
+  if (typeof raw === 'string' && /^\s*[+-]?0[xbo]/i.test(raw)) {
+    throw new InvalidOptionError(`${where} must be a decimal number, got "${raw}"`);
+  }
   const v =
     typeof raw === 'number'
       ? raw
@@ -76,6 +80,8 @@ export function parseOptionValue(where: string, opt: OptionSpec, raw: unknown): 
   }
   if (opt.kind === 'integer' && !Number.isInteger(v))
     throw new InvalidOptionError(`${where} must be an integer, got "${raw}"`);
+  if (opt.kind === 'integer' && typeof raw === 'string' && !/^\s*[+-]?\d+\s*$/.test(raw))
+    throw new InvalidOptionError(`${where} must be a decimal integer, got "${raw}"`);
   if (opt.range && !inRange(v, opt.range))
     throw new InvalidOptionError(`${where} must be in ${formatRange(opt.range)}, got "${raw}"`);
   return v;

@@ -193,6 +193,9 @@ function readTrainedBetas(o: Json, count: number | undefined): number[] | null {
  * accepted silently, unknown ones are reported through `warn`; invalid values throw a
  * ConfigError naming the key.
  */
+/** num_train_timesteps above this is refused: the tables are allocated per timestep. */
+export const MAX_TRAIN_TIMESTEPS = 100_000;
+
 export function parseSchedulerConfig(json: unknown, opts: ParseOptions = {}): ScheduleConfig {
   if (!isObject(json)) throw new ConfigError('scheduler config must be a JSON object');
   const warn = opts.warn ?? ((m: string) => console.warn(m));
@@ -208,6 +211,11 @@ export function parseSchedulerConfig(json: unknown, opts: ParseOptions = {}): Sc
   // With trained_betas and no num_train_timesteps, the betas give the count.
   const countGiven = json.num_train_timesteps !== undefined;
   const declared = readInteger(json, 'num_train_timesteps', 1000, 1);
+  if (declared > MAX_TRAIN_TIMESTEPS) {
+    throw new ConfigError(
+      `scheduler config: num_train_timesteps must be at most ${MAX_TRAIN_TIMESTEPS}, got ${declared}`,
+    );
+  }
   const trainedBetas = readTrainedBetas(json, countGiven ? declared : undefined);
   const numTrainTimesteps = trainedBetas && !countGiven ? trainedBetas.length : declared;
 

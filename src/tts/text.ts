@@ -33,6 +33,11 @@ export function checkText(text: string): void {
       `the English voice cannot speak these characters: ${shown.join(', ')}`,
     );
   }
+  if (splitSentences(text).length === 0) {
+    throw new UnspeakableTextError(
+      'the text has no letter or digit to speak (only punctuation): give a sentence, e.g. "Hello there."',
+    );
+  }
 }
 
 /** Sentences of the text (Intl sentence segmentation), trimmed, empty ones dropped. */

@@ -4,7 +4,15 @@ import { runGmmBench, type GmmBenchResult } from '../../bench/gmmBench.js';
 import { gapCurves, metricCurves, paretoPlot, scatterPlot } from '../../bench/gmmPlots.js';
 import { loadProblem } from '../../denoisers/problem.js';
 import { trueMixtures } from '../../denoisers/gaussianMixture.js';
-import { checkWritable, writeFileAtomic, writeJsonAtomic } from '../../io/atomicWrite.js';
+import {
+  checkOutputs,
+  checkWritable,
+  commitOutputs,
+  jsonText,
+  type OutputFile,
+} from '../../io/atomicWrite.js';
+import { InvalidOptionError } from '../../errors.js';
+import { withInterrupt } from '../samplingFlags.js';
 import { createSampler, SAMPLER_NAMES } from '../../samplers/index.js';
 import { checkSeed } from '../../tensor/random.js';
 import { addCountFlag, countFlag } from '../countFlag.js';
@@ -37,13 +45,13 @@ export interface BenchGmmFlags {
 export const DEFAULT_SAMPLES = '2000';
 
 /** Parse and check everything before any work, so a bad option writes nothing. */
-export async function prepareBench(flags: BenchGmmFlags) {
-  const { methods, steps, nfe } = parseMethodsAndBudget(
-    parseNameList(flags.methods, '--methods'),
-    '--methods',
-    flags,
-    { steps: 50 },
-  );
+export async function prepareBench(flags: BenchGmmFlags, methodsFlag = '--methods') {
+  const names = parseNameList(flags.methods, methodsFlag);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup !== undefined) throw new InvalidOptionError(`${methodsFlag} names ${dup} twice`);
+  const { methods, steps, nfe } = parseMethodsAndBudget(names, methodsFlag, flags, {
+    steps: 50,
+  });
   const ws = parseNumberList(flags.w, '--w');
   const count = countFlag(flags, '--samples', DEFAULT_SAMPLES);
   const samples = parseInteger(count.text, count.name, 10, 1_000_000);
@@ -51,7 +59,11 @@ export async function prepareBench(flags: BenchGmmFlags) {
   const ksdItems = parseInteger(flags.ksdItems, '--ksd-items', 2, 100000);
   createSampler(flags.sampler);
   const problem = await loadProblem(flags.problem);
-  for (const path of [flags.json, flags.samplesOut]) if (path) await checkWritable(path);
+  const inputs = [problemInputs(flags.problem, problem)].flat();
+  await checkOutputs(
+    [flags.json, flags.samplesOut].filter((p): p is string => Boolean(p)),
+    inputs,
+  );
   if (flags.plots) await checkWritable(join(flags.plots, 'x.svg'));
   return {
     problem,
@@ -63,6 +75,27 @@ export async function prepareBench(flags: BenchGmmFlags) {
     seed,
     ksdItems,
   };
+}
+
+/** The files a run reads: the problem file and its ONNX network, if any. */
+function problemInputs(path: string, problem: { model: { kind: string; path?: string } }) {
+  return problem.model.kind === 'onnx' && problem.model.path ? [path, problem.model.path] : [path];
+}
+
+/**
+ * Write a bench run's outputs together (commitOutputs), after checking again that none is
+ * an input of the run (plot names are known only now).
+ */
+export async function commitBenchOutputs(
+  files: readonly OutputFile[],
+  problemPath: string,
+): Promise<void> {
+  const problem = await loadProblem(problemPath);
+  await checkOutputs(
+    files.map((f) => f.path),
+    problemInputs(problemPath, problem),
+  );
+  await commitOutputs(files);
 }
 
 export function benchTable(result: GmmBenchResult): string {
@@ -126,16 +159,20 @@ export async function writeBenchOutputs(
   flags: { json?: string; samplesOut?: string; plots?: string; problemPath: string },
 ) {
   const runsOnly = result.runs.map(({ samples: _s, ...rest }) => rest);
-  if (flags.json) await writeJsonAtomic(flags.json, { ...result, runs: runsOnly });
+  const out: OutputFile[] = [];
+  if (flags.json) out.push({ path: flags.json, content: jsonText({ ...result, runs: runsOnly }) });
   if (flags.samplesOut) {
-    await writeJsonAtomic(flags.samplesOut, {
-      runs: result.runs.map((r) => ({
-        method: r.method,
-        w: r.w,
-        steps: r.steps,
-        nfe: r.nfe,
-        samples: r.samples,
-      })),
+    out.push({
+      path: flags.samplesOut,
+      content: jsonText({
+        runs: result.runs.map((r) => ({
+          method: r.method,
+          w: r.w,
+          steps: r.steps,
+          nfe: r.nfe,
+          samples: r.samples,
+        })),
+      }),
     });
   }
   if (flags.plots) {
@@ -144,8 +181,9 @@ export async function writeBenchOutputs(
     const problem = await loadProblem(flags.problemPath);
     const scatter = await scatterPlot(result, trueMixtures(problem).cond);
     if (scatter) files.set('samples.svg', scatter);
-    for (const [name, svg] of files) await writeFileAtomic(join(flags.plots, name), svg);
+    for (const [name, svg] of files) out.push({ path: join(flags.plots, name), content: svg });
   }
+  await commitBenchOutputs(out, flags.problemPath);
 }
 
 export function benchGmmCommand(): Command {
@@ -173,13 +211,16 @@ export function benchGmmCommand(): Command {
     const progress = createProgress(flags.progress);
     progress.start(p.methods.length * p.ws.length, 'bench gmm');
     const t0 = performance.now();
-    const result = await runGmmBench({
-      ...p,
-      sampler: flags.sampler,
-      keepSamples: Boolean(flags.samplesOut || flags.plots),
-      onRun: (label) => progress.tick(label),
-      warn: (m) => process.stderr.write(`warning: ${m}\n`),
-    });
+    const result = await withInterrupt((signal) =>
+      runGmmBench({
+        ...p,
+        sampler: flags.sampler,
+        keepSamples: Boolean(flags.samplesOut || flags.plots),
+        signal,
+        onRun: (label) => progress.tick(label),
+        warn: (m) => process.stderr.write(`warning: ${m}\n`),
+      }),
+    );
     progress.stop();
     process.stdout.write(
       `${benchTable(result)}\n(${((performance.now() - t0) / 1000).toFixed(1)} s)\n`,

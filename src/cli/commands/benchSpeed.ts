@@ -16,6 +16,7 @@ import { checkSeed } from '../../tensor/random.js';
 import { addCountFlag } from '../countFlag.js';
 import { addMethodFlags, methodChoices } from '../methodFlags.js';
 import { parseInteger, parseNameList, parseNumber } from '../parse.js';
+import { MAX_THREADS } from '../threads.js';
 import { createProgress } from '../progress.js';
 import { formatNumber, formatTable } from '../table.js';
 
@@ -82,7 +83,9 @@ export async function prepareBenchSpeed(flags: BenchSpeedFlags) {
     synthetic: { shape, batch: parseInteger(flags.syntheticBatch, '--synthetic-batch', 1, 4096) },
     unetFlops,
     threads:
-      flags.threads === undefined ? undefined : parseInteger(flags.threads, '--threads', 1, 1024),
+      flags.threads === undefined
+        ? undefined
+        : parseInteger(flags.threads, '--threads', 1, MAX_THREADS),
     json,
     modelDir,
   };

@@ -19,6 +19,7 @@ import { checkSeed } from '../../tensor/random.js';
 import { addCountFlag } from '../countFlag.js';
 import { addMethodFlags, parseMethodsAndBudget } from '../methodFlags.js';
 import { parseInteger, parseNameList, parseNumberList } from '../parse.js';
+import { MAX_THREADS } from '../threads.js';
 import { createProgress } from '../progress.js';
 import { formatTable } from '../table.js';
 
@@ -69,7 +70,9 @@ export async function prepareBenchTts(flags: BenchTtsFlags) {
     seed: checkSeed(parseInteger(flags.seed, '--seed', 0, 0xffffffff)),
     sampler: flags.sampler,
     threads:
-      flags.threads === undefined ? undefined : parseInteger(flags.threads, '--threads', 1, 1024),
+      flags.threads === undefined
+        ? undefined
+        : parseInteger(flags.threads, '--threads', 1, MAX_THREADS),
     vocoderIterations: parseInteger(flags.vocoderIterations, '--vocoder-iterations', 1, 1000),
     json,
     out,

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { resolve } from 'node:path';
 import { defaultScale, gridPng } from '../../image/png.js';
-import { writeFileAtomic, writeJsonAtomic } from '../../io/atomicWrite.js';
+import { commitOutputs, jsonText } from '../../io/atomicWrite.js';
 import { embeddedModelDir } from '../../models/embedded.js';
 import { inspectModelFolder } from '../../models/folder.js';
 import { loadTextToImageModel, type TextToImageModel } from '../../models/load.js';
@@ -14,6 +14,7 @@ import {
 import { schedulerConfigJson } from '../../schedules/config.js';
 import {
   addSamplingFlags,
+  checkBatchMemory,
   parseSamplingFlags,
   settingsJson,
   runsJson,
@@ -26,8 +27,9 @@ import {
 /** Parse and check everything, outputs and model files included, before any work. */
 export async function prepareGenerate(prompt: string, flags: SamplingFlags) {
   checkPrompt(prompt);
-  const setup = await parseSamplingFlags(flags);
-  const folder = await inspectModelFolder(resolve(flags.model ?? embeddedModelDir()));
+  const modelDir = resolve(flags.model ?? embeddedModelDir());
+  const setup = await parseSamplingFlags(flags, [modelDir]);
+  const folder = await inspectModelFolder(modelDir);
   return { ...setup, prompt, folder };
 }
 
@@ -76,6 +78,7 @@ export function generateCommand(): Command {
     const model = await loadTextToImageModel(p.folder, { threads: p.threads, warn });
     const loadMs = performance.now() - tLoad;
     try {
+      checkBatchMemory(p.n, [model.unet.itemShape]);
       const base = {
         prompt,
         w: p.w,
@@ -110,8 +113,10 @@ export function generateCommand(): Command {
         runs.map((r) => r.images),
         { scale: defaultScale(runs[0].images.shape[2]) },
       );
-      await writeFileAtomic(p.out, png);
-      await writeJsonAtomic(p.json, sidecar(p, model, runs, loadMs));
+      await commitOutputs([
+        { path: p.out, content: png },
+        { path: p.json, content: jsonText(sidecar(p, model, runs, loadMs)) },
+      ]);
       process.stdout.write(`${runTable(runs)}\nwrote ${p.out} and ${p.json}\n`);
     } finally {
       await model.release();

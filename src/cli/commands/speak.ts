@@ -2,7 +2,13 @@ import { Command } from 'commander';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { encodeWav } from '../../audio/wav.js';
 import { InvalidOptionError } from '../../errors.js';
-import { checkWritable, writeFileAtomic, writeJsonAtomic } from '../../io/atomicWrite.js';
+import {
+  checkOutputs,
+  commitOutputs,
+  jsonText,
+  outputPath,
+  type OutputFile,
+} from '../../io/atomicWrite.js';
 import { DEFAULT_GUIDANCE_WEIGHT } from '../../guidance/index.js';
 import { METHOD_NAMES } from '../../methods/registry.js';
 import { embeddedTtsModelDir } from '../../models/embedded.js';
@@ -15,7 +21,6 @@ import {
 } from '../../pipelines/textToSpeech.js';
 import { renderSvg } from '../../plot/render.js';
 import { spectrogramChart } from '../../plot/spectrogram.js';
-import { writeSvg } from '../../plot/write.js';
 import { schedulerConfigJson } from '../../schedules/config.js';
 import { createSampler, SAMPLER_NAMES } from '../../samplers/index.js';
 import { checkSeed } from '../../tensor/random.js';
@@ -23,6 +28,7 @@ import type { Phonemized } from '../../tts/frontend.js';
 import { checkText } from '../../tts/text.js';
 import { addMethodFlags, parseMethodsAndBudget } from '../methodFlags.js';
 import { parseInteger, parseNameList, parseNumber } from '../parse.js';
+import { MAX_THREADS } from '../threads.js';
 import { runEachMethod } from '../samplingFlags.js';
 import { formatTable } from '../table.js';
 
@@ -60,17 +66,18 @@ function besides(out: string, ext: string): string {
 /** Parse and check everything, output paths included, before the model is loaded. */
 export async function prepareSpeak(text: string, flags: SpeakFlags) {
   checkText(text);
-  const names = flags.compare ? parseNameList(flags.compare, '--compare') : [flags.method];
+  const names =
+    flags.compare !== undefined ? parseNameList(flags.compare, '--compare') : [flags.method];
   const { methods, steps, nfe } = parseMethodsAndBudget(names, '--compare', flags, {
     steps: DEFAULT_TTS_STEPS,
   });
   createSampler(flags.sampler);
-  const out = resolve(flags.out);
+  const out = outputPath(flags.out, '--out');
   const wavs = flags.compare ? names.map((n) => methodWavPath(out, n)) : [out];
-  const json = resolve(flags.json ?? besides(out, '.json'));
+  const json = outputPath(flags.json ?? besides(out, '.json'), '--json');
   const plot =
     flags.plot !== undefined
-      ? resolve(flags.plot)
+      ? outputPath(flags.plot, '--plot')
       : flags.compare
         ? besides(out, '.svg')
         : undefined;
@@ -78,7 +85,8 @@ export async function prepareSpeak(text: string, flags: SpeakFlags) {
   if (new Set(all).size !== all.length) {
     throw new InvalidOptionError(`--out, --json and --plot must name different files`);
   }
-  for (const p of all) await checkWritable(p);
+  const modelDir = resolve(flags.model ?? embeddedTtsModelDir());
+  await checkOutputs(all, [modelDir]);
   return {
     text,
     methods,
@@ -88,13 +96,15 @@ export async function prepareSpeak(text: string, flags: SpeakFlags) {
     seed: checkSeed(parseInteger(flags.seed, '--seed', 0, 0xffffffff)),
     sampler: flags.sampler,
     threads:
-      flags.threads === undefined ? undefined : parseInteger(flags.threads, '--threads', 1, 1024),
+      flags.threads === undefined
+        ? undefined
+        : parseInteger(flags.threads, '--threads', 1, MAX_THREADS),
     vocoderIterations: parseInteger(flags.vocoderIterations, '--vocoder-iterations', 1, 1000),
     batch: flags.batch === undefined ? undefined : parseInteger(flags.batch, '--batch', 1, 256),
     wavs,
     json,
     plot,
-    modelDir: resolve(flags.model ?? embeddedTtsModelDir()),
+    modelDir,
   };
 }
 
@@ -226,9 +236,10 @@ export function speakCommand(): Command {
         },
         phonemized.length,
       );
-      for (let i = 0; i < runs.length; i++) {
-        await writeFileAtomic(p.wavs[i], encodeWav(runs[i].audio, runs[i].sampleRate));
-      }
+      const files: OutputFile[] = runs.map((r, i) => ({
+        path: p.wavs[i],
+        content: encodeWav(r.audio, r.sampleRate),
+      }));
       if (p.plot) {
         const mel = model.norm.mel;
         const spec = spectrogramChart(
@@ -238,9 +249,10 @@ export function speakCommand(): Command {
           })),
           { title: `"${phonemized[0].sentence}"`, frameSeconds: mel.hop / mel.sampleRate },
         );
-        await writeSvg(p.plot, await renderSvg(spec));
+        files.push({ path: p.plot, content: await renderSvg(spec) });
       }
-      await writeJsonAtomic(p.json, sidecar(p, model, phonemized, runs));
+      files.push({ path: p.json, content: jsonText(sidecar(p, model, phonemized, runs)) });
+      await commitOutputs(files);
       process.stdout.write(
         `${runTable(p, runs)}\n` +
           `wrote ${[...p.wavs, p.json, ...(p.plot ? [p.plot] : [])].join(', ')}\n`,

@@ -3,11 +3,19 @@ import { join } from 'node:path';
 import { runGmmBench } from '../../bench/gmmBench.js';
 import { gapCurves, metricCurves } from '../../bench/gmmPlots.js';
 import { correlations, recommendW } from '../../bench/sweep.js';
-import { writeFileAtomic, writeJsonAtomic } from '../../io/atomicWrite.js';
+import { jsonText, type OutputFile } from '../../io/atomicWrite.js';
+import { InvalidOptionError } from '../../errors.js';
+import { withInterrupt } from '../samplingFlags.js';
 import { addMethodFlags } from '../methodFlags.js';
 import { createProgress } from '../progress.js';
 import { formatTable } from '../table.js';
-import { benchTable, DEFAULT_SAMPLES, prepareBench, type BenchGmmFlags } from './benchGmm.js';
+import {
+  benchTable,
+  commitBenchOutputs,
+  DEFAULT_SAMPLES,
+  prepareBench,
+  type BenchGmmFlags,
+} from './benchGmm.js';
 import { addCountFlag } from '../countFlag.js';
 import { DEFAULT_KSD_MAX_ITEMS } from '../../monitors/ksd.js';
 
@@ -31,15 +39,23 @@ export function sweepCommand(): Command {
     .option('--no-progress', 'no progress on stderr');
   addMethodFlags(cmd);
   return cmd.action(async (flags: BenchGmmFlags & { method: string }) => {
-    const p = await prepareBench({ ...flags, methods: flags.method });
+    if (flags.method.includes(',')) {
+      throw new InvalidOptionError(
+        `--method takes one method, got "${flags.method}" (bench gmm --methods compares several)`,
+      );
+    }
+    const p = await prepareBench({ ...flags, methods: flags.method }, '--method');
     const progress = createProgress(flags.progress);
     progress.start(p.ws.length, `sweep ${flags.method}`);
-    const result = await runGmmBench({
-      ...p,
-      sampler: flags.sampler,
-      onRun: (label) => progress.tick(label),
-      warn: (m) => process.stderr.write(`warning: ${m}\n`),
-    });
+    const result = await withInterrupt((signal) =>
+      runGmmBench({
+        ...p,
+        sampler: flags.sampler,
+        signal,
+        onRun: (label) => progress.tick(label),
+        warn: (m) => process.stderr.write(`warning: ${m}\n`),
+      }),
+    );
     progress.stop();
     const correlation = correlations(result.runs);
     const recommendedW = recommendW(result.runs);
@@ -47,10 +63,14 @@ export function sweepCommand(): Command {
     process.stdout.write(
       `${benchTable(result)}\n\nSpearman rank correlation over w\n${formatTable(['error:metric', 'rho'], corrRows)}\n\nrecommended w: ${recommendedW}\n`,
     );
-    if (flags.json) await writeJsonAtomic(flags.json, { ...result, correlation, recommendedW });
+    const out: OutputFile[] = [];
+    if (flags.json) {
+      out.push({ path: flags.json, content: jsonText({ ...result, correlation, recommendedW }) });
+    }
     if (flags.plots) {
       const files = new Map([...(await metricCurves(result)), ...(await gapCurves(result))]);
-      for (const [name, svg] of files) await writeFileAtomic(join(flags.plots, name), svg);
+      for (const [name, svg] of files) out.push({ path: join(flags.plots, name), content: svg });
     }
+    await commitBenchOutputs(out, flags.problem);
   });
 }

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { defaultScale, gridPng } from '../../image/png.js';
 import { readPngImage } from '../../image/readPng.js';
 import { nearestUpsample } from '../../image/resize.js';
-import { writeFileAtomic, writeJsonAtomic } from '../../io/atomicWrite.js';
+import { commitOutputs, jsonText } from '../../io/atomicWrite.js';
 import { embeddedUpscalerDir } from '../../models/embedded.js';
 import { inspectModelFolder } from '../../models/folder.js';
 import { loadUpscalerModel, type UpscalerModel } from '../../models/upscaler.js';
@@ -19,6 +19,7 @@ import { concatBatch } from '../../tensor/tensor.js';
 import { parseInteger } from '../parse.js';
 import {
   addSamplingFlags,
+  checkBatchMemory,
   parseSamplingFlags,
   settingsJson,
   runsJson,
@@ -77,15 +78,16 @@ export function upscaleCommand(): Command {
     .option('--prompt <text>', 'prompt, for upscalers with a text side');
   addSamplingFlags(cmd, { nMeaning: 'outputs per method', n: '8', out: 'upscaled.png' });
   return cmd.action(async (input: string, flags: UpscaleFlags) => {
-    const p = await parseSamplingFlags(flags);
     const noiseLevel = parseInteger(flags.noiseLevel, '--noise-level', 0, 1000);
     const modelDir = resolve(flags.model ?? embeddedUpscalerDir());
+    const p = await parseSamplingFlags(flags, [modelDir, resolve(input)]);
     await inspectModelFolder(modelDir, 'upscale');
     const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
     const tLoad = performance.now();
     const model = await loadUpscalerModel(modelDir, { threads: p.threads, warn });
     const loadMs = performance.now() - tLoad;
     try {
+      checkBatchMemory(p.n, [model.unet.itemShape, model.outputShape]);
       checkNoiseLevel(model, noiseLevel);
       const lowRes = await readPngImage(resolve(input), model.inputShape[0] === 3 ? 3 : 1);
       checkLowRes(model, lowRes);
@@ -123,8 +125,10 @@ export function upscaleCommand(): Command {
       const png = gridPng([inputRow, ...runs.map((r) => r.images)], {
         scale: defaultScale(model.outputShape[1]),
       });
-      await writeFileAtomic(p.out, png);
-      await writeJsonAtomic(p.json, sidecar(resolve(input), p, model, runs, loadMs));
+      await commitOutputs([
+        { path: p.out, content: png },
+        { path: p.json, content: jsonText(sidecar(resolve(input), p, model, runs, loadMs)) },
+      ]);
       process.stdout.write(`${runTable(runs)}\nwrote ${p.out} and ${p.json}\n`);
     } finally {
       await model.release();

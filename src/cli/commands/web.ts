@@ -15,12 +15,23 @@ export interface WebFlags {
 
 /** 127.0.0.0/8, ::1 and "localhost": the machine itself. */
 export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+  return (
+    host === 'localhost' || host === '::1' || (m !== null && m.slice(1).every((o) => +o <= 255))
+  );
+}
+
+function isIPv4(host: string): boolean {
+  const parts = host.split('.');
+  return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && +p <= 255);
 }
 
 /** Check the flags before anything is opened. */
 export function prepareWeb(flags: WebFlags) {
   const port = parseInteger(flags.port, '--port', 0, 65535);
+  if (/^[\d.]+$/.test(flags.host) && !isIPv4(flags.host)) {
+    throw new InvalidOptionError(`--host ${flags.host} is not an IPv4 address (octets 0–255)`);
+  }
   if (!isLoopback(flags.host) && !flags.allowRemote) {
     throw new InvalidOptionError(
       `--host ${flags.host} would open the page to other machines; add --allow-remote to do so`,
@@ -57,7 +68,17 @@ export function webCommand(): Command {
       const p = prepareWeb(flags);
       const server = createWebServer(p.mounts, p.index);
       await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
+        server.once('error', (err: NodeJS.ErrnoException) => {
+          const why =
+            err.code === 'EADDRINUSE'
+              ? `port ${p.port} is in use (give another --port, or 0 for any free one)`
+              : err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND'
+                ? `${p.host} is not an address of this machine`
+                : err.code === 'EACCES'
+                  ? `port ${p.port} needs privileges (use a port above 1023)`
+                  : err.message;
+          reject(new InvalidOptionError(`cannot listen on ${p.host}:${p.port}: ${why}`));
+        });
         server.listen(p.port, p.host, resolve);
       });
       const address = server.address();
