@@ -84,14 +84,14 @@ function livePlots() {
   const gap = new Map<string, GapStep[]>();
   let pending = false;
   let rendering: Promise<void> = Promise.resolve();
-  const series = (field: 'gap' | 'drift'): Series[] =>
+  const series = (field: 'training' | 'drift'): Series[] =>
     [...gap].map(([name, steps]) => ({
       name,
-      points: steps.map((s) => ({ x: s.i, y: s[field] })),
+      points: steps.filter((s) => Number.isFinite(s[field])).map((s) => ({ x: s.i, y: s[field] })),
     }));
   const render = async () => {
     pending = false;
-    const chart = (field: 'gap' | 'drift', title: string, yLabel: string) =>
+    const chart = (field: 'training' | 'drift', title: string, yLabel: string) =>
       renderSvg(
         lineChart({
           title,
@@ -103,9 +103,9 @@ function livePlots() {
         }),
       );
     byId('gap-plot').innerHTML = await chart(
-      'gap',
-      'gap per step (KSD vs the guided field)',
-      'G_t',
+      'training',
+      'training–inference gap per step (network’s training loss on the iterate)',
+      'g_t (mean over samples)',
     );
     byId('drift-plot').innerHTML = await chart('drift', 'ε-drift per step', 'mean max(0, r_t − 1)');
   };
