@@ -176,6 +176,7 @@ function runTable(p: SpeakSetup, runs: readonly TextToSpeechResult[]): string {
   );
 }
 
+// Long because it declares every flag of the command; the checks are in prepareSpeak, the outputs in sidecar and runTable.
 export function speakCommand(): Command {
   const cmd = new Command('speak')
     .argument('<text>', 'English text; several sentences are spoken one after another')
