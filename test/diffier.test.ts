@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { parseProblem, type Problem } from '../src/denoisers/problem.js';
+import { parseProblem } from '../src/denoisers/problem.js';
 import { scheduleFor } from '../src/bench/problemSchedule.js';
 import { trueMixtures } from '../src/denoisers/gaussianMixture.js';
 import { GmmDenoiser } from '../src/denoisers/gmmDenoiser.js';
@@ -24,42 +24,10 @@ import { type StepPayload } from '../src/core/observer.js';
 import { createSampler } from '../src/samplers/index.js';
 import { BatchRandom } from '../src/tensor/random.js';
 import type { Tensor } from '../src/tensor/tensor.js';
+import { counting, TWO_CLASS_2D } from './helpers/mixtures.js';
 
-/** A small 2-D problem with two classes; the target has two modes. */
-const PROBLEM: Problem = parseProblem({
-  name: 'test-2d',
-  dim: 2,
-  target: 0,
-  classes: [
-    {
-      name: 'a',
-      components: [
-        { mean: [-2, 0], std: 0.5 },
-        { mean: [2, 0], std: 0.5 },
-      ],
-    },
-    { name: 'b', components: [{ mean: [2, 2.5], std: 0.5 }] },
-  ],
-  model: { kind: 'exact' },
-});
+const PROBLEM = TWO_CLASS_2D;
 const PLAN = scheduleFor(PROBLEM);
-
-/** Counts network calls so tests can check that observers never call the network. */
-function counting(inner: Denoiser): Denoiser & { calls: number } {
-  const d = {
-    itemShape: inner.itemShape,
-    calls: 0,
-    predict: (
-      x: Tensor,
-      level: Parameters<Denoiser['predict']>[1],
-      req: Parameters<Denoiser['predict']>[2],
-    ) => {
-      d.calls++;
-      return inner.predict(x, level, req);
-    },
-  };
-  return d;
-}
 
 async function run(
   rule: GuidanceRule,

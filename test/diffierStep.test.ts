@@ -11,7 +11,6 @@ import {
   cfg,
   createSampler,
   diffierStep,
-  parseProblem,
   parseSchedulerConfig,
   sample,
   schedulePlan,
@@ -19,44 +18,13 @@ import {
   type Denoiser,
   type GuidanceRule,
   type InnerLoopStep,
-  type Problem,
   type Tensor,
   type TransitionWrapper,
 } from '../src/index.js';
+import { counting, TWO_CLASS_2D } from './helpers/mixtures.js';
 
-const PROBLEM: Problem = parseProblem({
-  name: 'test-2d',
-  dim: 2,
-  target: 0,
-  classes: [
-    {
-      name: 'a',
-      components: [
-        { mean: [-2, 0], std: 0.5 },
-        { mean: [2, 0], std: 0.5 },
-      ],
-    },
-    { name: 'b', components: [{ mean: [2, 2.5], std: 0.5 }] },
-  ],
-  model: { kind: 'exact' },
-});
+const PROBLEM = TWO_CLASS_2D;
 const LEVELS = schedulePlan(parseSchedulerConfig(SD15_SCHEDULER_CONFIG)).forSteps(20).levels;
-
-function counting(inner: Denoiser): Denoiser & { calls: number } {
-  const d = {
-    itemShape: inner.itemShape,
-    calls: 0,
-    predict: (
-      x: Tensor,
-      level: Parameters<Denoiser['predict']>[1],
-      req: Parameters<Denoiser['predict']>[2],
-    ) => {
-      d.calls++;
-      return inner.predict(x, level, req);
-    },
-  };
-  return d;
-}
 
 async function run(
   rule: GuidanceRule,

@@ -6,10 +6,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { parseProblem, type Problem } from '../src/denoisers/problem.js';
 import { scheduleFor } from '../src/bench/problemSchedule.js';
 import { GmmDenoiser } from '../src/denoisers/gmmDenoiser.js';
-import type { Denoiser, PredictionRequest, Predictions } from '../src/core/denoiser.js';
+import type { Denoiser, PredictionRequest } from '../src/core/denoiser.js';
 import {
   characteristic,
   type CharacteristicOptions,
@@ -33,37 +32,10 @@ import type { TransitionWrapper } from '../src/core/transition.js';
 import { createSampler } from '../src/samplers/index.js';
 import { BatchRandom } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
+import { counting, TWO_CLASS_2D } from './helpers/mixtures.js';
 
-/** Two classes in 2-D; the target is bimodal, so ε_c − ε_u depends on x (CFG is not exact). */
-const PROBLEM: Problem = parseProblem({
-  name: 'peers-2d',
-  dim: 2,
-  target: 0,
-  classes: [
-    {
-      name: 'a',
-      components: [
-        { mean: [-2, 0], std: 0.5 },
-        { mean: [2, 0], std: 0.5 },
-      ],
-    },
-    { name: 'b', components: [{ mean: [2, 2.5], std: 0.5 }] },
-  ],
-  model: { kind: 'exact' },
-});
+const PROBLEM = TWO_CLASS_2D;
 const PLAN = scheduleFor(PROBLEM);
-
-function counting(inner: Denoiser): Denoiser & { evals: number } {
-  const d = {
-    itemShape: inner.itemShape,
-    evals: 0,
-    predict: (x: Tensor, level: NoiseLevel, req: PredictionRequest): Promise<Predictions> => {
-      d.evals += x.batch * (req === 'both' ? 2 : 1);
-      return inner.predict(x, level, req);
-    },
-  };
-  return d;
-}
 
 async function run(
   rule: GuidanceRule,
