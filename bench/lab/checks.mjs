@@ -101,8 +101,12 @@ function table(title, checks) {
   for (const [g, m, ok] of checks) console.log(`| ${g} | ${m} | ${ok ? 'yes' : '**no**'} |`);
 }
 
-const t2i = load('t2i/bench-seed0.json');
-if (t2i) {
+for (const [file, label] of [
+  ['t2i/bench-seed0.json', 'text-to-image (10 digits × 24 images, NFE 60, seed 0)'],
+  ['t2i/bench-seed1.json', 'text-to-image, second seed (the methods run there)'],
+]) {
+  const t2i = load(file);
+  if (!t2i) continue;
   const runs = t2i.runs;
   const fid = (r) => r.metrics.fid;
   const adh = (r) => r.metrics.adherence;
@@ -114,7 +118,7 @@ if (t2i) {
   const best = (rs) => Math.min(...rs.filter((r) => adh(r) >= 0.99).map(fid));
   const dBest = best(d);
   const pBest = best(runs.filter((r) => r.method !== 'diffier'));
-  table('text-to-image (10 digits × 24 images, NFE 60, seed 0)', [
+  table(label, [
     [
       'every peer point at w 2/3/5 dominated by a DiffIER point (adherence ≥ peer − 0.01, FID ≤ peer)',
       undominated.length
