@@ -173,6 +173,19 @@ describe('prompt tokenizer', () => {
       () => PromptTokenizer.fromJson(json, { model_max_length: 1e30, pad_token: '[PAD]' }),
       ModelFolderError,
     );
+    // 1e30 is transformers' "no limit": the text encoder's length is used.
+    assert.equal(
+      PromptTokenizer.fromJson(json, { model_max_length: 1e30, pad_token: '[PAD]' }, 8).encode(
+        'a seven',
+      ).ids.length,
+      8,
+    );
+    for (const bad of [0, -5, 7.5, 'abc']) {
+      assert.throws(
+        () => PromptTokenizer.fromJson(json, { model_max_length: bad, pad_token: '[PAD]' }, 8),
+        /model_max_length must be a positive integer/,
+      );
+    }
   });
   it('CLIP vocab.json + merges.txt are converted (folders without tokenizer.json)', async () => {
     const vocab = {

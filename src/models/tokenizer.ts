@@ -68,6 +68,17 @@ export class PromptTokenizer {
       throw new ModelFolderError(`${where}: cannot build the tokenizer: ${(err as Error).message}`);
     }
     const declared = config.model_max_length;
+    // Transformers writes a huge sentinel (1e30) for "no limit"; anything else must be a
+    // positive integer.
+    if (
+      declared !== undefined &&
+      declared !== null &&
+      !(typeof declared === 'number' && Number.isInteger(declared) && declared >= 1)
+    ) {
+      throw new ModelFolderError(
+        `${where}: tokenizer_config.json model_max_length must be a positive integer, got ${JSON.stringify(declared)}`,
+      );
+    }
     const own =
       typeof declared === 'number' &&
       Number.isInteger(declared) &&
