@@ -127,6 +127,11 @@ describe('parseProblem', () => {
       /classes\[0\]\.components\[0\]\.std must be > 0, got 0/,
     ],
     [
+      'a std whose variance underflows',
+      (p) => (comp(p, 0, 0).std = 1e-300),
+      /classes\[0\]\.components\[0\]\.std must square to a positive finite variance, got 1e-300/,
+    ],
+    [
       'negative std entry',
       (p) => (comp(p, 1, 0).std = [1, -1]),
       /classes\[1\]\.components\[0\]\.std\[1\] must be > 0/,

@@ -11,6 +11,7 @@ import { PNG } from 'pngjs';
 import {
   AbortedError,
   ConfigError,
+  DiffierError,
   InvalidOptionError,
   ModelFolderError,
   NonFiniteError,
@@ -108,6 +109,14 @@ describe('model folder', () => {
       JSON.stringify({ beta_schedule: 'cubic' }),
     );
     await assert.rejects(loadTextToImageModel(dir, { warn: quiet }), ConfigError);
+  });
+  it('a unet/config.json that is not JSON is refused even where the shapes are static', async () => {
+    const dir = await tinyCopy();
+    await writeFile(join(dir, 'unet', 'config.json'), '{ "in_channels": ');
+    await assert.rejects(
+      loadTextToImageModel(dir, { warn: quiet }),
+      (e: Error) => e instanceof DiffierError && /config\.json/.test(e.message),
+    );
   });
   it('loads the fixture: pixel space, no VAE', () => {
     assert.equal(model.folder.className, 'DiffierPixelPipeline');

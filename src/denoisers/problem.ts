@@ -202,10 +202,10 @@ function parseClass(raw: unknown, path: string, dim: number, fail: Fail): RawCla
     const mean = numberArray(comp.mean, `${p}.mean`, dim, fail);
     let std: number[];
     if (typeof comp.std === 'number') {
-      std = new Array<number>(dim).fill(positive(comp.std, `${p}.std`, fail));
+      std = new Array<number>(dim).fill(standardDeviation(comp.std, `${p}.std`, fail));
     } else if (Array.isArray(comp.std)) {
       std = numberArray(comp.std, `${p}.std`, dim, fail);
-      std.forEach((v, d) => positive(v, `${p}.std[${d}]`, fail));
+      std.forEach((v, d) => standardDeviation(v, `${p}.std[${d}]`, fail));
     } else {
       return fail(describeMissing(comp.std, `${p}.std`, 'a number or an array of numbers'));
     }
@@ -303,6 +303,14 @@ function finite(value: unknown, path: string, fail: Fail): number {
 function positive(value: unknown, path: string, fail: Fail): number {
   const v = finite(value, path, fail);
   if (v <= 0) fail(`${path} must be > 0, got ${v}`);
+  return v;
+}
+
+/** A std whose variance is a positive finite float64 (1e-300 squares to 0). */
+function standardDeviation(value: unknown, path: string, fail: Fail): number {
+  const v = positive(value, path, fail);
+  if (!(v * v > 0 && Number.isFinite(v * v)))
+    fail(`${path} must square to a positive finite variance, got ${v}`);
   return v;
 }
 

@@ -42,9 +42,9 @@ async function shapesOf(
   const info = session.input('sample')!;
   const dims = [1, 2, 3].map((a) => staticDim(info, a));
   const outDim = staticDim(session.output('out_sample')!, 1);
-  const needConfig = dims.some((d) => d === undefined) || outDim === undefined;
-  const cfg =
-    needConfig && configPath ? ((await readJsonFile(configPath)) as Record<string, unknown>) : {};
+  // Read whenever present, so a broken config.json is refused even where the network's
+  // shapes are static and it is not needed.
+  const cfg = configPath ? ((await readJsonFile(configPath)) as Record<string, unknown>) : {};
   const channels = dims[0] ?? cfg.in_channels;
   const size = cfg.sample_size;
   const h = dims[1] ?? (Array.isArray(size) ? size[0] : size);
