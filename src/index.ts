@@ -1,7 +1,7 @@
 /** DiffIER's public API. Everything a library user needs is exported here. */
-export * from './errors.js';
-export { Tensor } from './tensor/tensor.js';
-export { BatchRandom, RandomStream } from './tensor/random.js';
+export * from './core/errors.js';
+export { Tensor } from './core/tensor.js';
+export { BatchRandom, RandomStream } from './core/random.js';
 
 export type { Denoiser, PredictionRequest, Predictions } from './core/denoiser.js';
 export { GaussianMixture, modelMixtures, trueMixtures } from './denoisers/gaussianMixture.js';

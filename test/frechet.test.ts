@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InvalidOptionError, NonFiniteError, ShapeError } from '../src/errors.js';
+import { InvalidOptionError, NonFiniteError, ShapeError } from '../src/core/errors.js';
 import {
   frechetDistance,
   frechetFromSamples,
@@ -15,8 +15,8 @@ import {
   symmetricEigen,
   type Moments,
 } from '../src/eval/frechet.js';
-import { RandomStream } from '../src/tensor/random.js';
-import { Tensor } from '../src/tensor/tensor.js';
+import { RandomStream } from '../src/core/random.js';
+import { Tensor } from '../src/core/tensor.js';
 
 function diag(values: readonly number[]): Float64Array {
   const n = values.length;

@@ -11,7 +11,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { InputImageError } from '../src/errors.js';
+import { InputImageError } from '../src/core/errors.js';
 import { decodePng } from '../src/image/readPng.js';
 import { cliInProcess } from './helpers/cli.js';
 import { pngBytes } from './helpers/pngFiles.js';

@@ -6,10 +6,10 @@ import { describe, it } from 'node:test';
 import { loadProblem, parseProblem, type Problem } from '../src/denoisers/problem.js';
 import { GaussianMixture, modelMixtures, trueMixtures } from '../src/denoisers/gaussianMixture.js';
 import { GmmDenoiser } from '../src/denoisers/gmmDenoiser.js';
-import { ConfigError } from '../src/errors.js';
+import { ConfigError } from '../src/core/errors.js';
 import { noiseLevel } from '../src/core/noiseLevel.js';
-import { BatchRandom } from '../src/tensor/random.js';
-import { Tensor } from '../src/tensor/tensor.js';
+import { BatchRandom } from '../src/core/random.js';
+import { Tensor } from '../src/core/tensor.js';
 
 /** A valid 2-D problem; each bad case below breaks exactly one thing in a copy of it. */
 function validProblem(): Record<string, unknown> {

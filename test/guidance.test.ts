@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import type { Denoiser, PredictionRequest, Predictions } from '../src/core/denoiser.js';
-import { InvalidOptionError, ShapeError } from '../src/errors.js';
+import { InvalidOptionError, ShapeError } from '../src/core/errors.js';
 import {
   apg,
   cfg,
@@ -27,8 +27,8 @@ import { x0FromEps } from '../src/core/convert.js';
 import { noiseLevel, type NoiseLevel } from '../src/core/noiseLevel.js';
 import { sample } from '../src/samplers/sample.js';
 import type { SamplerStep } from '../src/core/step.js';
-import { BatchRandom } from '../src/tensor/random.js';
-import { Tensor } from '../src/tensor/tensor.js';
+import { BatchRandom } from '../src/core/random.js';
+import { Tensor } from '../src/core/tensor.js';
 
 // ---------------------------------------------------------------------------------------
 // Fixtures

@@ -9,7 +9,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync, statSync, symlinkSync
 import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { OutputError, InputImageError } from '../src/errors.js';
+import { OutputError, InputImageError } from '../src/core/errors.js';
 import { decodePng } from '../src/image/readPng.js';
 import { commitOutputs } from '../src/io/atomicWrite.js';
 import { readBytes } from '../src/io/files.js';

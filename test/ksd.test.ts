@@ -7,8 +7,8 @@ import {
   ksdSquared,
   LinearFieldKsd,
 } from '../src/monitors/ksd.js';
-import { InvalidOptionError, NonFiniteError, ShapeError } from '../src/errors.js';
-import { BatchRandom } from '../src/tensor/random.js';
+import { InvalidOptionError, NonFiniteError, ShapeError } from '../src/core/errors.js';
+import { BatchRandom } from '../src/core/random.js';
 
 /** n standard-normal items of dimension d, row-major. */
 function normals(seed: number, n: number, d: number): Float32Array {

@@ -6,8 +6,8 @@ import { EnergyReference, energyDistance, energyTerms } from '../src/eval/energy
 import { gmmMetrics } from '../src/eval/gmmMetrics.js';
 import { sampleGuidedTarget } from '../src/eval/guidedTarget.js';
 import { KnnReference, kthNeighbourSquared, precisionRecall } from '../src/eval/knn.js';
-import { InvalidOptionError } from '../src/errors.js';
-import { BatchRandom, RandomStream } from '../src/tensor/random.js';
+import { InvalidOptionError } from '../src/core/errors.js';
+import { BatchRandom, RandomStream } from '../src/core/random.js';
 
 /** n i.i.d. N(mean, std²) points in `dim` dimensions from one seeded stream. */
 function gaussian(n: number, dim: number, seed: number, mean = 0, std = 1): Float32Array {

@@ -13,11 +13,11 @@ import {
   ModelSignatureError,
   NonFiniteError,
   ShapeError,
-} from '../src/errors.js';
+} from '../src/core/errors.js';
 import { TextEncoderModel } from '../src/models/textEncoder.js';
 import { UNET_SIGNATURE, UnetModel } from '../src/models/unet.js';
-import { BatchRandom } from '../src/tensor/random.js';
-import { Tensor } from '../src/tensor/tensor.js';
+import { BatchRandom } from '../src/core/random.js';
+import { Tensor } from '../src/core/tensor.js';
 import { BAD, removeTempDirs, TINY, TINY_INT64, tinyCopy } from './helpers/t2iFixtures.js';
 
 after(removeTempDirs);

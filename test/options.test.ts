@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
-import { InvalidOptionError } from '../src/errors.js';
+import { InvalidOptionError } from '../src/core/errors.js';
 import { packageRoot } from '../src/models/embedded.js';
 import { GUIDANCE_RULES } from '../src/guidance/index.js';
 import { METHODS, resolveMethod } from '../src/methods/registry.js';

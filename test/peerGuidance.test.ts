@@ -14,7 +14,7 @@ import {
   type CharacteristicOptions,
   type CharacteristicSolve,
 } from '../src/transitions/characteristic.js';
-import { InvalidOptionError } from '../src/errors.js';
+import { InvalidOptionError } from '../src/core/errors.js';
 import {
   cfg,
   fdg,
@@ -30,8 +30,8 @@ import type { NoiseLevel } from '../src/core/noiseLevel.js';
 import { sample } from '../src/samplers/sample.js';
 import type { TransitionWrapper } from '../src/core/transition.js';
 import { createSampler } from '../src/samplers/index.js';
-import { BatchRandom } from '../src/tensor/random.js';
-import { Tensor } from '../src/tensor/tensor.js';
+import { BatchRandom } from '../src/core/random.js';
+import { Tensor } from '../src/core/tensor.js';
 import { counting, TWO_CLASS_2D } from './helpers/mixtures.js';
 
 const PROBLEM = TWO_CLASS_2D;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { OutputError } from '../src/errors.js';
+import { OutputError } from '../src/core/errors.js';
 import { facetScatter, lineChart, paretoChart, scatterChart } from '../src/plot/charts.js';
 import { renderSvg } from '../src/plot/render.js';
 import { writeSvg } from '../src/plot/write.js';

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, InvalidOptionError } from '../src/errors.js';
+import { ConfigError, InvalidOptionError } from '../src/core/errors.js';
 import {
   FINAL_TIMESTEP,
   SD15_SCHEDULE,

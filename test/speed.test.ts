@@ -14,7 +14,7 @@ import { runSpeedBench, StandInDenoiser } from '../src/bench/speed.js';
 import { tinyUnetCost } from '../src/bench/unetCost.js';
 import { loadTextToImageModel } from '../src/models/load.js';
 import { noiseLevel } from '../src/core/noiseLevel.js';
-import { Tensor } from '../src/tensor/tensor.js';
+import { Tensor } from '../src/core/tensor.js';
 import { removeTempDirs, TINY, tempDir } from './helpers/t2iFixtures.js';
 import { cli, cliInProcess } from './helpers/cli.js';
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { GuidedPrediction } from '../src/core/guidance.js';
-import { InvalidOptionError } from '../src/errors.js';
+import { InvalidOptionError } from '../src/core/errors.js';
 import { levelFromSigma, noiseLevel, type NoiseLevel } from '../src/core/noiseLevel.js';
 import {
   SAMPLER_NAMES,
@@ -19,8 +19,8 @@ import {
   type DpmSolverPP2MHistory,
 } from '../src/samplers/index.js';
 import type { SamplerStep, StepInput } from '../src/core/step.js';
-import { BatchRandom } from '../src/tensor/random.js';
-import { Tensor } from '../src/tensor/tensor.js';
+import { BatchRandom } from '../src/core/random.js';
+import { Tensor } from '../src/core/tensor.js';
 
 // Two levels of a VP schedule (arbitrary ᾱ's): t is noisier than s.
 const T = noiseLevel(700, 0.2);

@@ -20,10 +20,10 @@ import {
   ModelSignatureError,
   NonFiniteError,
   ShapeError,
-} from '../src/errors.js';
+} from '../src/core/errors.js';
 import { classifierShapeProblems, EvalClassifier, evalModelDir } from '../src/eval/classifier.js';
 import { frechetFromSamples } from '../src/eval/frechet.js';
-import { concatBatch, Tensor } from '../src/tensor/tensor.js';
+import { concatBatch, Tensor } from '../src/core/tensor.js';
 import { BAD, removeTempDirs, ROOT, TINY, tempDir } from './helpers/t2iFixtures.js';
 import { cli, cliInProcess } from './helpers/cli.js';
 

@@ -16,7 +16,7 @@ import {
   ModelFolderError,
   NonFiniteError,
   ShapeError,
-} from '../src/errors.js';
+} from '../src/core/errors.js';
 import { defaultScale, gridPng } from '../src/image/png.js';
 import { clipTokenizerJson, parseMerges } from '../src/models/clipTokenizer.js';
 import { embeddedModelDir } from '../src/models/embedded.js';
@@ -30,7 +30,7 @@ import {
   textToImage,
   type TextToImageOptions,
 } from '../src/pipelines/textToImage.js';
-import { Tensor } from '../src/tensor/tensor.js';
+import { Tensor } from '../src/core/tensor.js';
 import {
   BAD,
   removeTempDirs,

@@ -12,14 +12,14 @@ import {
   InvalidOptionError,
   ModelFolderError,
   ModelSignatureError,
-} from '../src/errors.js';
+} from '../src/core/errors.js';
 import { psnr, ssimGrey } from '../src/eval/imageQuality.js';
 import { decodePng } from '../src/image/readPng.js';
 import { bicubicUpsample, boxDownsample, nearestUpsample } from '../src/image/resize.js';
 import { loadTextToImageModel } from '../src/models/load.js';
 import { loadUpscalerModel, type UpscalerModel } from '../src/models/upscaler.js';
 import { upscale } from '../src/pipelines/upscale.js';
-import { Tensor } from '../src/tensor/tensor.js';
+import { Tensor } from '../src/core/tensor.js';
 import { FIXTURES, MNIST_SR, MNIST_T2I, TINY_X4 } from './helpers/t2iFixtures.js';
 import { palettePngBytes, pngBytes } from './helpers/pngFiles.js';
 

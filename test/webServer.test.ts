@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isLoopback, prepareWeb } from '../src/cli/commands/web.js';
-import { InvalidOptionError } from '../src/errors.js';
+import { InvalidOptionError } from '../src/core/errors.js';
 import { createWebServer, locate } from '../src/web/server.js';
 import { cli } from './helpers/cli.js';
 import { ROOT } from './helpers/t2iFixtures.js';

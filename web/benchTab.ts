@@ -8,7 +8,7 @@ import { scatterPlot } from '../src/bench/gmmPlots.js';
 import { loadProblem, type Problem } from '../src/denoisers/problem.js';
 import { parseInteger, parseNumber } from '../src/cli/parse.js';
 import { trueMixtures } from '../src/denoisers/gaussianMixture.js';
-import { InvalidOptionError } from '../src/errors.js';
+import { InvalidOptionError } from '../src/core/errors.js';
 import { pathKind } from '../src/io/filesWeb.js';
 import { byId, errorText, fillTable, inputValue, setState } from './dom.js';
 import { methodPicker } from './methodPicker.js';

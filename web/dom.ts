@@ -1,5 +1,5 @@
 /** Small DOM helpers shared by the two tabs. */
-import { DiffierError } from '../src/errors.js';
+import { DiffierError } from '../src/core/errors.js';
 
 export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   const el = document.getElementById(id);

@@ -4,7 +4,7 @@
  * live, progress, cancel, and the grid and settings as downloads.
  */
 import type { GapStep } from '../src/monitors/gapMonitor.js';
-import { InvalidOptionError } from '../src/errors.js';
+import { InvalidOptionError } from '../src/core/errors.js';
 import { defaultScale, gridPixels } from '../src/image/grid.js';
 import type { TextToImageModel } from '../src/models/load.js';
 import { resolveMethod } from '../src/methods/registry.js';
@@ -24,7 +24,7 @@ import {
 } from '../src/pipelines/textToImage.js';
 import { lineChart, type Series } from '../src/plot/charts.js';
 import { renderSvg } from '../src/plot/render.js';
-import { checkSeed } from '../src/tensor/random.js';
+import { checkSeed } from '../src/core/random.js';
 import { byId, download, errorText, fillTable, inputValue, setState } from './dom.js';
 import { methodPicker } from './methodPicker.js';
 

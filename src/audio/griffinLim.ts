@@ -5,7 +5,7 @@
  * stream, so the same seed gives the same samples.
  */
 import FFT from 'fft.js';
-import { RandomStream } from '../tensor/random.js';
+import { RandomStream } from '../core/random.js';
 import {
   applyFilterbank,
   hannWindow,

@@ -6,7 +6,7 @@
  * makes the mel → linear inversion of the vocoder cheap.
  */
 import FFT from 'fft.js';
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../core/errors.js';
 
 export interface MelConfig {
   readonly sampleRate: number;

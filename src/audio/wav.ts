@@ -1,6 +1,6 @@
 /** 16-bit PCM mono WAV files through wavefile (writing and, for the benchmark, reading). */
 import wavefile from 'wavefile';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../core/errors.js';
 
 /** Samples in [−1, 1] (clipped) → the bytes of a 16-bit mono WAV file. */
 export function encodeWav(audio: ArrayLike<number>, sampleRate: number): Uint8Array {

@@ -14,7 +14,7 @@ import {
   ModelRunError,
   ModelSignatureError,
   ShapeError,
-} from '../errors.js';
+} from '../core/errors.js';
 import { pathKind } from '../io/files.js';
 
 /** What onnxruntime reports of an input or output (its InferenceSession.ValueMetadata). */

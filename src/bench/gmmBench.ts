@@ -20,8 +20,8 @@ import { runSampling, type RunOutput } from '../run/runner.js';
 import { checkGrid, runGrid } from './grid.js';
 import { createSampler } from '../samplers/index.js';
 import { scheduleFor } from './problemSchedule.js';
-import { BatchRandom } from '../tensor/random.js';
-import { InvalidOptionError } from '../errors.js';
+import { BatchRandom } from '../core/random.js';
+import { InvalidOptionError } from '../core/errors.js';
 
 export interface GmmBenchOptions {
   readonly problem: Problem;

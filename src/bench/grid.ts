@@ -3,7 +3,7 @@
  * sampled, then scored; progress and cancellation are handled here, so a benchmark file is
  * its task (what a cell runs, how a run is scored, what the result reports), not its loop.
  */
-import { AbortedError, InvalidOptionError } from '../errors.js';
+import { AbortedError, InvalidOptionError } from '../core/errors.js';
 import type { MethodChoice } from '../methods/registry.js';
 
 /** One cell of the grid. */

@@ -19,7 +19,7 @@
  */
 import type { Denoiser, PredictionRequest, Predictions } from '../core/denoiser.js';
 import type { NoiseLevel } from '../core/noiseLevel.js';
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../core/errors.js';
 import { defaultScale, gridPng } from '../image/png.js';
 import { resolveMethod, type MethodChoice } from '../methods/registry.js';
 import type { TextToImageModel } from '../models/load.js';
@@ -34,7 +34,7 @@ import { runSampling } from '../run/runner.js';
 import { SD15_SCHEDULE } from '../schedules/config.js';
 import { schedulePlan } from '../schedules/plan.js';
 import { createSampler } from '../samplers/index.js';
-import { concatBatch, Tensor } from '../tensor/tensor.js';
+import { concatBatch, Tensor } from '../core/tensor.js';
 import { measureGemm, matmulModelPath, type GemmResult } from './gemm.js';
 import { machineInfo, type MachineInfo } from './machine.js';
 import { median, randomTensor, timeRepeated, type TimingStats } from './timing.js';

@@ -23,7 +23,7 @@
  * noise is keyed by (seed, i), the same for every method and w (common random numbers).
  */
 import { takeImages, type MnistSplit } from '../data/mnist.js';
-import { InvalidOptionError, ShapeError } from '../errors.js';
+import { InvalidOptionError, ShapeError } from '../core/errors.js';
 import { CLASSIFIER_ITEM_SHAPE, type EvalClassifier } from '../eval/classifier.js';
 import { frechetDistance, moments, type Moments } from '../eval/frechet.js';
 import { psnr, ssimGrey } from '../eval/imageQuality.js';
@@ -38,8 +38,8 @@ import { checkGrid, runGrid } from './grid.js';
 import { DEFAULT_NOISE_LEVEL, upscale } from '../pipelines/upscale.js';
 import { paretoChart } from '../plot/charts.js';
 import { renderSvg } from '../plot/render.js';
-import { streamKey } from '../tensor/random.js';
-import { concatBatch, type Tensor } from '../tensor/tensor.js';
+import { streamKey } from '../core/random.js';
+import { concatBatch, type Tensor } from '../core/tensor.js';
 import { byMethod, gridName, metricVsW } from './wCurves.js';
 import { budgetOf } from '../run/budget.js';
 

@@ -23,7 +23,7 @@
  * Deterministic: prompt p's noise is keyed by (seed, p's catalogue index), the same for every
  * method and w (common random numbers), and every metric is a function of the images.
  */
-import { InvalidOptionError, ShapeError } from '../errors.js';
+import { InvalidOptionError, ShapeError } from '../core/errors.js';
 import {
   ATTRIBUTES,
   CLASSIFIER_ITEM_SHAPE,
@@ -45,8 +45,8 @@ import { defaultScale, gridPng } from '../image/png.js';
 import { paretoChart } from '../plot/charts.js';
 import { byMethod, gridName, metricVsW } from './wCurves.js';
 import { renderSvg } from '../plot/render.js';
-import { streamKey } from '../tensor/random.js';
-import { concatBatch, type Tensor } from '../tensor/tensor.js';
+import { streamKey } from '../core/random.js';
+import { concatBatch, type Tensor } from '../core/tensor.js';
 import { budgetOf } from '../run/budget.js';
 
 /** A benchmark prompt: its caption and what it asks for (attribute class indices). */

@@ -1,6 +1,6 @@
 /** Repeated timings (median and fastest) and the random inputs they run on. */
-import { RandomStream } from '../tensor/random.js';
-import { Tensor } from '../tensor/tensor.js';
+import { RandomStream } from '../core/random.js';
+import { Tensor } from '../core/tensor.js';
 
 export interface TimingStats {
   readonly reps: number;

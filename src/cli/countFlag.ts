@@ -4,7 +4,7 @@
  * spelling stays accepted, hidden from the help.
  */
 import { Option, type Command } from 'commander';
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../core/errors.js';
 
 export function addCountFlag(
   cmd: Command,

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../core/errors.js';
 import { METHODS, resolveMethod, type MethodChoice } from '../methods/registry.js';
 import type { OptionValue } from '../methods/types.js';
 import { formatRange, legacyOptionFlag, optionFlag } from '../options/schema.js';

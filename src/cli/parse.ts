@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../core/errors.js';
 
 /** Parse a finite number, naming the option in the error. */
 export function parseNumber(value: string, option: string): number {

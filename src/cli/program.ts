@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { DiffierError } from '../errors.js';
+import { DiffierError } from '../core/errors.js';
 
 /**
  * Every command, declared here with its description; its module (which imports the

@@ -3,7 +3,7 @@
  * batch, seed, sampler, outputs, runtime — declared once and checked once, before any work.
  */
 import type { Command } from 'commander';
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../core/errors.js';
 import { checkOutputs, outputPath } from '../io/atomicWrite.js';
 import { DEFAULT_GUIDANCE_WEIGHT } from '../guidance/index.js';
 import { METHOD_NAMES, type MethodChoice } from '../methods/registry.js';
@@ -21,7 +21,7 @@ import {
 import type { StepPayload } from '../core/observer.js';
 import type { ScheduleConfig } from '../schedules/config.js';
 import { createSampler, SAMPLER_NAMES } from '../samplers/index.js';
-import { checkSeed } from '../tensor/random.js';
+import { checkSeed } from '../core/random.js';
 import { addCountFlag } from './countFlag.js';
 import { addMethodFlags, parseMethodsAndBudget } from './methodFlags.js';
 import { parseInteger, parseNameList, parseNumber } from './parse.js';

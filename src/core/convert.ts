@@ -1,4 +1,4 @@
-import type { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from './tensor.js';
 import type { NoiseLevel } from './noiseLevel.js';
 
 /** x̂0 = (x − s·ε)/a. */

@@ -1,6 +1,6 @@
 import type { Predictions } from './denoiser.js';
 import type { NoiseLevel } from './noiseLevel.js';
-import type { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from './tensor.js';
 
 /** Where in the sampling loop a guidance rule is being applied. */
 export interface GuidanceContext {

@@ -1,4 +1,4 @@
-import type { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from './tensor.js';
 import type { GuidedPrediction } from './guidance.js';
 import type { NoiseLevel } from './noiseLevel.js';
 

@@ -1,6 +1,6 @@
 import type { GuidedPrediction } from './guidance.js';
-import type { BatchRandom } from '../tensor/random.js';
-import type { Tensor } from '../tensor/tensor.js';
+import type { BatchRandom } from './random.js';
+import type { Tensor } from './tensor.js';
 import type { NoiseLevel } from './noiseLevel.js';
 
 export interface StepInput<H = unknown> {

@@ -3,8 +3,8 @@ import type { GuidedPrediction } from './guidance.js';
 import type { NoiseLevel } from './noiseLevel.js';
 import type { InnerLoopRecord } from './observer.js';
 import type { SamplerStep, StepOutput } from './step.js';
-import type { BatchRandom } from '../tensor/random.js';
-import type { Tensor } from '../tensor/tensor.js';
+import type { BatchRandom } from './random.js';
+import type { Tensor } from './tensor.js';
 
 /** Everything a transition (a step, possibly wrapped by DiffIER or a peer) may use. */
 export interface TransitionContext {

@@ -12,9 +12,9 @@
 import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { DiffierError, InvalidOptionError } from '../errors.js';
+import { DiffierError, InvalidOptionError } from '../core/errors.js';
 import { packageRoot } from '../models/embedded.js';
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../core/tensor.js';
 
 export const HELD_OUT_PER_DIGIT = 100;
 export const MNIST_SIDE = 28;

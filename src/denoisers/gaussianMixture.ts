@@ -1,7 +1,7 @@
 import type { Problem } from './problem.js';
-import { ConfigError, InvalidOptionError, ShapeError } from '../errors.js';
-import { BatchRandom, RandomStream, streamKey } from '../tensor/random.js';
-import { Tensor } from '../tensor/tensor.js';
+import { ConfigError, InvalidOptionError, ShapeError } from '../core/errors.js';
+import { BatchRandom, RandomStream, streamKey } from '../core/random.js';
+import { Tensor } from '../core/tensor.js';
 
 /** Rows of points, row-major, `dim` values each. Float32 in, float64 maths inside. */
 export type Points = Float32Array | Float64Array;

@@ -1,7 +1,7 @@
 import type { Problem } from './problem.js';
-import { ShapeError } from '../errors.js';
+import { ShapeError } from '../core/errors.js';
 import type { NoiseLevel } from '../core/noiseLevel.js';
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../core/tensor.js';
 import { GaussianMixture, modelMixtures, trueMixtures } from './gaussianMixture.js';
 import type { Denoiser, PredictionRequest, Predictions } from '../core/denoiser.js';
 

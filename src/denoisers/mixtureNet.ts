@@ -1,8 +1,8 @@
 import { feed, OnnxSession, type Signature, loadSession } from '../backends/onnx.js';
 import type { Denoiser, PredictionRequest, Predictions } from '../core/denoiser.js';
-import { ShapeError } from '../errors.js';
+import { ShapeError } from '../core/errors.js';
 import type { NoiseLevel } from '../core/noiseLevel.js';
-import { concatBatch, Tensor } from '../tensor/tensor.js';
+import { concatBatch, Tensor } from '../core/tensor.js';
 
 /**
  * A trained ε-network for a mixture problem ("model": {"kind": "onnx"}): inputs `sample`

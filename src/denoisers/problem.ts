@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../core/errors.js';
 import { dirname, isAbsolute, readText, resolve } from '../io/files.js';
 
 /**

@@ -5,11 +5,11 @@
  * the network predicts (ε, v or x0, per the scheduler's prediction_type) comes out as ε.
  */
 import type { Denoiser, PredictionRequest, Predictions } from '../core/denoiser.js';
-import { InvalidOptionError, ShapeError } from '../errors.js';
+import { InvalidOptionError, ShapeError } from '../core/errors.js';
 import { epsFromX0 } from '../core/convert.js';
 import type { NoiseLevel } from '../core/noiseLevel.js';
 import type { PredictionType } from '../schedules/config.js';
-import { Tensor, concatBatch, concatChannels } from '../tensor/tensor.js';
+import { Tensor, concatBatch, concatChannels } from '../core/tensor.js';
 import type { UnetModel } from '../models/unet.js';
 
 /**

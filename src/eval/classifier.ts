@@ -19,10 +19,10 @@ import {
   type ValueInfo,
   loadSession,
 } from '../backends/onnx.js';
-import { ModelSignatureError, NonFiniteError, ShapeError } from '../errors.js';
+import { ModelSignatureError, NonFiniteError, ShapeError } from '../core/errors.js';
 import { packageRoot } from '../models/embedded.js';
 import { readJsonFile } from '../models/folder.js';
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../core/tensor.js';
 
 export const ATTRIBUTES = ['thickness', 'slant', 'size'] as const;
 export type AttributeName = (typeof ATTRIBUTES)[number];

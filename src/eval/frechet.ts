@@ -1,4 +1,4 @@
-import { InvalidOptionError, NonFiniteError, ShapeError } from '../errors.js';
+import { InvalidOptionError, NonFiniteError, ShapeError } from '../core/errors.js';
 import { flatRows, rowCount, type Rows } from './rows.js';
 
 export type { Rows };

@@ -1,6 +1,6 @@
 import type { TrueMixtures } from '../denoisers/gaussianMixture.js';
-import { InvalidOptionError, ShapeError } from '../errors.js';
-import { Tensor } from '../tensor/tensor.js';
+import { InvalidOptionError, ShapeError } from '../core/errors.js';
+import { Tensor } from '../core/tensor.js';
 
 /**
  * Metrics that only a ground-truth mixture allows, for samples meant to come from the

@@ -1,7 +1,7 @@
 import type { GaussianMixture, ModelMixtures } from '../denoisers/gaussianMixture.js';
-import { InvalidOptionError } from '../errors.js';
-import { BatchRandom, RandomStream, checkSeed, streamKey } from '../tensor/random.js';
-import { Tensor } from '../tensor/tensor.js';
+import { InvalidOptionError } from '../core/errors.js';
+import { BatchRandom, RandomStream, checkSeed, streamKey } from '../core/random.js';
+import { Tensor } from '../core/tensor.js';
 
 /**
  * Samples from the guided target of a model,

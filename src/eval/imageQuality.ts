@@ -7,7 +7,7 @@
  *   implementation, on the 8-bit pixels a PNG of the image would hold.
  */
 import { ssim } from 'ssim.js';
-import { ShapeError } from '../errors.js';
+import { ShapeError } from '../core/errors.js';
 
 export function psnr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length || a.length === 0) {

@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../core/errors.js';
 import { flatRows, rowCount, type Rows } from './rows.js';
 
 export type { Rows };

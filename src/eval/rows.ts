@@ -1,5 +1,5 @@
-import { InvalidOptionError, ShapeError } from '../errors.js';
-import { Tensor } from '../tensor/tensor.js';
+import { InvalidOptionError, ShapeError } from '../core/errors.js';
+import { Tensor } from '../core/tensor.js';
 
 /** Points as flat rows of `dim` values, or a [n, dim] tensor. */
 export type Rows = Float32Array | Float64Array | Tensor;

@@ -7,7 +7,7 @@
  * aligned because both spectrograms follow the same phoneme timings. (This is the mel-
  * cepstrum of the log-mel features, not SPTK's all-pass mel-cepstrum.)
  */
-import { ShapeError } from '../errors.js';
+import { ShapeError } from '../core/errors.js';
 import type { Spectrogram } from '../audio/mel.js';
 
 export const MCD_COEFFICIENTS = 13;

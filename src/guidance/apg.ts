@@ -20,7 +20,7 @@
  * lives in the per-run state and carries over steps without guidance (interval wrapper).
  */
 import type { Predictions } from '../core/denoiser.js';
-import { ShapeError } from '../errors.js';
+import { ShapeError } from '../core/errors.js';
 import {
   checkFinite,
   checkRange,

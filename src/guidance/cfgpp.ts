@@ -19,7 +19,7 @@
  * step count changes, or derive it from a CFG weight with `cfgppLambda`.
  */
 import type { Predictions } from '../core/denoiser.js';
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../core/errors.js';
 import type { NoiseLevel } from '../core/noiseLevel.js';
 import {
   checkFinite,

@@ -5,9 +5,9 @@
  * float32 (the library's tensor type).
  */
 import type { Predictions } from '../core/denoiser.js';
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../core/errors.js';
 import { x0FromEps } from '../core/convert.js';
-import type { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../core/tensor.js';
 import type { GuidanceContext, GuidedPrediction } from '../core/guidance.js';
 
 // ---------------------------------------------------------------------------------------

@@ -30,8 +30,8 @@
  * bit for bit.
  */
 import type { Predictions } from '../core/denoiser.js';
-import { InvalidOptionError } from '../errors.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { InvalidOptionError } from '../core/errors.js';
+import type { Tensor } from '../core/tensor.js';
 import { cfgCombine } from './cfg.js';
 import {
   checkFinite,

@@ -7,7 +7,7 @@
  * own go to the inner rule, so `{ inner: 'apg', w: 5, sigmaHi: 3 }` for 'interval' is
  * interval(apg({ w: 5 }), { sigmaHi: 3 }).
  */
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../core/errors.js';
 import type { NoiseLevel } from '../core/noiseLevel.js';
 import { APG_DEFAULTS, apg } from './apg.js';
 import { cfg } from './cfg.js';

@@ -18,7 +18,7 @@
  */
 import { checkRange } from './combine.js';
 import { innerRule } from './cfg.js';
-import type { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../core/tensor.js';
 import type { GuidanceRule } from '../core/guidance.js';
 
 export interface ThresholdOptions {

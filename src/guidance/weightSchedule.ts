@@ -23,7 +23,7 @@
  * is the paper's t/T for the evenly spaced timesteps of DDIM-type schedules. `constant`
  * (f = 1) is plain CFG, bit for bit. Per sample: no batch statistics.
  */
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../core/errors.js';
 import { cfgCombine } from './cfg.js';
 import { checkFinite, constantWeights } from './combine.js';
 import type { GuidanceContext, GuidanceRule } from '../core/guidance.js';

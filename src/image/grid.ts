@@ -3,8 +3,8 @@
  * enlarged by nearest-neighbour so 28×28 digits are viewable. png.ts encodes them in Node;
  * the web page draws the same pixels on a canvas, so both show identical grids.
  */
-import { ShapeError } from '../errors.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { ShapeError } from '../core/errors.js';
+import type { Tensor } from '../core/tensor.js';
 
 export interface GridOptions {
   /** Nearest-neighbour enlargement of each cell. Default: `defaultScale(height)`. */

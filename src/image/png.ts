@@ -4,7 +4,7 @@
  * byte-identical files.
  */
 import { PNG } from 'pngjs';
-import type { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../core/tensor.js';
 import { gridPixels, type GridOptions } from './grid.js';
 
 export { defaultScale, gridPixels, type GridOptions } from './grid.js';

@@ -5,9 +5,9 @@
  * take. A greyscale PNG given to an RGB model is repeated over the three channels.
  */
 import { PNG } from 'pngjs';
-import { InputImageError } from '../errors.js';
+import { InputImageError } from '../core/errors.js';
 import { readBytes } from '../io/files.js';
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../core/tensor.js';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 

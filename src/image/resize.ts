@@ -10,8 +10,8 @@
  *   baseline. Checked against torch's own output (test/fixtures/bicubic.json).
  * - nearestUpsample: pixel repetition, to show a low-res input at the output's size.
  */
-import { ShapeError } from '../errors.js';
-import { Tensor } from '../tensor/tensor.js';
+import { ShapeError } from '../core/errors.js';
+import { Tensor } from '../core/tensor.js';
 
 function dims(t: Tensor, what: string): [number, number, number, number] {
   if (t.shape.length !== 4)

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { access, mkdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import { OutputError } from '../errors.js';
+import { OutputError } from '../core/errors.js';
 
 /**
  * The longest file name most file systems take (NAME_MAX), and what the temporary name

@@ -1,10 +1,10 @@
 import type { Denoiser, PredictionRequest, Predictions } from '../core/denoiser.js';
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../core/errors.js';
 import type { SamplerStep } from '../core/step.js';
 import { sample } from '../samplers/sample.js';
 import type { NoiseLevel } from '../core/noiseLevel.js';
-import { BatchRandom } from '../tensor/random.js';
-import { Tensor } from '../tensor/tensor.js';
+import { BatchRandom } from '../core/random.js';
+import { Tensor } from '../core/tensor.js';
 import type { MethodInstance } from './types.js';
 
 /** A stand-in network for counting: ε = x/2 (finite, cheap, deterministic). */

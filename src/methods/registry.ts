@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../core/errors.js';
 import { DIFFIER_METHOD, PEER_METHODS } from './diffierMethods.js';
 import { GUIDANCE_METHODS } from './guidanceMethods.js';
 import { PEER_GUIDANCE_METHODS } from './peerGuidanceMethods.js';

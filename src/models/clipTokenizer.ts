@@ -5,7 +5,7 @@
  * (convert_slow_tokenizer.py): byte-level BPE with "</w>" word ends, NFC + whitespace
  * collapse + lowercase, CLIP's split regex, and <|startoftext|> … <|endoftext|> around.
  */
-import { ModelFolderError } from '../errors.js';
+import { ModelFolderError } from '../core/errors.js';
 
 const BOS = '<|startoftext|>';
 const EOS = '<|endoftext|>';

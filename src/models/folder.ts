@@ -3,7 +3,7 @@
  * anything is loaded, so a bad folder fails in milliseconds with one message that lists all
  * that is missing, rather than after the UNet has been read.
  */
-import { ModelFolderError } from '../errors.js';
+import { ModelFolderError } from '../core/errors.js';
 import { join, pathKind, readText, resolve } from '../io/files.js';
 
 /** Which pipeline a folder is read for: the parts each one needs differ. */

@@ -4,7 +4,7 @@
  * channels), so that a mismatched folder fails at load and not in the middle of sampling.
  */
 import type { SessionOptions } from '../backends/onnx.js';
-import { ModelSignatureError } from '../errors.js';
+import { ModelSignatureError } from '../core/errors.js';
 import { parseSchedulerConfig, type ScheduleConfig } from '../schedules/config.js';
 import { inspectModelFolder, readJsonFile, type ModelFolder } from './folder.js';
 import { TextEncoderModel } from './textEncoder.js';

@@ -7,8 +7,8 @@ import {
   type Signature,
   loadSession,
 } from '../backends/onnx.js';
-import { ShapeError } from '../errors.js';
-import { Tensor, assertFinite } from '../tensor/tensor.js';
+import { ShapeError } from '../core/errors.js';
+import { Tensor, assertFinite } from '../core/tensor.js';
 
 /** CLIP as exported by optimum (int64 ids) or the old diffusers script (int32 ids). */
 export const TEXT_ENCODER_SIGNATURE: Signature = {

@@ -4,7 +4,7 @@
  * survive, pad to the model's length with its pad token.
  */
 import { Tokenizer } from '@huggingface/tokenizers';
-import { InvalidOptionError, ModelFolderError } from '../errors.js';
+import { InvalidOptionError, ModelFolderError } from '../core/errors.js';
 import { readText } from '../io/files.js';
 import { clipTokenizerJson, parseMerges } from './clipTokenizer.js';
 import { readJsonFile, type ModelFolder } from './folder.js';

@@ -18,9 +18,9 @@ import {
   type Signature,
 } from '../backends/onnx.js';
 import type { MelConfig } from '../audio/mel.js';
-import { ModelFolderError, ModelSignatureError, ShapeError } from '../errors.js';
+import { ModelFolderError, ModelSignatureError, ShapeError } from '../core/errors.js';
 import { parseSchedulerConfig, type ScheduleConfig } from '../schedules/config.js';
-import { Tensor, assertFinite } from '../tensor/tensor.js';
+import { Tensor, assertFinite } from '../core/tensor.js';
 import { readJsonFile } from './folder.js';
 
 export const TTS_ENCODER_SIGNATURE: Signature = {

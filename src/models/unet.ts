@@ -11,8 +11,8 @@ import {
   type Signature,
   loadSession,
 } from '../backends/onnx.js';
-import { ModelFolderError, ModelSignatureError, ShapeError } from '../errors.js';
-import { Tensor } from '../tensor/tensor.js';
+import { ModelFolderError, ModelSignatureError, ShapeError } from '../core/errors.js';
+import { Tensor } from '../core/tensor.js';
 import { readJsonFile } from './folder.js';
 
 /**

@@ -12,7 +12,7 @@
  *   is brought to it by bicubic upsampling (image/resize.ts) by `upscale_factor`, which
  *   model_index.json must then give.
  */
-import { ModelFolderError, ModelSignatureError } from '../errors.js';
+import { ModelFolderError, ModelSignatureError } from '../core/errors.js';
 import { parseSchedulerConfig, type ScheduleConfig } from '../schedules/config.js';
 import { inspectModelFolder, readJsonFile, type ModelFolder } from './folder.js';
 import type { LoadModelOptions } from './load.js';

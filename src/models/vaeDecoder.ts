@@ -7,8 +7,8 @@ import {
   type Signature,
   loadSession,
 } from '../backends/onnx.js';
-import { ModelFolderError, ShapeError } from '../errors.js';
-import { Tensor, assertFinite } from '../tensor/tensor.js';
+import { ModelFolderError, ShapeError } from '../core/errors.js';
+import { Tensor, assertFinite } from '../core/tensor.js';
 import { readJsonFile } from './folder.js';
 
 export const VAE_DECODER_SIGNATURE: Signature = {

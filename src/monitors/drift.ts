@@ -1,7 +1,7 @@
 import type { Predictions } from '../core/denoiser.js';
 import { x0FromEps } from '../core/convert.js';
 import type { NoiseLevel } from '../core/noiseLevel.js';
-import type { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../core/tensor.js';
 
 /**
  * The clean estimates the drift ratio compares: the conditional x̂0_c and the guided x̂0_w

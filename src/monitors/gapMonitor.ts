@@ -1,6 +1,6 @@
 import type { NoiseLevel } from '../core/noiseLevel.js';
 import type { StepPayload } from '../core/observer.js';
-import type { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../core/tensor.js';
 import { DriftTracker } from './drift.js';
 import { DEFAULT_KSD_MAX_ITEMS, LinearFieldKsd } from './ksd.js';
 import { TrainingGapTracker } from './trainingGap.js';

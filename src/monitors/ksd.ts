@@ -1,4 +1,4 @@
-import { InvalidOptionError, NonFiniteError, ShapeError } from '../errors.js';
+import { InvalidOptionError, NonFiniteError, ShapeError } from '../core/errors.js';
 
 /**
  * Kernel Stein discrepancy (KSD) of a batch against a score field — the batch gap of

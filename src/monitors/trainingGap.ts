@@ -1,5 +1,5 @@
 import type { NoiseLevel } from '../core/noiseLevel.js';
-import type { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../core/tensor.js';
 
 /**
  * The training–inference gap of one sample at one step: the loss the network was trained

@@ -4,7 +4,7 @@
  * web page's option fields and the library's own checks derive from it, through the one
  * parser below.
  */
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../core/errors.js';
 
 /** A value a method option can take. */
 export type OptionValue = number | string | boolean;

@@ -1,7 +1,7 @@
 /** From the sampler's final sample to an image in [0, 1]. */
-import { AbortedError } from '../errors.js';
+import { AbortedError } from '../core/errors.js';
 import type { VaeDecoderModel } from '../models/vaeDecoder.js';
-import { Tensor, concatBatch } from '../tensor/tensor.js';
+import { Tensor, concatBatch } from '../core/tensor.js';
 
 /** diffusers' postprocessing: clamp(x/2 + 0.5, 0, 1). */
 export function toUnitRange(x: Tensor): Tensor {

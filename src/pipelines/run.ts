@@ -5,7 +5,7 @@
  * and the network inside it, and report the run.
  */
 import type { GapStep, GapSummary } from '../monitors/gapMonitor.js';
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../core/errors.js';
 import { DEFAULT_GUIDANCE_WEIGHT } from '../guidance/index.js';
 import { resolveMethod, type MethodChoice } from '../methods/registry.js';
 import type { OptionValue } from '../methods/types.js';
@@ -18,8 +18,8 @@ import { runSampling } from '../run/runner.js';
 import { type StepPayload } from '../core/observer.js';
 import type { ScheduleConfig } from '../schedules/config.js';
 import { createSampler, type SamplerOptions } from '../samplers/index.js';
-import { checkSeed } from '../tensor/random.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { checkSeed } from '../core/random.js';
+import type { Tensor } from '../core/tensor.js';
 
 export const DEFAULT_STEPS = 30;
 

@@ -3,11 +3,11 @@
  * noise per item from the seed, sample with a named method of the registry, decode. The gap
  * monitor watches the loop and its figures come back with the images.
  */
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../core/errors.js';
 import type { TextToImageModel } from '../models/load.js';
 import type { TextEncoderModel } from '../models/textEncoder.js';
 import type { PromptTokenizer, TokenizedPrompt } from '../models/tokenizer.js';
-import type { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../core/tensor.js';
 import { decodeImages } from './decode.js';
 import { batchOf, planRun, sampleUnet, type PipelineOptions, type RunReport } from './run.js';
 

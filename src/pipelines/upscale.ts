@@ -9,13 +9,13 @@
  * without one (the embedded model), the low-res image against the null condition — an
  * all-zero condition image, which is what training's condition dropout fed the UNet.
  */
-import { InputImageError, InvalidOptionError } from '../errors.js';
+import { InputImageError, InvalidOptionError } from '../core/errors.js';
 import { bicubicUpsample } from '../image/resize.js';
 import type { UpscalerModel } from '../models/upscaler.js';
 import type { UnetCondition } from '../denoisers/unetDenoiser.js';
 import { alphasCumprod } from '../schedules/discrete.js';
-import { BatchRandom } from '../tensor/random.js';
-import { concatBatch, Tensor } from '../tensor/tensor.js';
+import { BatchRandom } from '../core/random.js';
+import { concatBatch, Tensor } from '../core/tensor.js';
 import { decodeImages } from './decode.js';
 import { batchOf, planRun, sampleUnet, type PipelineOptions, type RunReport } from './run.js';
 import { embedPrompts } from './textToImage.js';

@@ -1,7 +1,7 @@
 import { mkdir, rename, rmdir, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 
-import { OutputError } from '../errors.js';
+import { OutputError } from '../core/errors.js';
 
 let counter = 0;
 

@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../core/errors.js';
 
 /**
  * What a run may spend: a step count, or network evaluations per sample (then the method

@@ -5,8 +5,8 @@ import type { SamplerStep } from '../core/step.js';
 import type { MethodInstance } from '../methods/types.js';
 import { GapMonitor, type GapMonitorOptions } from '../monitors/gapMonitor.js';
 import { sample } from '../samplers/sample.js';
-import { BatchRandom } from '../tensor/random.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { BatchRandom } from '../core/random.js';
+import type { Tensor } from '../core/tensor.js';
 
 export interface RunInputs {
   readonly denoiser: Denoiser;

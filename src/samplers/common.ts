@@ -1,6 +1,6 @@
 /** Small helpers shared by the sampler steps. */
-import { InvalidOptionError } from '../errors.js';
-import { assertSameShape, type Tensor } from '../tensor/tensor.js';
+import { InvalidOptionError } from '../core/errors.js';
+import { assertSameShape, type Tensor } from '../core/tensor.js';
 import type { StepInput } from '../core/step.js';
 
 /**

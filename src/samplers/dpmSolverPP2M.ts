@@ -12,7 +12,7 @@
  * λ_t + h/2. The first-order step is DDIM(η = 0) with ε derived from x̂0. Only x̂0 is used,
  * so renoiseEps is ignored.
  */
-import { assertSameShape, type Tensor } from '../tensor/tensor.js';
+import { assertSameShape, type Tensor } from '../core/tensor.js';
 import type { NoiseLevel } from '../core/noiseLevel.js';
 import type { SamplerStep, StepOutput } from '../core/step.js';
 import { predictionPair } from './common.js';

@@ -1,5 +1,5 @@
 /** The sampler registry: names used by the CLI and benchmarks, mapped to step factories. */
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../core/errors.js';
 import type { SamplerStep } from '../core/step.js';
 import { ddimStep } from './ddim.js';
 import { ddpmStep } from './ddpm.js';

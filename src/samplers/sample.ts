@@ -1,9 +1,9 @@
-import { AbortedError, ShapeError } from '../errors.js';
+import { AbortedError, ShapeError } from '../core/errors.js';
 import { predictionRequest } from '../core/gate.js';
 import type { Denoiser, PredictionRequest } from '../core/denoiser.js';
 import type { GuidanceRule } from '../core/guidance.js';
-import type { BatchRandom } from '../tensor/random.js';
-import { assertFinite, assertSameShape, type Tensor } from '../tensor/tensor.js';
+import type { BatchRandom } from '../core/random.js';
+import { assertFinite, assertSameShape, type Tensor } from '../core/tensor.js';
 import type { NoiseLevel } from '../core/noiseLevel.js';
 import type { StepObserver, StepPayload } from '../core/observer.js';
 import type { SamplerStep } from '../core/step.js';

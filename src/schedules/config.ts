@@ -10,7 +10,7 @@
  *   at the final level, and −1 is what diffusers' DDIM computes there (a negative "previous
  *   timestep" selects `final_alpha_cumprod`).
  */
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../core/errors.js';
 
 export type BetaSchedule = 'linear' | 'scaled_linear' | 'squaredcos_cap_v2';
 export type TimestepSpacing = 'leading' | 'trailing' | 'linspace';

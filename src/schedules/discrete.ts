@@ -2,7 +2,7 @@
  * The discrete training schedule of a parsed scheduler config: betas, ᾱ, σ on the training
  * grid, and look-ups between (fractional) timesteps and σ. All values are float64.
  */
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../core/errors.js';
 import type { ScheduleConfig } from './config.js';
 
 /** `torch.linspace(start, end, n)[i]`. */

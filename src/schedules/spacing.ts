@@ -3,7 +3,7 @@
  * `trailing`, `linspace`, or Karras σ's) and the N + 1 levels the sampling loop takes.
  */
 import { levelFromSigma, noiseLevel, type NoiseLevel } from '../core/noiseLevel.js';
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../core/errors.js';
 import { FINAL_TIMESTEP, type ScheduleConfig } from './config.js';
 import { discreteSchedule, sigmaToTimestep } from './discrete.js';
 

@@ -31,11 +31,11 @@
  * does not depend on the batch (its cost does). `--nfe` planning counts the worst case
  * (every step runs maxIter iterations), so a planned run never exceeds its budget.
  */
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../core/errors.js';
 import type { GuidedPrediction } from '../core/guidance.js';
 import { x0FromEps } from '../core/convert.js';
 import type { Transition, TransitionWrapper } from '../core/transition.js';
-import type { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../core/tensor.js';
 
 export type CharacteristicProjection = 'none' | 'direction';
 

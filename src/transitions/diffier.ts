@@ -1,9 +1,9 @@
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../core/errors.js';
 import type { GuidedPrediction } from '../core/guidance.js';
 import type { InnerLoopRecord } from '../core/observer.js';
 import type { NoiseLevel } from '../core/noiseLevel.js';
 import type { Transition, TransitionWrapper } from '../core/transition.js';
-import type { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../core/tensor.js';
 import { trainingLoss } from '../monitors/trainingGap.js';
 import { x0FromEps } from '../core/convert.js';
 import { langevinCorrect } from './langevin.js';

@@ -1,7 +1,7 @@
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../core/errors.js';
 import type { NoiseLevel } from '../core/noiseLevel.js';
 import type { Transition, TransitionContext, TransitionWrapper } from '../core/transition.js';
-import type { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../core/tensor.js';
 
 export interface LangevinOptions {
   /** Corrector steps per sampling step. Default 1. */

@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../core/errors.js';
 import type { GuidedPrediction } from '../core/guidance.js';
 import { x0FromEps } from '../core/convert.js';
 import type { Transition, TransitionWrapper } from '../core/transition.js';

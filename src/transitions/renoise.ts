@@ -1,6 +1,6 @@
 import type { NoiseLevel } from '../core/noiseLevel.js';
-import type { BatchRandom } from '../tensor/random.js';
-import type { Tensor } from '../tensor/tensor.js';
+import type { BatchRandom } from '../core/random.js';
+import type { Tensor } from '../core/tensor.js';
 
 /**
  * Forward-noise a sample from level `low` up to the noisier level `high` with fresh noise:

@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../core/errors.js';
 import type { NoiseLevel } from '../core/noiseLevel.js';
 import type { Transition, TransitionWrapper } from '../core/transition.js';
 import { renoise } from './renoise.js';

@@ -5,7 +5,7 @@
  * tokens. Phonemes outside the model's vocabulary are refused by name.
  */
 import { execFile } from 'node:child_process';
-import { FrontEndError, UnspeakableTextError } from '../errors.js';
+import { FrontEndError, UnspeakableTextError } from '../core/errors.js';
 import type { PhonemeSet } from '../models/ttsModel.js';
 
 /** One sentence longer than this many phonemes is refused (the model saw ≲ 100). */

@@ -4,7 +4,7 @@
  * sentence; characters outside what an English voice reads are refused by name (espeak-ng
  * would otherwise switch language or spell them out, e.g. "Chinese letter").
  */
-import { InvalidOptionError, UnspeakableTextError } from '../errors.js';
+import { InvalidOptionError, UnspeakableTextError } from '../core/errors.js';
 
 /** More than this many characters is refused (about three minutes of speech). */
 export const MAX_TEXT_CHARS = 2000;

@@ -11,10 +11,10 @@ import {
   jsonText,
   type OutputFile,
 } from '../../io/atomicWrite.js';
-import { InvalidOptionError } from '../../errors.js';
+import { InvalidOptionError } from '../../core/errors.js';
 import { withInterrupt } from '../samplingFlags.js';
 import { createSampler, SAMPLER_NAMES } from '../../samplers/index.js';
-import { checkSeed } from '../../tensor/random.js';
+import { checkSeed } from '../../core/random.js';
 import { addCountFlag, countFlag } from '../countFlag.js';
 import { addMethodFlags, parseMethodsAndBudget } from '../methodFlags.js';
 import { parseInteger, parseNameList, parseNumberList } from '../parse.js';

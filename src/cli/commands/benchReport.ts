@@ -9,7 +9,7 @@ import {
   summarise,
   type GroupSummary,
 } from '../../bench/report.js';
-import { ConfigError } from '../../errors.js';
+import { ConfigError } from '../../core/errors.js';
 import { checkWritable, writeFileAtomic } from '../../io/atomicWrite.js';
 import { paretoChart } from '../../plot/charts.js';
 import { renderSvg } from '../../plot/render.js';

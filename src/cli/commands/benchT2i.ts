@@ -11,7 +11,7 @@ import {
   type T2iBenchResult,
 } from '../../bench/t2iBench.js';
 import { loadMnist } from '../../data/mnist.js';
-import { InvalidOptionError } from '../../errors.js';
+import { InvalidOptionError } from '../../core/errors.js';
 import { EvalClassifier } from '../../eval/classifier.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../io/atomicWrite.js';
 import { embeddedModelDir } from '../../models/embedded.js';

@@ -15,7 +15,7 @@ import { loadTextToSpeechModel } from '../../models/ttsModel.js';
 import { renderSvg } from '../../plot/render.js';
 import { spectrogramChart } from '../../plot/spectrogram.js';
 import { createSampler, SAMPLER_NAMES } from '../../samplers/index.js';
-import { checkSeed } from '../../tensor/random.js';
+import { checkSeed } from '../../core/random.js';
 import { addCountFlag } from '../countFlag.js';
 import { addMethodFlags, parseMethodsAndBudget } from '../methodFlags.js';
 import { parseInteger, parseNameList, parseNumberList } from '../parse.js';

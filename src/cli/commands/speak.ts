@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { encodeWav } from '../../audio/wav.js';
-import { InvalidOptionError } from '../../errors.js';
+import { InvalidOptionError } from '../../core/errors.js';
 import {
   checkOutputs,
   commitOutputs,
@@ -23,7 +23,7 @@ import { renderSvg } from '../../plot/render.js';
 import { spectrogramChart } from '../../plot/spectrogram.js';
 import { schedulerConfigJson } from '../../schedules/config.js';
 import { createSampler, SAMPLER_NAMES } from '../../samplers/index.js';
-import { checkSeed } from '../../tensor/random.js';
+import { checkSeed } from '../../core/random.js';
 import type { Phonemized } from '../../tts/frontend.js';
 import { checkText } from '../../tts/text.js';
 import { addMethodFlags, parseMethodsAndBudget } from '../methodFlags.js';

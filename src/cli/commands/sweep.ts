@@ -4,7 +4,7 @@ import { runGmmBench } from '../../bench/gmmBench.js';
 import { gapCurves, metricCurves } from '../../bench/gmmPlots.js';
 import { correlations, recommendW } from '../../bench/sweep.js';
 import { jsonText, type OutputFile } from '../../io/atomicWrite.js';
-import { InvalidOptionError } from '../../errors.js';
+import { InvalidOptionError } from '../../core/errors.js';
 import { withInterrupt } from '../samplingFlags.js';
 import { addMethodFlags } from '../methodFlags.js';
 import { createProgress } from '../progress.js';

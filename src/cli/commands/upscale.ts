@@ -15,7 +15,7 @@ import {
   type UpscaleResult,
 } from '../../pipelines/upscale.js';
 import { schedulerConfigJson } from '../../schedules/config.js';
-import { concatBatch } from '../../tensor/tensor.js';
+import { concatBatch } from '../../core/tensor.js';
 import { parseInteger } from '../parse.js';
 import {
   addSamplingFlags,

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InvalidOptionError } from '../../errors.js';
+import { InvalidOptionError } from '../../core/errors.js';
 import { packageRoot } from '../../models/embedded.js';
 import { createWebServer } from '../../web/server.js';
 import { parseInteger } from '../parse.js';

@@ -1,4 +1,4 @@
-import { NonFiniteError, ShapeError } from '../errors.js';
+import { NonFiniteError, ShapeError } from './errors.js';
 
 /**
  * A dense, row-major float32 tensor whose first axis is the batch.
