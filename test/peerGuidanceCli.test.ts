@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
 import { packageRoot } from '../src/models/embedded.js';
+import { TWO_CLASS_2D_JSON } from './helpers/mixtures.js';
 
 const ROOT = packageRoot();
 const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -21,22 +22,7 @@ function diffier(...args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-const PROBLEM = {
-  name: 'peers-cli-2d',
-  dim: 2,
-  target: 0,
-  classes: [
-    {
-      name: 'a',
-      components: [
-        { mean: [-2, 0], std: 0.5 },
-        { mean: [2, 0], std: 0.5 },
-      ],
-    },
-    { name: 'b', components: [{ mean: [2, 2.5], std: 0.5 }] },
-  ],
-  model: { kind: 'exact' },
-};
+const PROBLEM = { ...TWO_CLASS_2D_JSON, name: 'peers-cli-2d' };
 
 const FLAGS = [
   '--cfg-schedule-shape',
