@@ -6,11 +6,14 @@
  * latent space), and every method works with all three.
  */
 import assert from 'node:assert/strict';
+import { cp, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { InputImageError, InvalidOptionError, ModelFolderError } from '../src/core/errors.js';
 import { gridPixels } from '../src/image/grid.js';
 import { binaryMask, maskOnGrid } from '../src/image/mask.js';
 import { METHOD_NAMES } from '../src/methods/registry.js';
+import { inspectModelFolder } from '../src/models/folder.js';
 import { loadTextToImageModel, type TextToImageModel } from '../src/models/load.js';
 import { prepareEdit } from '../src/pipelines/imageEdit.js';
 import { planRun } from '../src/pipelines/run.js';
@@ -24,6 +27,7 @@ import {
   TINY_INPAINT,
   TINY_VAE,
   TINY_VAE_ENC,
+  tempDir,
 } from './helpers/t2iFixtures.js';
 
 const quiet = () => undefined;
@@ -266,6 +270,21 @@ describe('inpainting', () => {
 });
 
 describe('bad editing input', () => {
+  it('a folder whose model_index.json lists vae_encoder without the folder is refused', async () => {
+    const dir = join(await tempDir(), 'model');
+    await cp(TINY_VAE_ENC, dir, { recursive: true });
+    await rm(join(dir, 'vae_encoder'), { recursive: true });
+    const index = JSON.parse(await readFile(join(dir, 'model_index.json'), 'utf8'));
+    await writeFile(
+      join(dir, 'model_index.json'),
+      JSON.stringify({ ...index, vae_encoder: ['diffusers', 'AutoencoderKL'] }),
+    );
+    await assert.rejects(inspectModelFolder(dir), (e: Error) => {
+      assert.ok(e instanceof ModelFolderError);
+      assert.match(e.message, /lists vae_encoder but .*vae_encoder is missing/);
+      return true;
+    });
+  });
   it('is a typed error before any work', async () => {
     const cases: [
       string,
