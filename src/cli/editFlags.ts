@@ -51,7 +51,7 @@ export interface EditSetup {
 async function inputFile(path: string, flag: string): Promise<string> {
   const abs = resolve(path);
   if ((await pathKind(abs)) !== 'file') {
-    throw new InputImageError(`${flag} ${path}: no such file`);
+    throw new InputImageError(`${flag} ${path}: no such file (or not a regular file)`);
   }
   return abs;
 }
