@@ -1,0 +1,148 @@
+/**
+ * The labelled image grid of the text-to-image tab: an HTML table whose rows are runs
+ * (method and w in the row header) and whose columns are image indices, each cell one
+ * image at its own resolution, downloadable as `<method>-<w>-<i>.png`, and selectable to
+ * show the settings that made it. The pixels are image/grid.ts's, like the CLI's grids.
+ */
+import type { Tensor } from '../src/core/tensor.js';
+import { gridPixels, type RgbaImage } from '../src/image/grid.js';
+
+/** The settings that made one image, as label → text, in display order. */
+export type Recipe = ReadonlyArray<readonly [string, string]>;
+
+/** One row of the grid: a run's images and how to describe each of them. */
+export interface GridRow {
+  readonly method: string;
+  readonly w: number;
+  /** Shown under the method in the row header (e.g. "20 steps · ddim"). */
+  readonly detail: string;
+  readonly images: Tensor;
+  readonly recipe: (index: number) => Recipe;
+}
+
+/** The per-image file name the CLI's --out-dir uses too. */
+export function imageFileName(method: string, w: number, index: number): string {
+  return `${method}-${w}-${index}.png`;
+}
+
+/** RGBA pixels as a PNG blob, drawn through a canvas of their size. */
+export function pngBlob(pixels: RgbaImage): Promise<Blob> {
+  const canvas = document.createElement('canvas');
+  canvas.width = pixels.width;
+  canvas.height = pixels.height;
+  const data = new Uint8ClampedArray(pixels.data);
+  canvas.getContext('2d')!.putImageData(new ImageData(data, pixels.width, pixels.height), 0, 0);
+  return new Promise((resolve, reject) =>
+    canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('cannot encode PNG'))), 'image/png'),
+  );
+}
+
+/** Image `index` of a batch, one image at scale 1, no border. */
+function singleImage(images: Tensor, index: number): RgbaImage {
+  return gridPixels([images.viewBatch(index, index + 1)], { scale: 1, gap: 0 });
+}
+
+export interface ImageGrid {
+  /** Start a new grid for `columns` images per row (the previous one is removed). */
+  reset(columns: number, caption: string): void;
+  addRow(row: GridRow): Promise<void>;
+  /** Remove the grid and the selected image's settings; frees the images. */
+  clear(): void;
+}
+
+export function imageGrid(container: HTMLElement, inspector: HTMLElement): ImageGrid {
+  const empty = [...container.childNodes];
+  let urls: string[] = [];
+  let body: HTMLTableSectionElement | undefined;
+
+  const show = (button: HTMLButtonElement, name: string, url: string, recipe: Recipe) => {
+    for (const b of container.querySelectorAll('button[aria-pressed]')) {
+      b.setAttribute('aria-pressed', String(b === button));
+    }
+    const img = document.createElement('img');
+    img.src = url;
+    img.alt = button.querySelector('img')!.alt;
+    const text = document.createElement('div');
+    text.appendChild(document.createElement('h3')).textContent = 'Settings of this image';
+    const list = text.appendChild(document.createElement('dl'));
+    list.className = 'recipe';
+    for (const [label, value] of recipe) {
+      list.appendChild(document.createElement('dt')).textContent = label;
+      list.appendChild(document.createElement('dd')).textContent = value;
+    }
+    const link = text.appendChild(document.createElement('a'));
+    link.href = url;
+    link.download = name;
+    link.textContent = `Download ${name}`;
+    inspector.replaceChildren(img, text);
+    inspector.hidden = false;
+  };
+
+  const clear = () => {
+    for (const u of urls) URL.revokeObjectURL(u);
+    urls = [];
+    body = undefined;
+    container.replaceChildren(...empty);
+    inspector.replaceChildren();
+    inspector.hidden = true;
+  };
+
+  return {
+    clear,
+    reset(columns, caption) {
+      clear();
+      const table = document.createElement('table');
+      table.className = 'image-grid';
+      table.createCaption().textContent = caption;
+      const head = table.createTHead().insertRow();
+      head.appendChild(document.createElement('td'));
+      for (let i = 0; i < columns; i++) {
+        const th = head.appendChild(document.createElement('th'));
+        th.scope = 'col';
+        th.textContent = `#${i}`;
+      }
+      body = table.createTBody();
+      container.replaceChildren(table);
+    },
+    async addRow(row) {
+      if (!body) throw new Error('imageGrid.reset must come before addRow');
+      const target = body;
+      const blobs = await Promise.all(
+        Array.from({ length: row.images.batch }, (_, i) => pngBlob(singleImage(row.images, i))),
+      );
+      if (body !== target) return; // cleared while encoding
+      const tr = target.insertRow();
+      tr.dataset.method = row.method;
+      const th = tr.appendChild(document.createElement('th'));
+      th.scope = 'row';
+      const name = th.appendChild(document.createElement('span'));
+      name.className = 'row-method';
+      name.textContent = row.method;
+      const detail = th.appendChild(document.createElement('span'));
+      detail.className = 'row-detail';
+      detail.textContent = `w ${row.w} · ${row.detail}`;
+      blobs.forEach((blob, i) => {
+        const url = URL.createObjectURL(blob);
+        urls.push(url);
+        const file = imageFileName(row.method, row.w, i);
+        const figure = tr.insertCell().appendChild(document.createElement('figure'));
+        figure.className = 'tile';
+        const button = figure.appendChild(document.createElement('button'));
+        button.type = 'button';
+        button.setAttribute('aria-pressed', 'false');
+        button.title = `Show the settings of ${row.method}, w ${row.w}, image ${i}`;
+        const img = button.appendChild(document.createElement('img'));
+        img.src = url;
+        img.alt = `${row.method}, w ${row.w}, image ${i}`;
+        const link = figure.appendChild(document.createElement('a'));
+        link.href = url;
+        link.download = file;
+        link.textContent = 'PNG';
+        link.title = `Download ${file}`;
+        const recipe = row.recipe(i);
+        button.addEventListener('click', () => show(button, file, url, recipe));
+        if (urls.length === 1) show(button, file, url, recipe);
+      });
+    },
+  };
+}
