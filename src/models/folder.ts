@@ -31,6 +31,9 @@ export interface ModelFolder {
   readonly unetConfig?: string;
   readonly vaeDecoder?: string;
   readonly vaeDecoderConfig?: string;
+  /** Image-to-image and inpainting on a latent model need it (vae_encoder/). */
+  readonly vaeEncoder?: string;
+  readonly vaeEncoderConfig?: string;
 }
 
 async function isFile(path: string): Promise<boolean> {
@@ -109,8 +112,8 @@ async function readModelIndex(modelIndex: string, vaeDir: string, hasVae: boolea
  * The text side — tokenizer/ (tokenizer.json, or vocab.json + merges.txt) and
  * text_encoder/model.onnx — is required for text-to-image and optional for an upscaler
  * (present when text_encoder/ is). An upscaler also needs
- * low_res_scheduler/scheduler_config.json. Optional: vae_decoder/ (then model.onnx and
- * config.json are both required). No VAE = pixel space.
+ * low_res_scheduler/scheduler_config.json. Optional: vae_decoder/ and vae_encoder/ (each
+ * then needs model.onnx and config.json). No VAE decoder = pixel space.
  */
 export async function inspectModelFolder(
   dirIn: string,
@@ -143,6 +146,12 @@ export async function inspectModelFolder(
     vaeDecoder = await need(['vae_decoder', 'model.onnx']);
     vaeDecoderConfig = await need(['vae_decoder', 'config.json']);
   }
+  let vaeEncoder: string | undefined;
+  let vaeEncoderConfig: string | undefined;
+  if (await isDir(p('vae_encoder'))) {
+    vaeEncoder = await need(['vae_encoder', 'model.onnx']);
+    vaeEncoderConfig = await need(['vae_encoder', 'config.json']);
+  }
   if (missing.length > 0) {
     throw new ModelFolderError(`model folder ${dir} is incomplete; missing: ${missing.join(', ')}`);
   }
@@ -159,5 +168,7 @@ export async function inspectModelFolder(
     unetConfig,
     vaeDecoder,
     vaeDecoderConfig,
+    vaeEncoder,
+    vaeEncoderConfig,
   };
 }
