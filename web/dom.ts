@@ -43,3 +43,11 @@ export function fillTable(table: HTMLTableElement, head: readonly string[], rows
     for (const v of r) row.insertCell().textContent = cell(v);
   }
 }
+
+/** A range slider and a number field that show one value: editing either moves the other. */
+export function linkSlider(rangeId: string, numberId: string): void {
+  const range = byId<HTMLInputElement>(rangeId);
+  const field = byId<HTMLInputElement>(numberId);
+  range.addEventListener('input', () => (field.value = range.value));
+  field.addEventListener('input', () => (range.value = field.value));
+}

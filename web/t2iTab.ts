@@ -7,6 +7,7 @@
 import { InvalidOptionError } from '../src/core/errors.js';
 import { gridPixels } from '../src/image/grid.js';
 import type { TextToImageModel } from '../src/models/load.js';
+import { editImageShape } from '../src/pipelines/imageEdit.js';
 import { resolveMethod } from '../src/methods/registry.js';
 import { parseInteger, parseNumber } from '../src/cli/parse.js';
 import {
@@ -23,15 +24,17 @@ import {
   type TextToImageResult,
 } from '../src/pipelines/textToImage.js';
 import { checkSeed } from '../src/core/random.js';
-import { byId, download, errorText, fillTable, inputValue, setState } from './dom.js';
+import { byId, download, errorText, fillTable, inputValue, linkSlider, setState } from './dom.js';
 import { imageGrid, pngBlob, type Recipe } from './imageGrid.js';
 import { livePlots } from './livePlots.js';
-import { methodPicker } from './methodPicker.js';
+import { editInputs, type EditInputs } from './editInputs.js';
+import { methodPicker, type MethodPicker } from './methodPicker.js';
 
 /** Everything a run needs, checked before any work (the CLI's limits for n and steps). */
-export function readSettings(picker: ReturnType<typeof methodPicker>) {
+export function readSettings(picker: MethodPicker, edits: EditInputs) {
   const prompt = inputValue('prompt');
   checkPrompt(prompt);
+  const negativePrompt = inputValue('negative-prompt');
   const range = byId<HTMLInputElement>('w-range');
   const w = parseNumber(inputValue('w'), 'w');
   // The slider's range is the page's range for w.
@@ -47,7 +50,8 @@ export function readSettings(picker: ReturnType<typeof methodPicker>) {
   const methods = picker.choices();
   if (methods.length === 0) throw new InvalidOptionError('pick at least one method');
   methods.forEach((m) => resolveMethod(m));
-  return { prompt, w, steps, nfe, n, seed, sampler: 'ddim', methods };
+  const edit = edits.read();
+  return { prompt, negativePrompt, w, steps, nfe, n, seed, sampler: 'ddim', methods, edit };
 }
 
 export type Settings = ReturnType<typeof readSettings>;
@@ -60,6 +64,8 @@ function settingsJson(
 ) {
   return {
     prompt: s.prompt,
+    negativePrompt: s.negativePrompt,
+    image: Object.fromEntries(s.edit.recipe),
     model,
     layout: 'rows = methods (in order), columns = samples 0 … n−1',
     backend,
@@ -76,24 +82,27 @@ function optionsText(options: Readonly<Record<string, unknown>>): string {
 
 /** What made image `index` of a run: enough to make it again here or with the CLI. */
 function recipe(s: Settings, model: string, run: TextToImageResult, index: number): Recipe {
+  const steps = run.edit
+    ? `${run.steps}, of which the last ${run.edit.sampledSteps} run (${run.edit.mode})`
+    : String(run.steps);
   return [
     ['prompt', s.prompt],
+    ['negative prompt', s.negativePrompt === '' ? '(none)' : s.negativePrompt],
     ['method', run.method],
     ['options', optionsText(run.options)],
     ['w', String(run.w)],
-    ['steps', `${run.steps} (NFE ${run.nfe})`],
+    ['steps', `${steps} · NFE ${run.nfe}`],
     ['sampler', run.sampler],
     ['seed', `${run.seed}, image ${index}`],
+    ...s.edit.recipe,
     ['model', model],
   ];
 }
 
 export function setUpT2iTab(model: TextToImageModel, modelName: string, backend: string): void {
   const picker = methodPicker(byId('t2i-methods'), 't2i', ['cfg', 'diffier']);
-  const range = byId<HTMLInputElement>('w-range');
-  const wInput = byId<HTMLInputElement>('w');
-  range.addEventListener('input', () => (wInput.value = range.value));
-  wInput.addEventListener('input', () => (range.value = wInput.value));
+  const edits = editInputs(editImageShape(model));
+  linkSlider('w-range', 'w');
   const plots = livePlots();
   const grid = imageGrid(byId('t2i-results'), byId('inspector'));
   const table = byId<HTMLTableElement>('t2i-table');
@@ -139,7 +148,7 @@ export function setUpT2iTab(model: TextToImageModel, modelName: string, backend:
       clearResults();
       let s: Settings;
       try {
-        s = readSettings(picker);
+        s = readSettings(picker, edits);
       } catch (err) {
         error.textContent = errorText(err);
         setState('error');
@@ -152,26 +161,28 @@ export function setUpT2iTab(model: TextToImageModel, modelName: string, backend:
       const runs: TextToImageResult[] = [];
       try {
         const warn = (m: string) => (message.textContent = `warning: ${m}`);
+        const { initImage, strength, mask } = s.edit;
         const plans = [];
         for (const method of s.methods)
-          plans.push({ method, steps: (await planRun(model.schedule, { ...s, method })).steps });
-        const embeddings = await encodePrompt(model, s.prompt, warn);
-        progress.max = plans.reduce((a, p) => a + p.steps, 0);
+          plans.push(await planRun(model.schedule, { ...s, method, strength }));
+        const embeddings = await encodePrompt(model, s.prompt, warn, s.negativePrompt);
+        progress.max = plans.reduce((a, p) => a + p.levels.length - 1, 0);
         grid.reset(
           s.n,
           `“${s.prompt}” — rows: methods; columns: images 0 … ${s.n - 1} (seed ${s.seed})`,
         );
-        for (const { method, steps } of plans) {
-          message.textContent = `${method.name}: ${steps} steps…`;
+        for (const plan of plans) {
+          message.textContent = `${plan.resolved.spec.name}: ${plan.levels.length - 1} steps…`;
           const result = await textToImage(model, {
             ...s,
-            method,
-            steps,
-            nfe: undefined,
+            plan,
+            initImage,
+            strength,
+            mask,
             embeddings,
             signal: controller.signal,
             onStep: () => (progress.value += 1),
-            onGap: (g) => plots.add(method.name, g),
+            onGap: (g) => plots.add(plan.resolved.spec.name, g),
             warn,
           });
           runs.push(result);

@@ -1,0 +1,217 @@
+/**
+ * The text-to-image tab's image inputs: an init image (PNG upload) with its strength for
+ * image-to-image, and a mask for inpainting, uploaded as a PNG or painted over the init
+ * image with the pointer (white = repaint, as the library reads it). Sizes are checked from
+ * the PNG header before anything is decoded.
+ */
+import { InputImageError } from '../src/core/errors.js';
+import { Tensor } from '../src/core/tensor.js';
+import { imageFromRgba } from '../src/image/rgba.js';
+import { checkStrength, DEFAULT_STRENGTH } from '../src/schedules/strength.js';
+import { parseNumber } from '../src/cli/parse.js';
+import { byId, inputValue, linkSlider, setState } from './dom.js';
+import type { Recipe } from './imageGrid.js';
+
+/**
+ * Uploads larger than this are refused unread: an image the model edits (28×28 for the
+ * embedded one, at most a few hundred pixels a side for others) is far smaller.
+ */
+export const MAX_UPLOAD_BYTES = 16 * 1024 * 1024;
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/** Width and height from a PNG's IHDR chunk; refuses what is not a PNG. */
+function pngSize(bytes: Uint8Array, name: string): { width: number; height: number } {
+  const isPng = bytes.length >= 24 && PNG_SIGNATURE.every((b, i) => bytes[i] === b);
+  if (!isPng) throw new InputImageError(`${name} is not a PNG file`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { width: view.getUint32(16), height: view.getUint32(20) };
+}
+
+/** A PNG file's RGBA pixels, refused unless it is exactly `width`×`height`. */
+async function readPng(file: File, width: number, height: number): Promise<ImageData> {
+  if (file.size > MAX_UPLOAD_BYTES) {
+    throw new InputImageError(
+      `${file.name} has ${file.size} bytes; at most ${MAX_UPLOAD_BYTES} are read`,
+    );
+  }
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const size = pngSize(bytes, file.name);
+  if (size.width !== width || size.height !== height) {
+    throw new InputImageError(
+      `${file.name} is ${size.width}×${size.height}; the model reads ${width}×${height} images`,
+    );
+  }
+  let bitmap: ImageBitmap;
+  try {
+    bitmap = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
+  } catch {
+    throw new InputImageError(`${file.name} is not a readable PNG file`);
+  }
+  const canvas = new OffscreenCanvas(width, height);
+  const ctx = canvas.getContext('2d')!;
+  ctx.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  return ctx.getImageData(0, 0, width, height);
+}
+
+/** What the image inputs give a run; all undefined for plain text-to-image. */
+export interface EditChoice {
+  readonly initImage?: Tensor;
+  readonly strength?: number;
+  readonly mask?: Tensor;
+  /** Their part of each image's settings. */
+  readonly recipe: Recipe;
+}
+
+export interface EditInputs {
+  /** The current choice, checked; throws on a bad strength. */
+  read(): EditChoice;
+}
+
+/** Brush radius in image pixels when painting a mask. */
+const BRUSH = 2;
+/** The painted mask over the init image: repainted pixels tinted red. */
+const MASK_TINT = [255, 64, 64];
+
+/**
+ * `shape` is [C, H, W] of the images the model edits (pipelines/imageEdit.ts
+ * `editImageShape`); undefined when it cannot edit images, and the inputs say so.
+ */
+export function editInputs(shape: readonly number[] | undefined): EditInputs {
+  const initInput = byId<HTMLInputElement>('init-image');
+  const maskInput = byId<HTMLInputElement>('mask');
+  const canvas = byId<HTMLCanvasElement>('mask-canvas');
+  const editor = byId('edit-preview');
+  const note = byId('edit-note');
+  const error = byId('error');
+  if (!shape) {
+    byId<HTMLFieldSetElement>('edit-inputs').disabled = true;
+    note.textContent = 'This model cannot read an init image (it has no VAE encoder).';
+    return { read: () => ({ recipe: [] }) };
+  }
+  const [channels, height, width] = shape;
+  canvas.width = width;
+  canvas.height = height;
+  linkSlider('strength-range', 'strength');
+  let init: { name: string; pixels: ImageData } | undefined;
+  let maskSource = '';
+  const mask = new Uint8Array(width * height);
+
+  const painted = () => mask.reduce((a, v) => a + v, 0);
+  const draw = () => {
+    if (!init) return;
+    const out = new ImageData(new Uint8ClampedArray(init.pixels.data), width, height);
+    for (let p = 0; p < mask.length; p++) {
+      if (mask[p] === 0) continue;
+      for (let k = 0; k < 3; k++) out.data[4 * p + k] = (out.data[4 * p + k] + MASK_TINT[k]) / 2;
+    }
+    canvas.getContext('2d')!.putImageData(out, 0, 0);
+    const n = painted();
+    note.textContent =
+      n === 0
+        ? 'Image-to-image. Paint on the image (or upload a mask) to inpaint.'
+        : `Inpainting ${n} of ${mask.length} pixels (${maskSource}).`;
+  };
+  const clearMask = () => {
+    mask.fill(0);
+    maskInput.value = '';
+    maskSource = '';
+    draw();
+  };
+  const clearAll = () => {
+    init = undefined;
+    initInput.value = '';
+    mask.fill(0);
+    maskInput.value = '';
+    editor.hidden = true;
+    note.textContent = 'Optional: start from a PNG to run image-to-image or inpainting.';
+  };
+  /** Upload errors are shown where run errors are: one line under the form. */
+  const guard = (job: () => Promise<void>) => () => {
+    error.textContent = '';
+    job().catch((err: Error) => {
+      error.textContent = err.message;
+      setState('error');
+    });
+  };
+
+  initInput.addEventListener(
+    'change',
+    guard(async () => {
+      const file = initInput.files?.[0];
+      if (!file) return clearAll();
+      try {
+        init = { name: file.name, pixels: await readPng(file, width, height) };
+      } catch (err) {
+        clearAll();
+        throw err;
+      }
+      mask.fill(0);
+      editor.hidden = false;
+      draw();
+    }),
+  );
+  maskInput.addEventListener(
+    'change',
+    guard(async () => {
+      const file = maskInput.files?.[0];
+      if (!file) return clearMask();
+      const pixels = await readPng(file, width, height).catch((err: Error) => {
+        clearMask();
+        throw err;
+      });
+      // The library's rule: repaint where the mean over the colour channels is ≥ ½.
+      for (let p = 0; p < mask.length; p++) {
+        const d = pixels.data;
+        mask[p] = (d[4 * p] + d[4 * p + 1] + d[4 * p + 2]) / 3 >= 127.5 ? 1 : 0;
+      }
+      maskSource = file.name;
+      draw();
+    }),
+  );
+  byId('clear-mask').addEventListener('click', clearMask);
+  byId('clear-init').addEventListener('click', clearAll);
+
+  let painting = false;
+  const paint = (e: PointerEvent) => {
+    const r = canvas.getBoundingClientRect();
+    const cx = Math.floor(((e.clientX - r.left) / r.width) * width);
+    const cy = Math.floor(((e.clientY - r.top) / r.height) * height);
+    for (let y = Math.max(0, cy - BRUSH); y <= Math.min(height - 1, cy + BRUSH); y++) {
+      for (let x = Math.max(0, cx - BRUSH); x <= Math.min(width - 1, cx + BRUSH); x++) {
+        if ((x - cx) ** 2 + (y - cy) ** 2 <= BRUSH * BRUSH) mask[y * width + x] = 1;
+      }
+    }
+    maskSource = 'painted';
+    maskInput.value = '';
+    draw();
+  };
+  canvas.addEventListener('pointerdown', (e) => {
+    painting = true;
+    canvas.setPointerCapture(e.pointerId);
+    paint(e);
+  });
+  canvas.addEventListener('pointermove', (e) => painting && paint(e));
+  canvas.addEventListener('pointerup', () => (painting = false));
+  clearAll();
+
+  return {
+    read(): EditChoice {
+      if (!init) return { recipe: [] };
+      const strength = checkStrength(
+        parseNumber(inputValue('strength') || String(DEFAULT_STRENGTH), 'strength'),
+      );
+      const initImage = imageFromRgba(init.pixels.data, width, height, channels as 1 | 3);
+      const n = painted();
+      const recipe: [string, string][] = [
+        ['init image', init.name],
+        ['strength', String(strength)],
+      ];
+      if (n === 0) return { initImage, strength, recipe };
+      recipe.push(['mask', `${maskSource}, ${n} of ${mask.length} pixels repainted`]);
+      const maskTensor = new Tensor(Float32Array.from(mask), [1, 1, height, width]);
+      return { initImage, strength, mask: maskTensor, recipe };
+    },
+  };
+}
