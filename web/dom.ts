@@ -30,10 +30,19 @@ export function download(blob: Blob, name: string): void {
   setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
 }
 
-/** A table of rows under a header; numbers shown with 4 significant digits. */
+/**
+ * A table of rows under a header; numbers shown with 4 significant digits, and a figure
+ * that does not apply (NaN: e.g. no gap measured) as "—".
+ */
 export function fillTable(table: HTMLTableElement, head: readonly string[], rows: unknown[][]) {
   const cell = (v: unknown) =>
-    typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(4)) : String(v);
+    typeof v !== 'number'
+      ? String(v)
+      : Number.isNaN(v)
+        ? '—'
+        : Number.isInteger(v)
+          ? String(v)
+          : v.toPrecision(4);
   table.replaceChildren();
   const tr = table.createTHead().insertRow();
   for (const h of head) tr.appendChild(document.createElement('th')).textContent = h;

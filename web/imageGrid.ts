@@ -91,9 +91,13 @@ export function imageGrid(container: HTMLElement, inspector: HTMLElement): Image
     clear,
     reset(columns, caption) {
       clear();
+      const about = document.createElement('p');
+      about.className = 'hint grid-caption';
+      about.id = 'grid-caption';
+      about.textContent = caption;
       const table = document.createElement('table');
       table.className = 'image-grid';
-      table.createCaption().textContent = caption;
+      table.setAttribute('aria-describedby', about.id);
       const head = table.createTHead().insertRow();
       head.appendChild(document.createElement('td'));
       for (let i = 0; i < columns; i++) {
@@ -102,7 +106,7 @@ export function imageGrid(container: HTMLElement, inspector: HTMLElement): Image
         th.textContent = `#${i}`;
       }
       body = table.createTBody();
-      container.replaceChildren(table);
+      container.replaceChildren(about, table);
     },
     async addRow(row) {
       if (!body) throw new Error('imageGrid.reset must come before addRow');

@@ -82,19 +82,21 @@ function optionsText(options: Readonly<Record<string, unknown>>): string {
 
 /** What made image `index` of a run: enough to make it again here or with the CLI. */
 function recipe(s: Settings, model: string, run: TextToImageResult, index: number): Recipe {
-  const steps = run.edit
-    ? `${run.steps}, of which the last ${run.edit.sampledSteps} run (${run.edit.mode})`
-    : String(run.steps);
   return [
     ['prompt', s.prompt],
     ['negative prompt', s.negativePrompt === '' ? '(none)' : s.negativePrompt],
     ['method', run.method],
     ['options', optionsText(run.options)],
     ['w', String(run.w)],
-    ['steps', `${steps} · NFE ${run.nfe}`],
+    ['steps', `${run.steps} · NFE ${run.nfe}`],
     ['sampler', run.sampler],
     ['seed', `${run.seed}, image ${index}`],
     ...s.edit.recipe,
+    ...(run.edit
+      ? ([
+          ['edit', `${run.edit.mode}: the last ${run.edit.sampledSteps} of ${run.steps} steps run`],
+        ] as const)
+      : []),
     ['model', model],
   ];
 }
