@@ -1,7 +1,7 @@
 /**
  * The web page end to end in a real browser (headless Chromium): it loads the embedded
  * model through onnxruntime-web, generates with CFG and DiffIER into a labelled grid whose
- * images download one by one, gives the same pixels as the Node CLI for the same settings,
+ * images download one by one, gives the same pixels as the library in Node for the same settings,
  * runs with a negative prompt, image-to-image and inpainting, shows bad input as one message
  * and clears the earlier results, cancels, runs the mixture benchmark tab, and logs no
  * console error or failed request. Screenshots go to test-artifacts/web/, and with
@@ -13,8 +13,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { PNG } from 'pngjs';
+import type { Tensor } from '../src/core/tensor.js';
+import { gridPixels } from '../src/image/grid.js';
 import { packageRoot } from '../src/models/embedded.js';
-import { cli } from './helpers/cli.js';
+import { loadTextToImageModel } from '../src/models/load.js';
+import { textToImage } from '../src/pipelines/textToImage.js';
 import {
   artifactsDir,
   browserSkip,
@@ -24,7 +27,7 @@ import {
   type WebServer,
 } from './helpers/browser.js';
 import { pngDifference } from './helpers/pixels.js';
-import { removeTempDirs, tempDir } from './helpers/t2iFixtures.js';
+import { MNIST_T2I } from './helpers/t2iFixtures.js';
 
 const skip = browserSkip();
 if (skip) console.log(`# ${skip}`);
@@ -108,38 +111,47 @@ async function screenshot(page: Page, name: string): Promise<void> {
 }
 
 /**
- * The same cfg run in the CLI and in the page (steps, n, seed as given); returns how far the
- * page's downloaded grid is from the CLI's, and prints it.
+ * The same cfg run by the library in Node (onnxruntime-node) and in the page (steps, n, seed
+ * as given); returns how far the page's downloaded grid is from the Node run's grid pixels
+ * (image/grid.ts, which both use), and prints it.
  */
-async function versusCli(page: Page, label: string, steps: string, n: string, seed: string) {
-  const out = join(await tempDir(), 'cli.png');
-  const r = await cli([
-    'generate',
-    PROMPT,
-    '--method',
-    'cfg',
-    '--w',
-    '3',
-    '--steps',
-    steps,
-    '--n',
-    n,
-    '--seed',
-    seed,
-    '--out',
-    out,
-    '--no-progress',
-  ]);
-  assert.equal(r.code, 0, r.stderr);
+/** A cfg run of the embedded model by the library in Node (onnxruntime-node), w 3. */
+async function nodeImages(opts: {
+  steps: number;
+  n: number;
+  seed: number;
+  negativePrompt?: string;
+}): Promise<Tensor> {
+  const model = await loadTextToImageModel(MNIST_T2I, { warn: () => undefined });
+  try {
+    const run = await textToImage(model, {
+      prompt: PROMPT,
+      method: { name: 'cfg' },
+      w: 3,
+      gapMonitor: false,
+      ...opts,
+    });
+    return run.images;
+  } finally {
+    await model.release();
+  }
+}
+
+async function versusNode(page: Page, label: string, steps: string, n: string, seed: string) {
+  const images = await nodeImages({ steps: Number(steps), n: Number(n), seed: Number(seed) });
+  const pixels = gridPixels([images]);
+  const png = new PNG({ width: pixels.width, height: pixels.height });
+  png.data.set(pixels.data);
+  const node = PNG.sync.write(png);
   await setMethods(page, ['cfg']);
-  await fill(page, { prompt: PROMPT, w: '3', steps, nfe: '', n, seed });
+  await fill(page, { prompt: PROMPT, 'negative-prompt': '', w: '3', steps, nfe: '', n, seed });
   await page.click('#generate');
   assert.equal(await settled(page), 'done', (await page.textContent('#error')) ?? '');
   const [download] = await Promise.all([
     page.waitForEvent('download'),
     page.click('#download-png'),
   ]);
-  const diff = pngDifference(await readFile(await download.path()), await readFile(out));
+  const diff = pngDifference(await readFile(await download.path()), node);
   console.log(
     `# ${label} vs Node: max |Δ| = ${diff.maxDiff}/255, ${diff.differing} of ${diff.values} RGBA values differ`,
   );
@@ -176,7 +188,6 @@ describe('web page in Chromium', { skip }, () => {
   after(async () => {
     await chrome?.close();
     await server?.stop();
-    await removeTempDirs();
   });
 
   it('says which runtime it uses', async () => {
@@ -255,6 +266,15 @@ describe('web page in Chromium', { skip }, () => {
     await run(page, ['cfg'], { 'negative-prompt': 'a thin upright one' });
     const negative = await downloadTile(page, 'cfg', 0);
     assert.notDeepEqual(reds(negative.png), reds(plain.png));
+    // The page hands the negative prompt to the library as Node's callers do: same pixels.
+    const node = await nodeImages({
+      steps: 3,
+      n: 1,
+      seed: 0,
+      negativePrompt: 'a thin upright one',
+    });
+    const nodeReds = gridPixels([node], { scale: 1, gap: 0 }).data.filter((_, j) => j % 4 === 0);
+    assert.deepEqual(reds(negative.png), Array.from(nodeReds));
     assert.equal((await shownRecipe(page))['negative prompt'], 'a thin upright one');
     await fill(page, { 'negative-prompt': '' });
   });
@@ -277,7 +297,7 @@ describe('web page in Chromium', { skip }, () => {
     const recipe = await shownRecipe(page);
     assert.equal(recipe['init image'], 'seven.png');
     assert.equal(recipe.strength, '0.5');
-    assert.match(recipe.steps, /^4, of which the last 2 run \(image-to-image\)/);
+    assert.equal(recipe.edit, 'image-to-image: the last 2 of 4 steps run');
     await screenshot(page, 'img2img');
   });
 
@@ -289,6 +309,12 @@ describe('web page in Chromium', { skip }, () => {
       mimeType: 'image/png',
       buffer: maskPng(left),
     });
+    // The file is read after the change event: wait for the note to say what it read.
+    await page.waitForFunction(
+      () => /^Inpainting/.test(document.getElementById('edit-note')!.textContent ?? ''),
+      null,
+      WAIT,
+    );
     assert.match((await page.textContent('#edit-note')) ?? '', /Inpainting 392 of 784 pixels/);
     await run(page, ['cfg'], { n: '1', seed: '5', steps: '4', strength: '1' });
     const out = reds((await downloadTile(page, 'cfg', 0)).png);
@@ -298,7 +324,7 @@ describe('web page in Chromium', { skip }, () => {
     assert.notDeepEqual(inside(out), inside(initImage));
     const recipe = await shownRecipe(page);
     assert.equal(recipe.mask, 'left.png, 392 of 784 pixels repainted');
-    assert.match(recipe.steps, /inpainting/);
+    assert.equal(recipe.edit, 'inpainting (replacement): the last 4 of 4 steps run');
   });
 
   it('inpaints from a mask painted over the init image', async () => {
@@ -351,8 +377,8 @@ describe('web page in Chromium', { skip }, () => {
     await screenshot(page, 't2i-error');
   });
 
-  it('gives the same pixels as the Node CLI for the same settings', async () => {
-    const diff = await versusCli(page, 'browser', '6', '3', '11');
+  it('gives the same pixels as the library in Node for the same settings', async () => {
+    const diff = await versusNode(page, 'browser', '6', '3', '11');
     assert.equal(diff.maxDiff, 0);
     const [json] = await Promise.all([page.waitForEvent('download'), page.click('#download-json')]);
     const settings = JSON.parse(await readFile(await json.path(), 'utf8'));
@@ -431,6 +457,17 @@ describe('web page in Chromium', { skip }, () => {
     await page.click('#bench-run');
     assert.equal(await settled(page), 'done', (await page.textContent('#bench-error')) ?? '');
     assert.equal(await page.locator('#bench-table tbody tr').count(), 1);
+  });
+
+  it('clears the earlier benchmark results when its input is bad', async () => {
+    await page.fill('#bench-samples', '5');
+    await page.click('#bench-run');
+    assert.equal(await settled(page), 'error');
+    assert.match((await page.textContent('#bench-error')) ?? '', /^samples must be an integer in/);
+    assert.equal(await page.locator('#bench-plot svg').count(), 0);
+    assert.equal(await page.locator('#bench-table tr').count(), 0);
+    assert.equal(await page.textContent('#bench-message'), '');
+    await page.fill('#bench-samples', '100');
     await page.click('.tab[data-tab=t2i]');
   });
 
@@ -464,15 +501,14 @@ describe('web page on WebGPU (SwiftShader, a CPU WebGPU adapter)', { skip }, () 
   after(async () => {
     await chrome?.close();
     await server?.stop();
-    await removeTempDirs();
   });
 
-  it('uses WebGPU, says so, and stays within 1/255 of the Node CLI', async () => {
+  it('uses WebGPU, says so, and stays within 1/255 of the library in Node', async () => {
     const page = await chrome.context.newPage();
     await page.goto(server.url);
     assert.equal(await settled(page, ['ready', 'error']), 'ready');
     assert.match((await page.textContent('#backend')) ?? '', /onnxruntime-web on WebGPU/);
-    const diff = await versusCli(page, 'WebGPU', '3', '2', '5');
+    const diff = await versusNode(page, 'WebGPU', '3', '2', '5');
     // GPU kernels sum in another order than the CPU's: documented bound (docs/results.md §7).
     assert.ok(diff.maxDiff <= 1, `max |Δ| ${diff.maxDiff}`);
     assert.ok(diff.differing <= 0.01 * diff.values, `${diff.differing} values differ`);
