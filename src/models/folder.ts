@@ -87,7 +87,7 @@ async function textSideFiles(need: Finder, maybe: Finder, missing: string[]) {
 }
 
 /** model_index.json: an object with a "_class_name", every component it names present. */
-async function readModelIndex(modelIndex: string, vaeDir: string, hasVae: boolean) {
+async function readModelIndex(modelIndex: string, dir: string, has: Record<string, boolean>) {
   const index = await readJsonFile(modelIndex);
   if (typeof index !== 'object' || index === null || Array.isArray(index)) {
     throw new ModelFolderError(`${modelIndex} must be a JSON object`);
@@ -100,8 +100,10 @@ async function readModelIndex(modelIndex: string, vaeDir: string, hasVae: boolea
   const declared = Object.entries(index as Record<string, unknown>)
     .filter(([k, v]) => !k.startsWith('_') && Array.isArray(v) && v[0] !== null)
     .map(([k]) => k);
-  if (declared.includes('vae_decoder') && !hasVae) {
-    throw new ModelFolderError(`${modelIndex} lists vae_decoder but ${vaeDir} is missing`);
+  for (const part of ['vae_decoder', 'vae_encoder']) {
+    if (declared.includes(part) && !has[part]) {
+      throw new ModelFolderError(`${modelIndex} lists ${part} but ${join(dir, part)} is missing`);
+    }
   }
   return { index: index as Record<string, unknown>, className };
 }
@@ -156,7 +158,10 @@ export async function inspectModelFolder(
     throw new ModelFolderError(`model folder ${dir} is incomplete; missing: ${missing.join(', ')}`);
   }
 
-  const { index, className } = await readModelIndex(modelIndex, p('vae_decoder'), !!vaeDecoder);
+  const { index, className } = await readModelIndex(modelIndex, dir, {
+    vae_decoder: vaeDecoder !== undefined,
+    vae_encoder: vaeEncoder !== undefined,
+  });
   return {
     dir,
     className,

@@ -47,23 +47,31 @@ export function editImageShape(model: TextToImageModel): readonly number[] | und
   return f === undefined ? undefined : [model.vaeEncoder?.imageChannels ?? 3, h * f, w * f];
 }
 
-/** Refuse what cannot be edited, before any work (the CLI calls it once the model is loaded). */
-export function checkEditInputs(model: TextToImageModel, inputs: EditInputs): void {
-  const { initImage, mask } = inputs;
-  if (mask && !initImage) {
+/** Refuse a request the model cannot serve, before any image is read. */
+export function checkEditRequest(
+  model: TextToImageModel,
+  wants: { readonly initImage: boolean; readonly mask: boolean },
+): void {
+  if (wants.mask && !wants.initImage) {
     throw new InvalidOptionError('a mask needs an init image: inpainting repaints part of one');
   }
-  if (model.inpainting && !(initImage && mask)) {
+  if (model.inpainting && !(wants.initImage && wants.mask)) {
     throw new InvalidOptionError(
       `${model.folder.dir} is an inpainting model (its UNet reads a mask and a masked image): give an init image and a mask`,
     );
   }
-  if (!initImage) return;
-  if (model.vae && !model.vaeEncoder) {
+  if (wants.initImage && model.vae && !model.vaeEncoder) {
     throw new ModelFolderError(
       `${model.folder.dir} is a latent model without vae_encoder/: it cannot read an init image`,
     );
   }
+}
+
+/** Refuse what cannot be edited, before any work. */
+export function checkEditInputs(model: TextToImageModel, inputs: EditInputs): void {
+  const { initImage, mask } = inputs;
+  checkEditRequest(model, { initImage: initImage !== undefined, mask: mask !== undefined });
+  if (!initImage) return;
   const [b, c, h, w] = initImage.shape;
   if (initImage.shape.length !== 4 || b !== 1) {
     throw new InputImageError(

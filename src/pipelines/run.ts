@@ -58,14 +58,14 @@ export async function planRun(schedule: ScheduleConfig, opts: SamplingSettings) 
   const resolved = resolveMethod(opts.method ?? { name: 'cfg' });
   const samplerName = opts.sampler ?? 'ddim';
   const sampler = createSampler(samplerName, opts.samplerOptions);
-  const plan = schedulePlan(schedule);
-  const planned = await planMethod(resolved, w, plan, sampler, budget);
+  const full = schedulePlan(schedule);
+  const planned = await planMethod(resolved, w, full, sampler, budget);
   const base = { w, resolved, samplerName, sampler, strength: opts.strength };
   if (opts.strength === undefined) return { ...base, ...planned };
   // The budget plans the whole schedule (diffusers' num_inference_steps); the method is then
   // rebuilt on the part that runs, so its schedule-dependent settings see those levels.
   const run = stepsForStrength(planned.steps, opts.strength);
-  const whole = plan.forSteps(planned.steps);
+  const whole = full.forSteps(planned.steps);
   const levels = whole.levels.slice(planned.steps - run);
   // A run of no steps never calls its method: keep the one built on the whole schedule.
   const method =
