@@ -8,10 +8,11 @@
  * DIFFIER_SCREENSHOTS=1 the documented ones to docs/screenshots/after-*.png as well.
  */
 import assert from 'node:assert/strict';
-import { copyFile, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
+import { decode as decodePng } from 'fast-png';
 import { PNG } from 'pngjs';
 import type { Tensor } from '../src/core/tensor.js';
 import { gridPixels } from '../src/image/grid.js';
@@ -27,7 +28,8 @@ import {
   type WebServer,
 } from './helpers/browser.js';
 import { pngDifference } from './helpers/pixels.js';
-import { MNIST_T2I } from './helpers/t2iFixtures.js';
+import { cli } from './helpers/cli.js';
+import { MNIST_T2I, removeTempDirs, tempDir } from './helpers/t2iFixtures.js';
 
 const skip = browserSkip();
 if (skip) console.log(`# ${skip}`);
@@ -89,13 +91,13 @@ function reds(png: PNG): number[] {
 }
 
 /** A grey PNG of the model's 28×28 size: white (repaint) where `white(x, y)`. */
-function maskPng(white: (x: number, y: number) => boolean, size = 28): Buffer {
+function maskPng(white: (x: number, y: number) => boolean, size = 28, colorType = 0): Buffer {
   const png = new PNG({ width: size, height: size });
   for (let p = 0; p < size * size; p++) {
     const v = white(p % size, Math.floor(p / size)) ? 255 : 0;
     png.data.set([v, v, v, 255], 4 * p);
   }
-  return PNG.sync.write(png);
+  return PNG.sync.write(png, { colorType: colorType as 0 | 6 });
 }
 
 /**
@@ -188,6 +190,7 @@ describe('web page in Chromium', { skip }, () => {
   after(async () => {
     await chrome?.close();
     await server?.stop();
+    await removeTempDirs();
   });
 
   it('says which runtime it uses', async () => {
@@ -232,6 +235,14 @@ describe('web page in Chromium', { skip }, () => {
         const tile = await downloadTile(page, method, i);
         assert.equal(tile.name, `${method}-2.5-${i}.png`);
         assert.deepEqual([tile.png.width, tile.png.height], [28, 28]);
+        // Grey, 8 bits, no alpha (what the CLI reads back), the settings in a tEXt chunk.
+        const decoded = decodePng(tile.bytes);
+        assert.deepEqual([decoded.channels, decoded.depth], [1, 8]);
+        const settings = JSON.parse(decoded.text.Comment);
+        assert.deepEqual(
+          [settings.method, settings.w, settings.seed],
+          [method, '2.5', `7, image ${i}`],
+        );
         const fromSheet = Array.from({ length: 28 * 28 }, (_, p) => {
           const x = 2 + i * cell + 3 * (p % 28);
           const y = 2 + row * cell + 3 * Math.floor(p / 28);
@@ -289,6 +300,25 @@ describe('web page in Chromium', { skip }, () => {
       buffer: init.bytes,
     });
     await page.waitForSelector('#edit-preview:not([hidden])');
+    // The page's download is an input the CLI takes too.
+    const file = join(await tempDir(), 'seven.png');
+    await writeFile(file, init.bytes);
+    const r = await cli([
+      'generate',
+      PROMPT,
+      '--init-image',
+      file,
+      '--strength',
+      '0',
+      '--n',
+      '1',
+      '--steps',
+      '3',
+      '--out',
+      join(dirname(file), 'again.png'),
+      '--no-progress',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
     await run(page, ['cfg'], { n: '1', seed: '4', strength: '0' });
     assert.deepEqual(reds((await downloadTile(page, 'cfg', 0)).png), reds(init.png));
     await run(page, ['cfg'], { n: '2', seed: '4', steps: '4', strength: '0.5' });
@@ -345,7 +375,20 @@ describe('web page in Chromium', { skip }, () => {
     assert.equal(await page.locator('#edit-preview').isHidden(), true);
   });
 
-  it('refuses an init image of another size, in one line', async () => {
+  it('refuses an init image of another size or with alpha, in one line, as the CLI', async () => {
+    await page.setInputFiles('#init-image', {
+      name: 'rgba.png',
+      mimeType: 'image/png',
+      buffer: maskPng(() => true, 28, 6),
+    });
+    await page.waitForFunction(() => document.body.dataset.state === 'error', null, WAIT);
+    assert.equal(
+      await page.textContent('#error'),
+      'rgba.png has an alpha channel or transparency; save it without',
+    );
+    await fill(page, { steps: '3' });
+    await page.click('#generate');
+    assert.equal(await settled(page), 'done');
     await page.setInputFiles('#init-image', {
       name: 'big.png',
       mimeType: 'image/png',
@@ -501,6 +544,7 @@ describe('web page on WebGPU (SwiftShader, a CPU WebGPU adapter)', { skip }, () 
   after(async () => {
     await chrome?.close();
     await server?.stop();
+    await removeTempDirs();
   });
 
   it('uses WebGPU, says so, and stays within 1/255 of the library in Node', async () => {

@@ -1,11 +1,13 @@
 /**
  * The text-to-image tab's image inputs: an init image (PNG upload) with its strength for
  * image-to-image, and a mask for inpainting, uploaded as a PNG or painted over the init
- * image with the pointer (white = repaint, as the library reads it). Sizes are checked from
- * the PNG header before anything is decoded.
+ * image with the pointer (white = repaint, as the library reads it). Size, bit depth and
+ * colour type are checked from the PNG header before anything is decoded, as the CLI does.
  */
+import { decode as decodePng } from 'fast-png';
 import { InputImageError } from '../src/core/errors.js';
 import { Tensor } from '../src/core/tensor.js';
+import { checkPngColours, readPngHeader } from '../src/image/pngHeader.js';
 import { imageFromRgba } from '../src/image/rgba.js';
 import { checkStrength, DEFAULT_STRENGTH } from '../src/schedules/strength.js';
 import { parseNumber } from '../src/cli/parse.js';
@@ -18,41 +20,35 @@ import type { Recipe } from './imageGrid.js';
  */
 export const MAX_UPLOAD_BYTES = 16 * 1024 * 1024;
 
-const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-
-/** Width and height from a PNG's IHDR chunk; refuses what is not a PNG. */
-function pngSize(bytes: Uint8Array, name: string): { width: number; height: number } {
-  const isPng = bytes.length >= 24 && PNG_SIGNATURE.every((b, i) => bytes[i] === b);
-  if (!isPng) throw new InputImageError(`${name} is not a PNG file`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return { width: view.getUint32(16), height: view.getUint32(20) };
-}
-
-/** A PNG file's RGBA pixels, refused unless it is exactly `width`×`height`. */
-async function readPng(file: File, width: number, height: number): Promise<ImageData> {
+/** A PNG file's RGBA pixels, refused unless the model can read it (pngHeader.ts, as the CLI). */
+async function readPng(file: File, width: number, height: number, channels: 1 | 3) {
   if (file.size > MAX_UPLOAD_BYTES) {
     throw new InputImageError(
       `${file.name} has ${file.size} bytes; at most ${MAX_UPLOAD_BYTES} are read`,
     );
   }
   const bytes = new Uint8Array(await file.arrayBuffer());
-  const size = pngSize(bytes, file.name);
-  if (size.width !== width || size.height !== height) {
-    throw new InputImageError(
-      `${file.name} is ${size.width}×${size.height}; the model reads ${width}×${height} images`,
-    );
-  }
-  let bitmap: ImageBitmap;
+  checkPngColours(readPngHeader(bytes, file.name, { width, height }), channels, file.name);
+  // fast-png reads the pixels as stored, as pngjs does for the CLI: no colour management.
+  let png: ReturnType<typeof decodePng>;
   try {
-    bitmap = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
-  } catch {
-    throw new InputImageError(`${file.name} is not a readable PNG file`);
+    png = decodePng(bytes);
+  } catch (err) {
+    throw new InputImageError(`${file.name} is not a readable PNG: ${(err as Error).message}`);
   }
-  const canvas = new OffscreenCanvas(width, height);
-  const ctx = canvas.getContext('2d')!;
-  ctx.drawImage(bitmap, 0, 0);
-  bitmap.close();
-  return ctx.getImageData(0, 0, width, height);
+  // Grey or RGB (checked above), 1–8 bits: as 8-bit RGBA, the layout a canvas and the
+  // library take (pngjs scales low bit depths to 0–255 the same way for the CLI).
+  const scale = 255 / (2 ** png.depth - 1);
+  const rgba = new ImageData(width, height);
+  for (let p = 0; p < width * height; p++) {
+    for (let k = 0; k < 3; k++) {
+      rgba.data[4 * p + k] = Math.round(
+        png.data[png.channels * p + (png.channels === 1 ? 0 : k)] * scale,
+      );
+    }
+    rgba.data[4 * p + 3] = 255;
+  }
+  return rgba;
 }
 
 /** What the image inputs give a run; all undefined for plain text-to-image. */
@@ -90,7 +86,8 @@ export function editInputs(shape: readonly number[] | undefined): EditInputs {
     note.textContent = 'This model cannot read an init image (it has no VAE encoder).';
     return { read: () => ({ recipe: [] }) };
   }
-  const [channels, height, width] = shape;
+  const [c, height, width] = shape;
+  const channels = c as 1 | 3;
   canvas.width = width;
   canvas.height = height;
   linkSlider('strength-range', 'strength');
@@ -142,7 +139,7 @@ export function editInputs(shape: readonly number[] | undefined): EditInputs {
       const file = initInput.files?.[0];
       if (!file) return clearAll();
       try {
-        init = { name: file.name, pixels: await readPng(file, width, height) };
+        init = { name: file.name, pixels: await readPng(file, width, height, channels) };
       } catch (err) {
         clearAll();
         throw err;
@@ -157,7 +154,7 @@ export function editInputs(shape: readonly number[] | undefined): EditInputs {
     guard(async () => {
       const file = maskInput.files?.[0];
       if (!file) return clearMask();
-      const pixels = await readPng(file, width, height).catch((err: Error) => {
+      const pixels = await readPng(file, width, height, channels).catch((err: Error) => {
         clearMask();
         throw err;
       });
@@ -202,7 +199,7 @@ export function editInputs(shape: readonly number[] | undefined): EditInputs {
       const strength = checkStrength(
         parseNumber(inputValue('strength') || String(DEFAULT_STRENGTH), 'strength'),
       );
-      const initImage = imageFromRgba(init.pixels.data, width, height, channels as 1 | 3);
+      const initImage = imageFromRgba(init.pixels.data, width, height, channels);
       const n = painted();
       const recipe: [string, string][] = [
         ['init image', init.name],

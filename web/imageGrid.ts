@@ -1,10 +1,11 @@
 /**
  * The labelled image grid of the text-to-image tab: an HTML table whose rows are runs
  * (method and w in the row header) and whose columns are image indices, each cell one
- * image at its own resolution, downloadable as `<method>-<w>-<i>.png`, and selectable to
- * show the settings that made it. The pixels are image/grid.ts's, like the CLI's grids.
+ * image at its own resolution, downloadable as `<method>-<w>-<i>.png` with its settings in
+ * a tEXt chunk, and selectable to show the settings that made it. The pixels are image/grid.ts's, like the CLI's grids.
  */
 import type { Tensor } from '../src/core/tensor.js';
+import { encode as encodePng } from 'fast-png';
 import { gridPixels, type RgbaImage } from '../src/image/grid.js';
 
 /** The settings that made one image, as label → text, in display order. */
@@ -25,16 +26,25 @@ export function imageFileName(method: string, w: number, index: number): string 
   return `${method}-${w}-${index}.png`;
 }
 
-/** RGBA pixels as a PNG blob, drawn through a canvas of their size. */
-export function pngBlob(pixels: RgbaImage): Promise<Blob> {
-  const canvas = document.createElement('canvas');
-  canvas.width = pixels.width;
-  canvas.height = pixels.height;
-  const data = new Uint8ClampedArray(pixels.data);
-  canvas.getContext('2d')!.putImageData(new ImageData(data, pixels.width, pixels.height), 0, 0);
-  return new Promise((resolve, reject) =>
-    canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('cannot encode PNG'))), 'image/png'),
+/**
+ * RGBA pixels as a PNG file (fast-png): greyscale or RGB as the images are, 8 bits, no
+ * alpha, the same kind of file the CLI writes and reads back (--init-image), with `text` as
+ * tEXt chunks.
+ */
+export function pngBlob(pixels: RgbaImage, text?: Record<string, string>): Blob {
+  const channels = pixels.channels;
+  const data = pixels.data.filter((_, j) => j % 4 < channels);
+  const bytes = encodePng({ width: pixels.width, height: pixels.height, data, channels, text });
+  return new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'image/png' });
+}
+
+/** tEXt is Latin-1: the settings as JSON with every other character escaped. */
+function settingsText(recipe: Recipe): Record<string, string> {
+  const json = JSON.stringify(Object.fromEntries(recipe)).replace(
+    /[\u0100-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
+  return { Software: 'DiffIER web page', Comment: json };
 }
 
 /** Image `index` of a batch, one image at scale 1, no border. */
@@ -45,7 +55,7 @@ function singleImage(images: Tensor, index: number): RgbaImage {
 export interface ImageGrid {
   /** Start a new grid for `columns` images per row (the previous one is removed). */
   reset(columns: number, caption: string): void;
-  addRow(row: GridRow): Promise<void>;
+  addRow(row: GridRow): void;
   /** Remove the grid and the selected image's settings; frees the images. */
   clear(): void;
 }
@@ -108,14 +118,9 @@ export function imageGrid(container: HTMLElement, inspector: HTMLElement): Image
       body = table.createTBody();
       container.replaceChildren(about, table);
     },
-    async addRow(row) {
+    addRow(row) {
       if (!body) throw new Error('imageGrid.reset must come before addRow');
-      const target = body;
-      const blobs = await Promise.all(
-        Array.from({ length: row.images.batch }, (_, i) => pngBlob(singleImage(row.images, i))),
-      );
-      if (body !== target) return; // cleared while encoding
-      const tr = target.insertRow();
+      const tr = body.insertRow();
       tr.dataset.method = row.method;
       const th = tr.appendChild(document.createElement('th'));
       th.scope = 'row';
@@ -125,8 +130,9 @@ export function imageGrid(container: HTMLElement, inspector: HTMLElement): Image
       const detail = th.appendChild(document.createElement('span'));
       detail.className = 'row-detail';
       detail.textContent = `w ${row.w} · ${row.detail}`;
-      blobs.forEach((blob, i) => {
-        const url = URL.createObjectURL(blob);
+      for (let i = 0; i < row.images.batch; i++) {
+        const recipe = row.recipe(i);
+        const url = URL.createObjectURL(pngBlob(singleImage(row.images, i), settingsText(recipe)));
         urls.push(url);
         const file = imageFileName(row.method, row.w, i);
         const figure = tr.insertCell().appendChild(document.createElement('figure'));
@@ -143,10 +149,9 @@ export function imageGrid(container: HTMLElement, inspector: HTMLElement): Image
         link.download = file;
         link.textContent = 'PNG';
         link.title = `Download ${file}`;
-        const recipe = row.recipe(i);
         button.addEventListener('click', () => show(button, file, url, recipe));
         if (urls.length === 1) show(button, file, url, recipe);
-      });
+      }
     },
   };
 }

@@ -132,7 +132,7 @@ export function setUpT2iTab(model: TextToImageModel, modelName: string, backend:
   cancel.addEventListener('click', () => controller?.abort());
   pngButton.addEventListener('click', () => {
     if (!last) return;
-    void pngBlob(gridPixels(last.runs.map((r) => r.images))).then((b) => download(b, 'grid.png'));
+    download(pngBlob(gridPixels(last.runs.map((r) => r.images))), 'grid.png');
   });
   jsonButton.addEventListener('click', () => {
     if (!last) return;
@@ -188,7 +188,7 @@ export function setUpT2iTab(model: TextToImageModel, modelName: string, backend:
             warn,
           });
           runs.push(result);
-          await grid.addRow({
+          grid.addRow({
             method: result.method,
             w: result.w,
             detail: `${result.steps} steps · ${result.sampler}`,
