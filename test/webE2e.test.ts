@@ -386,6 +386,9 @@ describe('web page in Chromium', { skip }, () => {
       await page.textContent('#error'),
       'rgba.png has an alpha channel or transparency; save it without',
     );
+    // The inpainting results before it are gone, as after any bad input.
+    assert.equal(await page.locator('#t2i-results img').count(), 0);
+    assert.equal(await page.textContent('#message'), '');
     await fill(page, { steps: '3' });
     await page.click('#generate');
     assert.equal(await settled(page), 'done');

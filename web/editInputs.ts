@@ -11,7 +11,7 @@ import { checkPngColours, readPngHeader } from '../src/image/pngHeader.js';
 import { imageFromRgba } from '../src/image/rgba.js';
 import { checkStrength, DEFAULT_STRENGTH } from '../src/schedules/strength.js';
 import { parseNumber } from '../src/cli/parse.js';
-import { byId, inputValue, linkSlider, setState } from './dom.js';
+import { byId, inputValue, linkSlider } from './dom.js';
 import type { Recipe } from './imageGrid.js';
 
 /**
@@ -73,14 +73,17 @@ const MASK_TINT = [255, 64, 64];
 /**
  * `shape` is [C, H, W] of the images the model edits (pipelines/imageEdit.ts
  * `editImageShape`); undefined when it cannot edit images, and the inputs say so.
+ * `badInput` gets the one-line message of a refused upload.
  */
-export function editInputs(shape: readonly number[] | undefined): EditInputs {
+export function editInputs(
+  shape: readonly number[] | undefined,
+  badInput: (message: string) => void,
+): EditInputs {
   const initInput = byId<HTMLInputElement>('init-image');
   const maskInput = byId<HTMLInputElement>('mask');
   const canvas = byId<HTMLCanvasElement>('mask-canvas');
   const editor = byId('edit-preview');
   const note = byId('edit-note');
-  const error = byId('error');
   if (!shape) {
     byId<HTMLFieldSetElement>('edit-inputs').disabled = true;
     note.textContent = 'This model cannot read an init image (it has no VAE encoder).';
@@ -124,13 +127,8 @@ export function editInputs(shape: readonly number[] | undefined): EditInputs {
     editor.hidden = true;
     note.textContent = 'Optional: start from a PNG to run image-to-image or inpainting.';
   };
-  /** Upload errors are shown where run errors are: one line under the form. */
   const guard = (job: () => Promise<void>) => () => {
-    error.textContent = '';
-    job().catch((err: Error) => {
-      error.textContent = err.message;
-      setState('error');
-    });
+    job().catch((err: Error) => badInput(err.message));
   };
 
   initInput.addEventListener(

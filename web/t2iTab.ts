@@ -103,7 +103,6 @@ function recipe(s: Settings, model: string, run: TextToImageResult, index: numbe
 
 export function setUpT2iTab(model: TextToImageModel, modelName: string, backend: string): void {
   const picker = methodPicker(byId('t2i-methods'), 't2i', ['cfg', 'diffier']);
-  const edits = editInputs(editImageShape(model));
   linkSlider('w-range', 'w');
   const plots = livePlots();
   const grid = imageGrid(byId('t2i-results'), byId('inspector'));
@@ -128,6 +127,14 @@ export function setUpT2iTab(model: TextToImageModel, modelName: string, backend:
     progress.value = 0;
     pngButton.disabled = jsonButton.disabled = true;
   };
+  // A refused upload is bad input like any other: one line, and the earlier results go.
+  const edits = editInputs(editImageShape(model), (m) => {
+    clearResults();
+    error.textContent = m;
+    setState('error');
+  });
+  // The image inputs stay as they are while a run uses them.
+  const editFields = byId<HTMLFieldSetElement>('edit-inputs');
 
   cancel.addEventListener('click', () => controller?.abort());
   pngButton.addEventListener('click', () => {
@@ -159,14 +166,17 @@ export function setUpT2iTab(model: TextToImageModel, modelName: string, backend:
       controller = new AbortController();
       generate.disabled = true;
       cancel.disabled = false;
+      const editable = !editFields.disabled;
+      editFields.disabled = true;
       setState('running');
       const runs: TextToImageResult[] = [];
       try {
         const warn = (m: string) => (message.textContent = `warning: ${m}`);
-        const { initImage, strength, mask } = s.edit;
+        const { methods, edit, ...sampling } = s;
+        const { initImage, strength, mask } = edit;
         const plans = [];
-        for (const method of s.methods)
-          plans.push(await planRun(model.schedule, { ...s, method, strength }));
+        for (const method of methods)
+          plans.push(await planRun(model.schedule, { ...sampling, method, strength }));
         const embeddings = await encodePrompt(model, s.prompt, warn, s.negativePrompt);
         progress.max = plans.reduce((a, p) => a + p.levels.length - 1, 0);
         grid.reset(
@@ -176,7 +186,7 @@ export function setUpT2iTab(model: TextToImageModel, modelName: string, backend:
         for (const plan of plans) {
           message.textContent = `${plan.resolved.spec.name}: ${plan.levels.length - 1} steps…`;
           const result = await textToImage(model, {
-            ...s,
+            ...sampling,
             plan,
             initImage,
             strength,
@@ -211,6 +221,7 @@ export function setUpT2iTab(model: TextToImageModel, modelName: string, backend:
       } finally {
         generate.disabled = false;
         cancel.disabled = true;
+        editFields.disabled = !editable;
       }
     })();
   });
