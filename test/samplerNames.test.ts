@@ -6,6 +6,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, InvalidOptionError } from '../src/core/errors.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readJsonFile } from '../src/models/folder.js';
 import { planRun } from '../src/pipelines/run.js';
 import { parseSamplerName, resolveSampler } from '../src/samplers/names.js';
 import {
@@ -144,6 +148,19 @@ describe('config keys per class', () => {
       resolveSampler('euler', cfg).schedule.forSteps(10).levels,
       resolveSampler('euler', SD15).schedule.forSteps(10).levels,
     );
+  });
+
+  it("reads diffusers' DPM-Solver config as Python writes it (lambda_min_clipped: -Infinity)", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'diffier-')), 'scheduler_config.json');
+    writeFileSync(
+      path,
+      '{"_class_name": "DPMSolverMultistepScheduler", "lambda_min_clipped": -Infinity, "use_karras_sigmas": true}',
+    );
+    const cfg = config((await readJsonFile(path)) as Record<string, unknown>);
+    const chosen = resolveSampler(undefined, cfg);
+    assert.equal(chosen.definition.name, 'dpmpp-2m');
+    assert.equal(chosen.record().keys.lambda_min_clipped, null);
+    assert.equal(chosen.schedule.forSteps(10).levels.length, 11);
   });
 
   it('a key no class reads is reported by name', () => {
