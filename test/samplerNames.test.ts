@@ -108,6 +108,20 @@ describe('the default sampler and the record of what ran', () => {
   });
 });
 
+describe("the initial noise (diffusers' init_noise_sigma, in VP units)", () => {
+  it('Euler under linspace/trailing starts from z·σ_max/√(σ_max² + 1); leading, DDIM and DPM from z', () => {
+    const linear = config({});
+    const plan = resolveSampler('euler', linear).schedule.forSteps(10);
+    const max = plan.levels[0].sigma;
+    assert.ok(Math.abs(plan.initialScale! - max / Math.sqrt(max * max + 1)) < 1e-15);
+    assert.ok(plan.initialScale! < 1);
+    assert.equal(resolveSampler('euler', SD15).schedule.forSteps(10).initialScale, undefined);
+    for (const name of ['ddim', 'dpmpp_2m']) {
+      assert.equal(resolveSampler(name, linear).schedule.forSteps(10).initialScale, undefined);
+    }
+  });
+});
+
 describe('config keys per class', () => {
   const refusals: [string, Record<string, unknown>, RegExp][] = [
     ['DDPMScheduler', { variance_type: 'learned_range' }, /variance_type.*DDPMScheduler/],

@@ -19,6 +19,16 @@ import { checkDecreasing, checkNumSteps, roundHalfEven, spacedTimesteps } from '
 /** A class's plan: the levels of a run of `steps` network evaluations. */
 export type LevelPlan = (config: ScheduleConfig, steps: number) => SamplingLevels;
 
+/**
+ * Euler's init_noise_sigma is σ_max under linspace/trailing spacing (√(σ_max² + 1), i.e. unit
+ * variance in VP units, under leading): the initial noise's scale in VP units.
+ */
+function eulerInitialScale(spacing: string, levels: readonly NoiseLevel[]): number | undefined {
+  if (spacing === 'leading') return undefined;
+  const max = Math.max(...levels.map((l) => l.sigma));
+  return max / Math.sqrt(max * max + 1);
+}
+
 /** Karras ρ (EDM's default, hard-coded in diffusers). */
 const KARRAS_RHO = 7;
 
@@ -143,7 +153,7 @@ export const eulerPlan: LevelPlan = (config, steps) => {
   // log_linear without Karras has N + 1 σ's: the run ends on the last, not the final σ.
   const end = sigmas.length > steps ? sigmas[steps] : finalSigma(config, s.finalSigmasType);
   levels.push(levelFromSigma(end, FINAL_TIMESTEP));
-  return { levels };
+  return { levels, initialScale: eulerInitialScale(s.timestepSpacing, levels) };
 };
 
 /** EulerAncestralDiscreteScheduler: Euler's timesteps and σ's (no Karras), ending at σ = 0. */
@@ -154,7 +164,7 @@ export const eulerAncestralPlan: LevelPlan = (config, steps) => {
     levelFromSigma(sigmaAt(table.sigmas, t), t),
   );
   levels.push(levelFromSigma(0, FINAL_TIMESTEP));
-  return { levels };
+  return { levels, initialScale: eulerInitialScale(s.timestepSpacing, levels) };
 };
 
 /**
