@@ -64,7 +64,7 @@ describe('diffier generate', () => {
     assert.equal(side.runs[0].sampler.sampler, 'ddim');
     assert.equal(side.runs[0].sampler.className, 'DDIMScheduler');
     assert.equal(side.runs[0].sampler.keys.clip_sample, false);
-    assert.equal(side.runs[0].sampler.keys.timestep_spacing, 'trailing');
+    assert.equal(side.runs[0].sampler.keys.set_alpha_to_one, true);
     assert.deepEqual(
       side.runs.map((x: { method: string }) => x.method),
       ['cfg', 'diffier'],
