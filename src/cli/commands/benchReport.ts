@@ -10,7 +10,8 @@ import {
   type GroupSummary,
 } from '../../bench/report.js';
 import { ConfigError } from '../../core/errors.js';
-import { checkWritable, writeFileAtomic } from '../../io/atomicWrite.js';
+import { checkWritable, type OutputFile } from '../../io/atomicWrite.js';
+import { printResult, writeOutputs } from '../log.js';
 import { paretoChart } from '../../plot/charts.js';
 import { renderSvg } from '../../plot/render.js';
 
@@ -72,16 +73,18 @@ export function benchReportCommand(): Command {
         '## Per problem and budget',
         markdownTables(groups),
       ];
+      const outputs: OutputFile[] = [];
       if (flags.plots) {
         const links: string[] = [];
         for (const g of groups) {
           const name = `pareto-${g.problem}-nfe${g.nfeBudget ?? 'steps'}.svg`;
-          await writeFileAtomic(join(flags.plots, name), await pareto(g, results));
+          outputs.push({ path: join(flags.plots, name), content: await pareto(g, results) });
           links.push(`- ${g.problem}, NFE ≤ ${g.nfeBudget}: ${name}`);
         }
         parts.push('## Pareto plots', links.join('\n'));
       }
-      await writeFileAtomic(flags.out, parts.filter(Boolean).join('\n\n') + '\n');
-      process.stdout.write(`${goalTable(goalChecks(groups))}\n`);
+      outputs.push({ path: flags.out, content: parts.filter(Boolean).join('\n\n') + '\n' });
+      printResult(goalTable(goalChecks(groups)));
+      await writeOutputs(outputs);
     });
 }

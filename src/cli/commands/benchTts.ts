@@ -4,29 +4,29 @@ import {
   heldOutFile,
   loadHeldOut,
   runTtsBench,
-  TTS_TABLE_HEADER,
-  ttsTableRows,
   type TtsBenchResult,
 } from '../../bench/ttsBench.js';
 import { encodeWav } from '../../audio/wav.js';
-import { checkWritable, writeFileAtomic, writeJsonAtomic } from '../../io/atomicWrite.js';
+import { checkWritable, jsonText, type OutputFile } from '../../io/atomicWrite.js';
 import { embeddedTtsModelDir } from '../../models/embedded.js';
 import { loadTextToSpeechModel } from '../../models/ttsModel.js';
 import { renderSvg } from '../../plot/render.js';
 import { spectrogramChart } from '../../plot/spectrogram.js';
 import { createSampler, SAMPLER_NAMES } from '../../samplers/index.js';
 import { checkSeed } from '../../core/random.js';
-import { addCountFlag } from '../countFlag.js';
-import { addMethodFlags, parseMethodsAndBudget } from '../methodFlags.js';
-import { parseInteger, parseNameList, parseNumberList } from '../parse.js';
+import { addAliasedFlag, addCountFlag, addMethodFlag, flagValue } from '../aliasedFlags.js';
+import { addMethodFlags, parseMethodFlags } from '../methodFlags.js';
+import { parseInteger, parseNumberList } from '../parse.js';
 import { MAX_THREADS } from '../threads.js';
+import { BENCH_METHODS } from '../benchFlags.js';
 import { createProgress } from '../progress.js';
-import { formatTable } from '../table.js';
+import { fixed, renderTable, type Cell } from '../table.js';
+import { COND_GAP, DRIFT, KSD_GAP, METHOD, NFE, STEPS, TRAINING_GAP, W } from '../columns.js';
+import { printResult, warn, writeOutputs } from '../log.js';
 
 export interface BenchTtsFlags {
   model?: string;
   data?: string;
-  methods: string;
   w: string;
   nfe?: string;
   steps?: string;
@@ -37,7 +37,7 @@ export interface BenchTtsFlags {
   threads?: string;
   vocoderIterations: string;
   json?: string;
-  out?: string;
+  outDir?: string;
   progress: boolean;
   [flag: string]: unknown;
 }
@@ -46,15 +46,11 @@ export const DEFAULT_TTS_NFE = 40;
 
 /** Parse and check everything, outputs included, before any work. */
 export async function prepareBenchTts(flags: BenchTtsFlags) {
-  const { methods, steps, nfe } = parseMethodsAndBudget(
-    parseNameList(flags.methods, '--methods'),
-    '--methods',
-    flags,
-    { nfe: DEFAULT_TTS_NFE },
-  );
+  const { methods, steps, nfe } = parseMethodFlags(flags, { nfe: DEFAULT_TTS_NFE });
   createSampler(flags.sampler);
   const json = flags.json === undefined ? undefined : resolve(flags.json);
-  const out = flags.out === undefined ? undefined : resolve(flags.out);
+  const outDir = flagValue(flags, '--out-dir', ['--out']).text;
+  const out = outDir === undefined ? undefined : resolve(outDir);
   if (json) await checkWritable(json);
   if (out) await checkWritable(join(out, 'x.svg'));
   return {
@@ -81,18 +77,65 @@ export async function prepareBenchTts(flags: BenchTtsFlags) {
   };
 }
 
+const TTS_COLUMNS = [
+  METHOD,
+  W,
+  STEPS,
+  NFE,
+  fixed('MCD dB', 2),
+  fixed('SC', 3),
+  TRAINING_GAP,
+  KSD_GAP,
+  COND_GAP,
+  DRIFT,
+];
+
 export function benchTtsTable(result: TtsBenchResult, modelDir: string): string {
   const s = result.settings;
   const budget = s.nfe !== null ? `NFE ≤ ${String(s.nfe)}` : `${String(s.steps)} steps`;
-  return (
-    `text-to-speech on ${modelDir}: ${result.sentences.length} held-out sentences × ${String(s.n)} samples, ${budget}, seed ${String(s.seed)}, ${String(s.sampler)}, espeak-ng timings\n` +
-    `MCD = mel cepstral distortion (dB, c1–c13) and SC = spectral convergence (sample 0, Griffin–Lim) against espeak-ng's rendering; gaps = monitor sums, mean over sentences\n` +
-    formatTable(TTS_TABLE_HEADER, ttsTableRows(result))
-  );
+  const rows: Cell[][] = result.runs.map((r) => [
+    r.method,
+    r.w,
+    r.steps,
+    r.nfe,
+    r.metrics.mcd,
+    r.metrics.sc,
+    r.metrics.training,
+    r.metrics.gap,
+    r.metrics.condGap,
+    r.metrics.driftGap,
+  ]);
+  rows.push(['prior μ', null, null, null, result.floors.priorMcd, null, null, null, null, null]);
+  rows.push([
+    'espeak-ng mel',
+    null,
+    null,
+    null,
+    0,
+    result.floors.vocoderSc,
+    null,
+    null,
+    null,
+    null,
+  ]);
+  return renderTable(TTS_COLUMNS, rows, {
+    title: [
+      `text-to-speech on ${modelDir}: ${result.sentences.length} held-out sentences × ${String(s.n)} samples, ${budget}, seed ${String(s.seed)}, ${String(s.sampler)}, espeak-ng timings`,
+    ],
+    notes: [
+      `MCD = mel cepstral distortion (dB, c1–c13) and SC = spectral convergence (sample 0, Griffin–Lim) against espeak-ng's rendering; gaps = monitor sums, mean over sentences. ` +
+        `"prior μ" = the prior's mean with no diffusion; "espeak-ng mel" = espeak-ng's own mel through Griffin–Lim (the vocoder's floor).`,
+    ],
+  });
 }
 
 /** Per method: one SVG (rows: espeak-ng, prior μ, then each w) and one WAV per w. */
-async function writeExamples(result: TtsBenchResult, dir: string, frameSeconds: number) {
+async function examples(
+  result: TtsBenchResult,
+  dir: string,
+  frameSeconds: number,
+): Promise<OutputFile[]> {
+  const files: OutputFile[] = [];
   const methods = [...new Set(result.runs.map((r) => r.method))];
   for (const m of methods) {
     const runs = result.runs.filter((r) => r.method === m);
@@ -104,19 +147,26 @@ async function writeExamples(result: TtsBenchResult, dir: string, frameSeconds: 
       ],
       { title: `${m}: "${result.sentences[0]}" (NFE ≤ ${runs[0].nfe})`, frameSeconds },
     );
-    await writeFileAtomic(join(dir, `mel-${m}.svg`), await renderSvg(spec));
+    files.push({ path: join(dir, `mel-${m}.svg`), content: await renderSvg(spec) });
     for (const r of runs) {
-      await writeFileAtomic(join(dir, `${m}-w${r.w}.wav`), encodeWav(r.example.audio, 22050));
+      files.push({
+        path: join(dir, `${m}-w${r.w}.wav`),
+        content: encodeWav(r.example.audio, 22050),
+      });
     }
   }
-  await writeFileAtomic(join(dir, 'espeak-ng.wav'), encodeWav(result.reference.audio, 22050));
+  files.push({
+    path: join(dir, 'espeak-ng.wav'),
+    content: encodeWav(result.reference.audio, 22050),
+  });
+  return files;
 }
 
 export function benchTtsCommand(): Command {
   const cmd = new Command('tts')
     .option('--model <dir>', 'TTS model folder (default: the embedded models/tts-espeak)')
-    .option('--data <file>', 'held-out set (default: bench/tts/heldout.json)')
-    .option('--methods <list>', 'comma-separated methods', 'cfg,apg,pcg,diffier')
+    .option('--data <file>', 'held-out set (default: bench/tts/heldout.json)');
+  addMethodFlag(cmd, 'comma-separated methods (diffier methods lists them)', BENCH_METHODS)
     .option('--w <list>', 'comma-separated guidance weights', '1,2,3,5')
     .option(
       '--nfe <n>',
@@ -133,14 +183,19 @@ export function benchTtsCommand(): Command {
     .option('--sampler <name>', `sampler: ${SAMPLER_NAMES.join(', ')}`, 'ddim')
     .option('--threads <n>', 'onnxruntime threads per operator (default: the runtime’s)')
     .option('--vocoder-iterations <n>', 'Griffin–Lim iterations', '32')
-    .option('--json <file>', 'write every run as JSON')
-    .option('--out <dir>', 'write a mel SVG per method and WAVs of the first sentence')
-    .option('--no-progress', 'no progress on stderr');
+    .option('--json <file>', 'write every run as JSON');
+  addAliasedFlag(
+    cmd,
+    '--out-dir',
+    'dir',
+    'write a mel SVG per method and WAVs of the first sentence',
+    undefined,
+    ['--out'],
+  ).option('--no-progress', 'no progress on stderr');
   addMethodFlags(cmd);
   return cmd.action(async (flags: BenchTtsFlags) => {
     const p = await prepareBenchTts(flags);
     const t0 = performance.now();
-    const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
     const model = await loadTextToSpeechModel(p.modelDir, { threads: p.threads, warn });
     const controller = new AbortController();
     const onInterrupt = () => controller.abort();
@@ -164,18 +219,22 @@ export function benchTtsCommand(): Command {
         onSentence: (label) => progress.tick(label),
       });
       progress.stop();
-      process.stdout.write(
-        `${benchTtsTable(result, model.dir)}\n(${((performance.now() - t0) / 1000).toFixed(1)} s)\n`,
+      printResult(
+        `${benchTtsTable(result, model.dir)}\n(${((performance.now() - t0) / 1000).toFixed(1)} s)`,
       );
+      const files: OutputFile[] = [];
       if (p.json) {
-        await writeJsonAtomic(p.json, {
-          ...result,
-          model: model.dir,
-          reference: undefined,
-          runs: result.runs.map(({ example: _e, ...r }) => r),
+        const runs = result.runs.map(({ example: _e, ...r }) => r);
+        files.push({
+          path: p.json,
+          content: jsonText({ ...result, model: model.dir, reference: undefined, runs }),
         });
       }
-      if (p.out) await writeExamples(result, p.out, model.norm.mel.hop / model.norm.mel.sampleRate);
+      if (p.out) {
+        const frameSeconds = model.norm.mel.hop / model.norm.mel.sampleRate;
+        files.push(...(await examples(result, p.out, frameSeconds)));
+      }
+      await writeOutputs(files);
     } finally {
       process.removeListener('SIGINT', onInterrupt);
       await model.release();
