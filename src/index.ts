@@ -1,4 +1,15 @@
-/** DiffIER's public API. Everything a library user needs is exported here. */
+/**
+ * DiffIER's public API: everything a library user needs is exported here.
+ *
+ * The pipelines (text-to-image, super-resolution, text-to-speech) and the benchmarks take
+ * typed options and return typed results; every option a pipeline shares is in
+ * `PipelineOptions`. Warnings (a truncated prompt, an unknown word, an ignored option) go
+ * to the `warn` callback of the options, in the library's own terms (option names, not
+ * command-line flags); without one they go to `console.warn`. Bad input throws a typed
+ * `DiffierError` (each with a stable `code`) before any work.
+ *
+ * @packageDocumentation
+ */
 export * from './core/errors.js';
 export { Tensor } from './core/tensor.js';
 export { BatchRandom, RandomStream } from './core/random.js';
@@ -40,7 +51,15 @@ export { langevin } from './transitions/langevin.js';
 export { restart, restartDefaults } from './transitions/restart.js';
 export { zSampling } from './transitions/zsampling.js';
 export { pcg } from './transitions/pcg.js';
-export { spearman, correlations, recommendW } from './bench/sweep.js';
+export {
+  spearman,
+  correlations,
+  recommendW,
+  recommendation,
+  MIN_CORRELATION_POINTS,
+  type Correlation,
+  type Recommendation,
+} from './bench/sweep.js';
 export {
   characteristic,
   CHARACTERISTIC_DEFAULTS,
@@ -52,7 +71,20 @@ export { METHODS, METHOD_NAMES, resolveMethod, methodSpec } from './methods/regi
 export { countNfe, stepsForNfe } from './methods/nfe.js';
 
 export { loadProblem, parseProblem, type Problem } from './denoisers/problem.js';
-export { runGmmBench, type GmmBenchResult } from './bench/gmmBench.js';
+export { runGmmBench, type GmmBenchOptions, type GmmBenchResult } from './bench/gmmBench.js';
+
+// Pipelines: the shared options and report, then one section per pipeline.
+export {
+  DEFAULT_STEPS,
+  planRun,
+  type PipelineOptions,
+  type RunPlan,
+  type RunReport,
+  type SamplingSettings,
+} from './pipelines/run.js';
+export type { MethodChoice } from './methods/registry.js';
+export { embeddedModelDir, embeddedTtsModelDir, embeddedUpscalerDir } from './models/embedded.js';
+export type { LoadModelOptions } from './models/load.js';
 
 export { loadTextToImageModel, type TextToImageModel } from './models/load.js';
 export {
@@ -62,6 +94,47 @@ export {
   type TextToImageResult,
 } from './pipelines/textToImage.js';
 export { gridPng } from './image/png.js';
+export { readPngImage } from './image/readPng.js';
+
+export { loadUpscalerModel, type UpscalerModel } from './models/upscaler.js';
+export {
+  upscale,
+  DEFAULT_NOISE_LEVEL,
+  type UpscaleOptions,
+  type UpscaleResult,
+} from './pipelines/upscale.js';
+
+export { loadTextToSpeechModel, type TextToSpeechModel } from './models/ttsModel.js';
+export {
+  textToSpeech,
+  prepareText,
+  DEFAULT_TTS_STEPS,
+  type TextToSpeechOptions,
+  type TextToSpeechResult,
+  type SpokenSentence,
+} from './pipelines/textToSpeech.js';
+export type { Phonemized } from './tts/frontend.js';
+export { encodeWav, decodeWav } from './audio/wav.js';
+
+// Benchmarks. t2i and sr score against MNIST digits, which need the `mnist` package
+// (a dev dependency of this repository).
+export {
+  runT2iBench,
+  T2I_PROMPTS,
+  type T2iBenchOptions,
+  type T2iBenchResult,
+} from './bench/t2iBench.js';
+export { runSrBench, type SrBenchOptions, type SrBenchResult } from './bench/srBench.js';
+export {
+  runTtsBench,
+  loadHeldOut,
+  heldOutFile,
+  type TtsBenchOptions,
+  type TtsBenchResult,
+} from './bench/ttsBench.js';
+export { runSpeedBench, type SpeedOptions, type SpeedResult } from './bench/speed.js';
+export { EvalClassifier, evalModelDir } from './eval/classifier.js';
+export { loadMnist, mnistDigitsDir } from './data/mnist.js';
 export {
   diffierStep,
   checkDiffierStep,

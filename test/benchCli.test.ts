@@ -74,7 +74,7 @@ describe('diffier bench gmm', () => {
       '--no-progress',
     );
     assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /physical floor/);
+    assert.match(r.out, /physical floor/i);
     const out = JSON.parse(readFileSync(json, 'utf8'));
     assert.equal(out.problem, 'cli-2d');
     assert.equal(out.runs.length, 6);
