@@ -144,3 +144,71 @@ export {
   type InnerLoopStep,
 } from './transitions/diffier.js';
 export { trainingLoss, TrainingGapTracker } from './monitors/trainingGap.js';
+
+// The types the options and results above refer to (type-only: nothing more is loaded).
+export {
+  ATTRIBUTES,
+  type AttributeName,
+  type ClassifierOutput,
+  type LoadClassifierOptions,
+} from './eval/classifier.js';
+export type {
+  BetaSchedule,
+  ParseOptions,
+  PredictionType,
+  TimestepSpacing,
+} from './schedules/config.js';
+export type { CharacteristicProjection } from './transitions/characteristic.js';
+export type { ClassSpec, ModelSpec } from './denoisers/problem.js';
+export type { CleanEstimates } from './monitors/drift.js';
+export type { CycleOptions } from './transitions/cycle.js';
+export type { DecodedWav } from './audio/wav.js';
+export type { FloatArray, KsdOptions } from './monitors/ksd.js';
+export type { GapMonitorOptions } from './monitors/gapMonitor.js';
+export type { GemmResult } from './bench/gemm.js';
+export type { GridOptions } from './image/grid.js';
+export type { HeldOutSentence, TtsRun } from './bench/ttsBench.js';
+export type { LangevinOptions } from './transitions/langevin.js';
+export type { MachineInfo } from './bench/machine.js';
+export type {
+  MelDecoderModel,
+  MelNormalisation,
+  PhonemeSet,
+  TtsEncoderModel,
+} from './models/ttsModel.js';
+export type { MethodInstance, MethodSpec } from './methods/types.js';
+export type {
+  MixtureComponent,
+  ModelMixtures,
+  Points,
+  TrueMixtures,
+} from './denoisers/gaussianMixture.js';
+export type { MnistSplit } from './data/mnist.js';
+export type { ModelFolder } from './models/folder.js';
+export type { OptionSpec, OptionValue } from './options/schema.js';
+export type { OverheadRow, UnetCallResult } from './bench/speed.js';
+export type { PcgOptions } from './transitions/pcg.js';
+export type { PromptEmbeddings, TextSide } from './pipelines/textToImage.js';
+export type { PromptTokenizer, TokenizedPrompt } from './models/tokenizer.js';
+export type { ResolvedMethod } from './methods/registry.js';
+export type { RestartInterval } from './transitions/restart.js';
+export type { RunRow, TargetRow } from './bench/gmmBench.js';
+export type { SampleResult } from './samplers/sample.js';
+export type { SamplerOptions } from './samplers/index.js';
+export type { SessionOptions } from './backends/session.js';
+export type { Spectrogram } from './audio/mel.js';
+export type { SrMetrics, SrRun } from './bench/srBench.js';
+export type { T2iPrompt, T2iReference, T2iRun } from './bench/t2iBench.js';
+export type { TextEncoderModel } from './models/textEncoder.js';
+export type { UnetModel } from './models/unet.js';
+export type { VaeDecoderModel } from './models/vaeDecoder.js';
+export type { ZSamplingOptions } from './transitions/zsampling.js';
+export type { ComponentSpec } from './denoisers/problem.js';
+export type { DigitImages } from './data/mnist.js';
+export type { MelConfig } from './audio/mel.js';
+export type { OptionRange } from './options/schema.js';
+export type { PhonemeEncoding } from './models/ttsModel.js';
+export type { RunMetrics } from './bench/gmmBench.js';
+export type { T2iMetrics, T2iPromptScore } from './bench/t2iBench.js';
+export type { TimingStats } from './bench/timing.js';
+export type { TtsMetrics } from './bench/ttsBench.js';
