@@ -7,8 +7,10 @@ import {
   goalTable,
   markdownTables,
   summarise,
+  type GoalCheck,
   type GroupSummary,
 } from '../../bench/report.js';
+import { integer, renderTable, text } from '../table.js';
 import { ConfigError } from '../../core/errors.js';
 import { checkWritable, type OutputFile } from '../../io/atomicWrite.js';
 import { printResult, writeOutputs } from '../log.js';
@@ -55,6 +57,15 @@ async function pareto(g: GroupSummary, results: readonly GmmBenchResult[]): Prom
   );
 }
 
+/** The goal checks for the terminal (the markdown file has them in full). */
+function goalSummary(checks: readonly GoalCheck[], out: string): string {
+  return renderTable(
+    [text('problem', 18), integer('NFE'), text('goal', 40), text('measured', 24), text('met', 3)],
+    checks.map((c) => [c.problem, c.nfeBudget, c.goal, c.value, c.pass ? 'yes' : 'NO']),
+    { notes: [`(goals cut to the column: in full in ${out})`] },
+  );
+}
+
 export function benchReportCommand(): Command {
   return new Command('report')
     .argument('<results...>', 'result files written by `diffier bench gmm --json`')
@@ -84,7 +95,7 @@ export function benchReportCommand(): Command {
         parts.push('## Pareto plots', links.join('\n'));
       }
       outputs.push({ path: flags.out, content: parts.filter(Boolean).join('\n\n') + '\n' });
-      printResult(goalTable(goalChecks(groups)));
+      printResult(goalSummary(goalChecks(groups), flags.out));
       await writeOutputs(outputs);
     });
 }
