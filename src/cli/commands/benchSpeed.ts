@@ -4,7 +4,6 @@ import { resolve } from 'node:path';
 import { matmulModelPath } from '../../bench/gemm.js';
 import { runSpeedBench, type SpeedResult } from '../../bench/speed.js';
 import { InvalidOptionError, ModelFolderError } from '../../core/errors.js';
-import { checkWritable, jsonText } from '../../io/atomicWrite.js';
 import { DEFAULT_GUIDANCE_WEIGHT } from '../../guidance/index.js';
 import { resolveMethod } from '../../methods/registry.js';
 import { embeddedModelDir } from '../../models/embedded.js';
@@ -20,13 +19,15 @@ import {
   flagValue,
   methodFlag,
 } from '../aliasedFlags.js';
+import { BenchOutputs, checkBenchOutputs } from '../benchOutputs.js';
 import { addMethodFlags, methodChoices } from '../methodFlags.js';
 import { parseInteger, parseNameList, parseNumber } from '../parse.js';
 import { MAX_THREADS } from '../threads.js';
 import { createProgress } from '../progress.js';
+import { withInterrupt } from '../samplingFlags.js';
 import { fixed, formatFigure, integer, renderTable, text, wrap } from '../table.js';
 import { jsonNote, METHOD } from '../columns.js';
-import { printResult, warn, writeOutputs } from '../log.js';
+import { listWritten, printResult, warn } from '../log.js';
 
 export interface BenchSpeedFlags {
   model?: string;
@@ -75,7 +76,6 @@ export async function prepareBenchSpeed(flags: BenchSpeedFlags) {
   if (unetFlops !== undefined && !(unetFlops > 0))
     throw new InvalidOptionError(`--unet-flops must be > 0, got ${flags.unetFlops}`);
   const json = flags.json === undefined ? undefined : resolve(flags.json);
-  if (json) await checkWritable(json);
   const modelDir = resolve(flags.model ?? embeddedModelDir());
   await inspectModelFolder(modelDir);
   const matmul = resolve(flags.matmul ?? matmulModelPath());
@@ -83,6 +83,7 @@ export async function prepareBenchSpeed(flags: BenchSpeedFlags) {
     throw new ModelFolderError(
       `matmul probe ${matmul} does not exist (made by training/make_matmul.py)`,
     );
+  await checkBenchOutputs({ files: [json] }, [modelDir, matmul]);
   return {
     prompt: flags.prompt,
     methods,
@@ -242,28 +243,33 @@ export function benchSpeedCommand(): Command {
     try {
       const progress = createProgress(flags.progress);
       progress.start(p.methods.length * (p.repeats + 1) + 3, 'bench speed');
-      const result = await runSpeedBench({
-        model,
-        prompt: p.prompt,
-        methods: p.methods,
-        w: p.w,
-        steps: p.steps,
-        n: p.n,
-        seed: p.seed,
-        repeats: p.repeats,
-        reps: p.reps,
-        gemmSize: p.gemmSize,
-        matmulPath: p.matmul,
-        synthetic: p.synthetic,
-        unetFlops: p.unetFlops,
-        threads: p.threads,
-        loadMs,
-        onProgress: (label) => progress.tick(label),
-        warn,
-      });
+      const result = await withInterrupt((signal) =>
+        runSpeedBench({
+          model,
+          prompt: p.prompt,
+          methods: p.methods,
+          w: p.w,
+          steps: p.steps,
+          n: p.n,
+          seed: p.seed,
+          repeats: p.repeats,
+          reps: p.reps,
+          gemmSize: p.gemmSize,
+          matmulPath: p.matmul,
+          synthetic: p.synthetic,
+          unetFlops: p.unetFlops,
+          threads: p.threads,
+          loadMs,
+          onProgress: (label) => progress.tick(label),
+          warn,
+          signal,
+        }),
+      );
       progress.stop();
       printResult(speedReport(result));
-      await writeOutputs(p.json ? [{ path: p.json, content: jsonText(result) }] : []);
+      const outputs = new BenchOutputs([p.modelDir, p.matmul]);
+      outputs.addJson(p.json, () => result);
+      listWritten(await outputs.commit());
     } finally {
       await model.release();
     }

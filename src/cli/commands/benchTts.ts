@@ -7,7 +7,6 @@ import {
   type TtsBenchResult,
 } from '../../bench/ttsBench.js';
 import { encodeWav } from '../../audio/wav.js';
-import { checkWritable, jsonText, type OutputFile } from '../../io/atomicWrite.js';
 import { embeddedTtsModelDir } from '../../models/embedded.js';
 import { loadTextToSpeechModel } from '../../models/ttsModel.js';
 import { renderSvg } from '../../plot/render.js';
@@ -15,14 +14,16 @@ import { spectrogramChart } from '../../plot/spectrogram.js';
 import { createSampler, SAMPLER_NAMES } from '../../samplers/index.js';
 import { checkSeed } from '../../core/random.js';
 import { addAliasedFlag, addCountFlag, addMethodFlag, flagValue } from '../aliasedFlags.js';
+import { BenchOutputs, checkBenchOutputs } from '../benchOutputs.js';
 import { addMethodFlags, parseMethodFlags } from '../methodFlags.js';
 import { parseInteger, parseNumberList } from '../parse.js';
 import { MAX_THREADS } from '../threads.js';
 import { BENCH_METHODS } from '../benchFlags.js';
 import { createProgress } from '../progress.js';
+import { withInterrupt } from '../samplingFlags.js';
 import { fixed, renderTable, type Cell } from '../table.js';
 import { COND_GAP, DRIFT, KSD_GAP, METHOD, NFE, STEPS, TRAINING_GAP, W } from '../columns.js';
-import { printResult, warn, writeOutputs } from '../log.js';
+import { listWritten, printResult, warn } from '../log.js';
 
 export interface BenchTtsFlags {
   model?: string;
@@ -51,8 +52,9 @@ export async function prepareBenchTts(flags: BenchTtsFlags) {
   const json = flags.json === undefined ? undefined : resolve(flags.json);
   const outDir = flagValue(flags, '--out-dir', ['--out']).text;
   const out = outDir === undefined ? undefined : resolve(outDir);
-  if (json) await checkWritable(json);
-  if (out) await checkWritable(join(out, 'x.svg'));
+  const data = resolve(flags.data ?? heldOutFile());
+  const modelDir = resolve(flags.model ?? embeddedTtsModelDir());
+  await checkBenchOutputs({ files: [json], dirs: [out] }, [data, modelDir]);
   return {
     methods,
     ws: parseNumberList(flags.w, '--w'),
@@ -72,8 +74,8 @@ export async function prepareBenchTts(flags: BenchTtsFlags) {
     vocoderIterations: parseInteger(flags.vocoderIterations, '--vocoder-iterations', 1, 1000),
     json,
     out,
-    data: resolve(flags.data ?? heldOutFile()),
-    modelDir: resolve(flags.model ?? embeddedTtsModelDir()),
+    data,
+    modelDir,
   };
 }
 
@@ -130,12 +132,12 @@ export function benchTtsTable(result: TtsBenchResult, modelDir: string): string 
 }
 
 /** Per method: one SVG (rows: espeak-ng, prior μ, then each w) and one WAV per w. */
-async function examples(
+async function addExamples(
+  outputs: BenchOutputs,
   result: TtsBenchResult,
   dir: string,
   frameSeconds: number,
-): Promise<OutputFile[]> {
-  const files: OutputFile[] = [];
+) {
   const methods = [...new Set(result.runs.map((r) => r.method))];
   for (const m of methods) {
     const runs = result.runs.filter((r) => r.method === m);
@@ -147,19 +149,12 @@ async function examples(
       ],
       { title: `${m}: "${result.sentences[0]}" (NFE ≤ ${runs[0].nfe})`, frameSeconds },
     );
-    files.push({ path: join(dir, `mel-${m}.svg`), content: await renderSvg(spec) });
+    outputs.add(join(dir, `mel-${m}.svg`), await renderSvg(spec));
     for (const r of runs) {
-      files.push({
-        path: join(dir, `${m}-w${r.w}.wav`),
-        content: encodeWav(r.example.audio, 22050),
-      });
+      outputs.add(join(dir, `${m}-w${r.w}.wav`), encodeWav(r.example.audio, 22050));
     }
   }
-  files.push({
-    path: join(dir, 'espeak-ng.wav'),
-    content: encodeWav(result.reference.audio, 22050),
-  });
-  return files;
+  outputs.add(join(dir, 'espeak-ng.wav'), encodeWav(result.reference.audio, 22050));
 }
 
 export function benchTtsCommand(): Command {
@@ -197,46 +192,42 @@ export function benchTtsCommand(): Command {
     const p = await prepareBenchTts(flags);
     const t0 = performance.now();
     const model = await loadTextToSpeechModel(p.modelDir, { threads: p.threads, warn });
-    const controller = new AbortController();
-    const onInterrupt = () => controller.abort();
-    process.once('SIGINT', onInterrupt);
     try {
       const sentences = await loadHeldOut(model, p.data, p.sentences);
       const progress = createProgress(flags.progress);
       progress.start(p.methods.length * p.ws.length * sentences.length, 'bench tts');
-      const result = await runTtsBench({
-        model,
-        sentences,
-        methods: p.methods,
-        ws: p.ws,
-        nfe: p.nfe,
-        steps: p.steps,
-        n: p.n,
-        seed: p.seed,
-        sampler: p.sampler,
-        vocoderIterations: p.vocoderIterations,
-        signal: controller.signal,
-        onSentence: (label) => progress.tick(label),
-      });
+      const result = await withInterrupt((signal) =>
+        runTtsBench({
+          model,
+          sentences,
+          methods: p.methods,
+          ws: p.ws,
+          nfe: p.nfe,
+          steps: p.steps,
+          n: p.n,
+          seed: p.seed,
+          sampler: p.sampler,
+          vocoderIterations: p.vocoderIterations,
+          signal,
+          onSentence: (label) => progress.tick(label),
+        }),
+      );
       progress.stop();
       printResult(
         `${benchTtsTable(result, model.dir)}\n(${((performance.now() - t0) / 1000).toFixed(1)} s)`,
       );
-      const files: OutputFile[] = [];
-      if (p.json) {
-        const runs = result.runs.map(({ example: _e, ...r }) => r);
-        files.push({
-          path: p.json,
-          content: jsonText({ ...result, model: model.dir, reference: undefined, runs }),
-        });
-      }
+      const outputs = new BenchOutputs([p.data, p.modelDir]);
+      outputs.addJson(p.json, () => ({
+        ...result,
+        model: model.dir,
+        reference: undefined,
+        runs: result.runs.map(({ example: _e, ...r }) => r),
+      }));
       if (p.out) {
-        const frameSeconds = model.norm.mel.hop / model.norm.mel.sampleRate;
-        files.push(...(await examples(result, p.out, frameSeconds)));
+        await addExamples(outputs, result, p.out, model.norm.mel.hop / model.norm.mel.sampleRate);
       }
-      await writeOutputs(files);
+      listWritten(await outputs.commit());
     } finally {
-      process.removeListener('SIGINT', onInterrupt);
       await model.release();
     }
   });
