@@ -54,8 +54,9 @@ export function parseMethodsAndBudget(
   flags: Record<string, unknown> & { steps?: string; nfe?: string },
   fallback: Budget,
 ): { methods: MethodChoice[] } & Budget {
-  if (new Set(names).size !== names.length) {
-    throw new InvalidOptionError(`${listFlag} names a method twice: "${names.join(',')}"`);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup !== undefined) {
+    throw new InvalidOptionError(`${listFlag} names ${dup} twice: "${names.join(',')}"`);
   }
   refuseUnusedMethodFlags(names, flags);
   const methods = methodChoices(names, flags);

@@ -64,7 +64,7 @@ function lineProgress(): Progress {
       done = 0;
       t0 = performance.now();
       name = label;
-      detail(`${label}: ${t} steps`);
+      detail(`${label}: 0/${t}`);
     },
     tick(label) {
       done++;
