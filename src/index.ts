@@ -206,6 +206,8 @@ export type { T2iPrompt, T2iReference, T2iRun } from './bench/t2iBench.js';
 export type { TextEncoderModel } from './models/textEncoder.js';
 export type { UnetModel } from './models/unet.js';
 export type { VaeDecoderModel } from './models/vaeDecoder.js';
+export type { VaeEncoderModel } from './models/vaeEncoder.js';
+export type { PngSize } from './image/readPng.js';
 export type { ZSamplingOptions } from './transitions/zsampling.js';
 export type { ComponentSpec } from './denoisers/problem.js';
 export type { DigitImages } from './data/mnist.js';
