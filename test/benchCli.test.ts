@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
 import { packageRoot } from '../src/models/embedded.js';
-import { cliInProcess } from './helpers/cli.js';
+import { assertFits, cliInProcess } from './helpers/cli.js';
 
 const ROOT = packageRoot();
 const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -15,6 +15,7 @@ after(() => rmSync(TMP, { recursive: true, force: true }));
 
 function diffier(...args: string[]) {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: ROOT });
+  if (r.status === 0) assertFits(r.stdout, `diffier ${args.slice(0, 2).join(' ')}`);
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -74,7 +75,7 @@ describe('diffier bench gmm', () => {
       '--no-progress',
     );
     assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /physical floor/);
+    assert.match(r.out, /physical floor/i);
     const out = JSON.parse(readFileSync(json, 'utf8'));
     assert.equal(out.problem, 'cli-2d');
     assert.equal(out.runs.length, 6);

@@ -106,11 +106,13 @@ describe('Ctrl-C in the real-model benchmarks', () => {
     it(`bench ${bench}: SIGINT once the run has started exits 2 with [ABORTED], writes nothing`, async () => {
       const dir = await tempDir();
       const json = join(dir, 'out.json');
-      const child = spawn(process.execPath, [CLI, 'bench', bench, ...args, '--json', json], {
-        cwd: ROOT,
-      });
+      const child = spawn(
+        process.execPath,
+        [CLI, 'bench', bench, ...args, '--json', json, '--verbose'],
+        { cwd: ROOT },
+      );
       let stderr = '';
-      // The progress line (stderr is not a terminal) says the run itself has begun.
+      // --verbose's first progress line says the run itself has begun.
       const started = new Promise<void>((resolve) => {
         child.stderr.on('data', (d: Buffer) => {
           stderr += d;

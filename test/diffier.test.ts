@@ -11,7 +11,7 @@ import { cleanEstimates, driftRatios } from '../src/monitors/drift.js';
 import { diffierStep } from '../src/transitions/diffier.js';
 import { GapMonitor } from '../src/monitors/gapMonitor.js';
 import { ksdSquared } from '../src/monitors/ksd.js';
-import { correlations, recommendW, spearman } from '../src/bench/sweep.js';
+import { correlations, recommendation, recommendW, spearman } from '../src/bench/sweep.js';
 import { InvalidOptionError } from '../src/core/errors.js';
 import { EnergyReference } from '../src/eval/energy.js';
 import { cfg, createGuidanceRule } from '../src/guidance/index.js';
@@ -207,14 +207,19 @@ describe('sweep analysis', () => {
       },
     }));
     const c = correlations(runs);
-    assert.equal(c['gap:energy'], 1);
-    assert.equal(c['trueGap:energy'], -1);
-    assert.equal(c['driftGap:recall'], -1);
+    assert.deepEqual(c['gap:energy'], { rho: 1, n: 4 });
+    assert.equal(c['trueGap:energy'].rho, -1);
+    assert.equal(c['driftGap:recall'].rho, -1);
+    // nll is 0 everywhere: ρ is undefined, the four points are still counted.
+    assert.ok(Number.isNaN(c['gap:nll'].rho));
   });
   it('recommended w: the largest within tolerance of the smallest w', () => {
     const runs = [1, 2, 3, 5].map((w, i) => ({ w, metrics: { driftGap: [0, 0.5, 0.9, 3][i] } }));
     assert.equal(recommendW(runs, 1), 3);
     assert.equal(recommendW(runs, 0.1), 1);
+    const r = recommendation(runs, 1);
+    assert.deepEqual([r.baseW, r.baseDrift, r.drift], [1, 0, 0.9]);
+    assert.match(r.rule, /A_r \+ 1/);
   });
 });
 

@@ -41,7 +41,7 @@ describe('diffier generate', () => {
     const r = await generate('a thick seven', ['--compare', 'cfg,diffier', '--w', '2']);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.files.sort(), ['grid.json', 'grid.png']);
-    assert.match(r.stdout, /cfg\s+2\s+4\s+8/);
+    assert.match(r.stdout, /cfg\s+2\.00\s+4\s+8/);
     const png = PNG.sync.read(await readFile(r.out));
     assert.equal(png.width, 2 + 3 * 86);
     assert.equal(png.height, 2 + 2 * 86); // one row per method
@@ -99,8 +99,8 @@ describe('diffier generate', () => {
     assert.notDeepEqual(pa, pc);
   });
 
-  it('an --nfe budget sets the steps; progress goes to stderr', async () => {
-    const r = await generate('a two', ['--nfe', '6']);
+  it('an --nfe budget sets the steps; --verbose progress goes to stderr', async () => {
+    const r = await generate('a two', ['--nfe', '6', '--verbose']);
     assert.equal(r.code, 0, r.stderr);
     const side = JSON.parse(await readFile(join(r.dir, 'grid.json'), 'utf8'));
     assert.equal(side.runs[0].steps, 3);

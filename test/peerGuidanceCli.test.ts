@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
 import { packageRoot } from '../src/models/embedded.js';
+import { assertFits } from './helpers/cli.js';
 import { TWO_CLASS_2D_JSON } from './helpers/mixtures.js';
 
 const ROOT = packageRoot();
@@ -19,6 +20,7 @@ after(() => rmSync(TMP, { recursive: true, force: true }));
 
 function diffier(...args: string[]) {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: ROOT });
+  if (r.status === 0) assertFits(r.stdout, `diffier ${args.slice(0, 2).join(' ')}`);
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 

@@ -29,7 +29,7 @@ describe('diffier upscale', () => {
     const r = await upscale(EXAMPLE, ['--compare', 'cfg,diffier', '--w', '2', '--no-progress']);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.files.sort(), ['up.json', 'up.png']);
-    assert.match(r.stdout, /cfg\s+2\s+3\s+6/);
+    assert.match(r.stdout, /cfg\s+2\.00\s+3\s+6/);
     const png = PNG.sync.read(await readFile(r.out));
     assert.equal(png.width, 2 + 2 * (84 + 2)); // 2 columns: n = 2 (the input row has 2 too)
     assert.equal(png.height, 2 + 3 * (84 + 2)); // input row + one row per method

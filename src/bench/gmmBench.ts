@@ -106,10 +106,10 @@ export interface GmmBenchResult {
 
 /** Validated once, before any work. */
 function check(opts: GmmBenchOptions): Budget {
-  const budget = budgetOf(opts, undefined, ['--steps', '--nfe']);
+  const budget = budgetOf(opts);
   checkGrid(opts.methods, opts.ws);
   if (!Number.isInteger(opts.samples) || opts.samples < 10)
-    throw new InvalidOptionError('--samples must be an integer ≥ 10');
+    throw new InvalidOptionError(`samples must be an integer ≥ 10, got ${opts.samples}`);
   return budget;
 }
 

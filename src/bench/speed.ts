@@ -11,7 +11,7 @@
  *     linear layers and attention products; normalisations and activations not counted),
  *     next to this machine's measured float32 matrix-multiply rate: onnxruntime itself
  *     timing C = A·B on models/bench/matmul.onnx (training/make_matmul.py).
- * (c) Time per image of the README command, `generate "a thick slanted seven" --compare
+ * (c) Time per image of the README command, `generate "a thick slanted seven" --method
  *     cfg,diffier` (encode, both methods' sampling, decode, grid encoding; not model load).
  *
  * Absolute times mean something only with the machine named: the result carries the CPU
@@ -497,7 +497,7 @@ export async function runSpeedBench(opts: SpeedOptions): Promise<SpeedResult> {
     unet,
     gemm,
     readme: {
-      command: `diffier generate "${opts.prompt}" --compare ${methods.join(',')} --w ${opts.w} --steps ${opts.steps} --n ${opts.n} --seed ${opts.seed}`,
+      command: `diffier generate "${opts.prompt}" --method ${methods.join(',')} --w ${opts.w} --steps ${opts.steps} --n ${opts.n} --seed ${opts.seed}`,
       images,
       msPerImage: median(totals) / images,
       totalMs: totals,

@@ -414,46 +414,6 @@ export function srJson(result: SrBenchResult) {
   };
 }
 
-export const SR_TABLE_HEADER = [
-  'method',
-  'w',
-  'steps',
-  'nfe',
-  'PSNR dB',
-  'SSIM',
-  'consistency dB',
-  'FID',
-  'digit acc',
-  'gap',
-  'ksd G',
-  'drift A_r',
-  'ms/image',
-];
-
-/** Table rows: the reference rows, then one per run ("–" where a figure does not apply). */
-export function srTableRows(result: SrBenchResult): (string | number)[][] {
-  const row = (name: string, m: SrMetrics, rest: (string | number)[]) => [
-    name,
-    ...rest.slice(0, 3),
-    m.psnr,
-    m.ssim,
-    m.consistency,
-    m.fid,
-    m.digitAccuracy,
-    m.training ?? '–',
-    m.gap ?? '–',
-    m.driftGap ?? '–',
-    rest[3],
-  ];
-  return [
-    row('bicubic', result.reference.bicubic, ['–', '–', '–', '–']),
-    row('ground truth', result.reference.groundTruth, ['–', '–', '–', '–']),
-    ...result.runs.map((r) =>
-      row(r.method, r.metrics, [r.w, r.steps, r.nfe, r.timings.msPerImage]),
-    ),
-  ];
-}
-
 /**
  * One PNG per run: columns = the first inputs; rows = ground truth, input (pixels repeated),
  * bicubic, then the run's first three outputs of each input. Needs keepImages.

@@ -47,16 +47,28 @@ export const QUALITY_METRICS = [
   'coverage',
 ] as const;
 
-/** `{ "<error>:<metric>": ρ }` over the runs of one sweep (one run per w). */
-export function correlations(runs: readonly { metrics: object }[]): Record<string, number> {
+/** A rank correlation and the number of points (runs with both figures finite) it rests on. */
+export interface Correlation {
+  readonly rho: number;
+  readonly n: number;
+}
+
+/**
+ * Below this many points a rank correlation is not reported: with 4 points ρ takes only a
+ * handful of values and ±1 happens by chance one time in 12.
+ */
+export const MIN_CORRELATION_POINTS = 5;
+
+/** `{ "<error>:<metric>": {ρ, n} }` over the runs of one sweep (one run per w). */
+export function correlations(runs: readonly { metrics: object }[]): Record<string, Correlation> {
   const get = (r: { metrics: object }, key: string) => (r.metrics as Record<string, number>)[key];
-  const out: Record<string, number> = {};
+  const out: Record<string, Correlation> = {};
   for (const e of ERROR_MEASURES) {
     for (const m of QUALITY_METRICS) {
-      out[`${e}:${m}`] = spearman(
-        runs.map((r) => get(r, e)),
-        runs.map((r) => get(r, m)),
-      );
+      const a = runs.map((r) => get(r, e));
+      const b = runs.map((r) => get(r, m));
+      const n = a.filter((v, i) => Number.isFinite(v) && Number.isFinite(b[i])).length;
+      out[`${e}:${m}`] = { rho: spearman(a, b), n };
     }
   }
   return out;
@@ -72,12 +84,45 @@ export function recommendW(
   runs: readonly { w: number; metrics: { driftGap: number } }[],
   tolerance = RECOMMEND_TOLERANCE,
 ): number {
+  return recommendation(runs, tolerance).w;
+}
+
+/** The recommended w with what the rule compared: the base run's drift and the chosen run's. */
+export interface Recommendation {
+  readonly w: number;
+  /** The run the rule measures from (w = 1 if swept, else the smallest w). */
+  readonly baseW: number;
+  readonly baseDrift: number;
+  /** A_r of the recommended run. */
+  readonly drift: number;
+  /** The next swept w above the recommended one, whose A_r broke the tolerance. */
+  readonly next?: { readonly w: number; readonly drift: number };
+  readonly tolerance: number;
+  /** The rule in words. */
+  readonly rule: string;
+}
+
+export function recommendation(
+  runs: readonly { w: number; metrics: { driftGap: number } }[],
+  tolerance = RECOMMEND_TOLERANCE,
+): Recommendation {
   const sorted = [...runs].sort((p, q) => p.w - q.w);
-  if (sorted.length === 0) return NaN;
-  const base = sorted[0].metrics.driftGap;
-  let best = sorted[0].w;
-  for (const r of sorted) if (r.metrics.driftGap <= base + tolerance) best = r.w;
-  return best;
+  const rule = `the largest swept w whose accumulated drift A_r is at most the smallest w's A_r + ${tolerance}`;
+  if (sorted.length === 0)
+    return { w: NaN, baseW: NaN, baseDrift: NaN, drift: NaN, tolerance, rule };
+  const base = sorted[0];
+  let best = base;
+  for (const r of sorted) if (r.metrics.driftGap <= base.metrics.driftGap + tolerance) best = r;
+  const after = sorted.find((r) => r.w > best.w);
+  return {
+    ...(after && { next: { w: after.w, drift: after.metrics.driftGap } }),
+    w: best.w,
+    baseW: base.w,
+    baseDrift: base.metrics.driftGap,
+    drift: best.metrics.driftGap,
+    tolerance,
+    rule,
+  };
 }
 
 export const RECOMMEND_TOLERANCE = 1;

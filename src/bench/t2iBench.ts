@@ -526,61 +526,6 @@ function concatRows(parts: readonly Float32Array[]): Float32Array {
   return out;
 }
 
-/** Table rows for the CLI ("–" where a figure does not apply). */
-export function t2iTableRows(result: T2iBenchResult): (string | number)[][] {
-  const f = result.reference.floor;
-  const rows: (string | number)[][] = result.runs.map((r) => [
-    r.method,
-    r.w,
-    r.steps,
-    r.nfe,
-    r.metrics.fid,
-    r.metrics.precision,
-    r.metrics.recall,
-    r.metrics.adherence,
-    r.metrics.attributeAdherence ?? '–',
-    r.metrics.jointAdherence,
-    r.metrics.training,
-    r.metrics.gap,
-    r.metrics.driftGap,
-    r.timings.msPerImage / 1000,
-  ]);
-  rows.push([
-    'real (train)',
-    '–',
-    '–',
-    '–',
-    f.fid,
-    f.precision,
-    f.recall,
-    f.adherence,
-    '–',
-    '–',
-    '–',
-    '–',
-    '–',
-    '–',
-  ]);
-  return rows;
-}
-
-export const T2I_TABLE_HEADER = [
-  'method',
-  'w',
-  'steps',
-  'nfe',
-  'FID',
-  'prec',
-  'recall',
-  'digit',
-  'attr',
-  'joint',
-  'gap',
-  'ksd G',
-  'drift A_r',
-  's/img',
-];
-
 /** One PNG per run (rows = prompts in order, columns = images 0 … n−1); needs keepImages. */
 export function t2iGrids(result: T2iBenchResult): Map<string, Buffer> {
   const out = new Map<string, Buffer>();

@@ -279,35 +279,3 @@ export async function runTtsBench(opts: TtsBenchOptions): Promise<TtsBenchResult
     { signal: opts.signal, onProgress: opts.onSentence },
   );
 }
-
-export const TTS_TABLE_HEADER = [
-  'method',
-  'w',
-  'steps',
-  'nfe',
-  'MCD dB',
-  'SC',
-  'gap',
-  'ksd G',
-  'cond gap',
-  'drift A_r',
-];
-
-export function ttsTableRows(result: TtsBenchResult): (string | number)[][] {
-  return [
-    ...result.runs.map((r) => [
-      r.method,
-      r.w,
-      r.steps,
-      r.nfe,
-      r.metrics.mcd,
-      r.metrics.sc,
-      r.metrics.training,
-      r.metrics.gap,
-      r.metrics.condGap,
-      r.metrics.driftGap,
-    ]),
-    ['prior μ (no diffusion)', '', '', '', result.floors.priorMcd, '', '', '', '', ''],
-    ['espeak-ng mel + Griffin–Lim', '', '', '', 0, result.floors.vocoderSc, '', '', '', ''],
-  ];
-}

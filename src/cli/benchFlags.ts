@@ -12,17 +12,16 @@ import { evalModelDir } from '../eval/classifier.js';
 import { checkUnetCalls } from '../denoisers/unetDenoiser.js';
 import { parseSamplerName } from '../samplers/index.js';
 import { checkSeed } from '../core/random.js';
+import { addCountFlag, addMethodFlag } from './aliasedFlags.js';
 import { checkBenchOutputs } from './benchOutputs.js';
-import { addCountFlag } from './countFlag.js';
-import { addMethodFlags, parseMethodsAndBudget } from './methodFlags.js';
-import { parseInteger, parseNameList, parseNumberList } from './parse.js';
+import { addMethodFlags, parseMethodFlags } from './methodFlags.js';
+import { parseInteger, parseNumberList } from './parse.js';
 import { MAX_THREADS } from './threads.js';
 import { addRuntimeFlags } from './samplingFlags.js';
 
 export interface BenchFlags {
   model?: string;
   evaluator?: string;
-  methods: string;
   w: string;
   steps?: string;
   nfe?: string;
@@ -39,6 +38,9 @@ export interface BenchFlags {
   [flag: string]: unknown;
 }
 
+/** The methods the real-model benchmarks compare by default. */
+export const BENCH_METHODS = 'cfg,apg,pcg,diffier';
+
 export interface BenchFlagDefaults {
   readonly defaultNfe: number;
   /** What --n counts, e.g. "images per prompt". */
@@ -51,9 +53,11 @@ export interface BenchFlagDefaults {
 }
 
 export function addBenchFlags(cmd: Command, d: BenchFlagDefaults): Command {
-  cmd
-    .option('--evaluator <path>', 'evaluation network folder or .onnx (default: models/mnist-eval)')
-    .option('--methods <list>', 'comma-separated methods', 'cfg,apg,pcg,diffier')
+  cmd.option(
+    '--evaluator <path>',
+    'evaluation network folder or .onnx (default: models/mnist-eval)',
+  );
+  addMethodFlag(cmd, 'comma-separated methods (diffier methods lists them)', BENCH_METHODS)
     .option('--w <list>', 'comma-separated guidance weights', '1,2,3,5,7.5')
     .option(
       '--nfe <n>',
@@ -74,12 +78,7 @@ export function addBenchFlags(cmd: Command, d: BenchFlagDefaults): Command {
  * input of the run: the model folder, the evaluator, the data).
  */
 export async function parseBenchFlags(flags: BenchFlags, defaultNfe: number, modelDir: string) {
-  const { methods, steps, nfe } = parseMethodsAndBudget(
-    parseNameList(flags.methods, '--methods'),
-    '--methods',
-    flags,
-    { nfe: defaultNfe },
-  );
+  const { methods, steps, nfe } = parseMethodFlags(flags, { nfe: defaultNfe });
   const ws = parseNumberList(flags.w, '--w');
   const threads =
     flags.threads === undefined

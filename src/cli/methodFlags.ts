@@ -4,7 +4,8 @@ import { METHODS, resolveMethod, type MethodChoice } from '../methods/registry.j
 import type { OptionValue } from '../methods/types.js';
 import { formatRange, legacyOptionFlag, optionFlag } from '../options/schema.js';
 import { budgetOf, type Budget } from '../run/budget.js';
-import { parseInteger } from './parse.js';
+import { attribute, methodFlag } from './aliasedFlags.js';
+import { parseInteger, parseNameList } from './parse.js';
 
 /**
  * Register a flag for every option of every method (`optionFlag`: `--apg-eta`,
@@ -35,8 +36,8 @@ export function methodChoices(
     const spec = METHODS.find((m) => m.name === name);
     const options: Record<string, OptionValue | undefined> = {};
     for (const o of spec?.options ?? []) {
-      options[o.key] = (opts[camel(optionFlag(name, o.key))] ??
-        opts[camel(legacyOptionFlag(name, o.key))]) as string | undefined;
+      options[o.key] = (opts[attribute(optionFlag(name, o.key))] ??
+        opts[attribute(legacyOptionFlag(name, o.key))]) as string | undefined;
     }
     return { name, options };
   });
@@ -53,8 +54,9 @@ export function parseMethodsAndBudget(
   flags: Record<string, unknown> & { steps?: string; nfe?: string },
   fallback: Budget,
 ): { methods: MethodChoice[] } & Budget {
-  if (new Set(names).size !== names.length) {
-    throw new InvalidOptionError(`${listFlag} names a method twice: "${names.join(',')}"`);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup !== undefined) {
+    throw new InvalidOptionError(`${listFlag} names ${dup} twice: "${names.join(',')}"`);
   }
   refuseUnusedMethodFlags(names, flags);
   const methods = methodChoices(names, flags);
@@ -65,13 +67,26 @@ export function parseMethodsAndBudget(
   return { methods, ...budgetOf({ steps, nfe }, fallback, ['--steps', '--nfe']) };
 }
 
+/**
+ * The methods of `--method` (or of an old spelling of it) and the budget, checked as
+ * parseMethodsAndBudget does.
+ */
+export function parseMethodFlags(
+  flags: Record<string, unknown> & { steps?: string; nfe?: string },
+  fallback: Budget,
+): { methods: MethodChoice[]; names: string[]; flag: string } & Budget {
+  const given = methodFlag(flags);
+  const names = parseNameList(given.text, given.name);
+  return { ...parseMethodsAndBudget(names, given.name, flags, fallback), names, flag: given.name };
+}
+
 /** A method's option flag given while that method is not run would be silently ignored. */
 function refuseUnusedMethodFlags(names: readonly string[], flags: Record<string, unknown>): void {
   for (const m of METHODS) {
     if (names.includes(m.name)) continue;
     for (const o of m.options) {
       for (const flag of [optionFlag(m.name, o.key), legacyOptionFlag(m.name, o.key)]) {
-        if (flags[camel(flag)] !== undefined) {
+        if (flags[attribute(flag)] !== undefined) {
           throw new InvalidOptionError(
             `${flag} is an option of ${m.name}, which is not among the methods run (${names.join(',')})`,
           );
@@ -79,9 +94,4 @@ function refuseUnusedMethodFlags(names: readonly string[], flags: Record<string,
       }
     }
   }
-}
-
-/** Commander's attribute name of a flag: `--eps-scaling-factor` → `epsScalingFactor`. */
-function camel(flag: string): string {
-  return flag.replace(/^--/, '').replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }

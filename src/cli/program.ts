@@ -1,5 +1,9 @@
 import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DiffierError } from '../core/errors.js';
+import { packageRoot } from '../models/embedded.js';
+import { addVerbosityFlags, setVerbosity } from './log.js';
 
 /**
  * Every command, declared here with its description; its module (which imports the
@@ -75,12 +79,25 @@ const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/speak.js')).speakCommand(),
   },
   {
+    path: ['methods'],
+    description: 'list the methods and the options of each (the flags that set them)',
+    load: async () => (await import('./commands/methods.js')).methodsCommand(),
+  },
+  {
     path: ['web'],
     description:
       'serve the web page: text to image and the mixture benchmark, run in the browser (onnxruntime-web)',
     load: async () => (await import('./commands/web.js')).webCommand(),
   },
 ];
+
+/** The version in package.json. */
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
 
 /** The command words of `args` (the arguments after the script): what is to be run. */
 function commandWords(args: readonly string[]): string[] {
@@ -97,7 +114,10 @@ export async function buildProgram(args: readonly string[]): Promise<Command> {
     .description(
       'Diffusion sampling with guidance: measure the training–inference gap and reduce it (DiffIER).',
     )
-    .showHelpAfterError();
+    .version(packageVersion(), '--version', 'print the version')
+    .showHelpAfterError()
+    // Every command's --quiet / --verbose take effect before it runs.
+    .hook('preAction', (_program, command) => setVerbosity(command.opts()));
   const bench = program.command('bench').description('benchmarks');
   const [first, second] = commandWords(args);
   for (const entry of COMMANDS) {
@@ -105,7 +125,7 @@ export async function buildProgram(args: readonly string[]): Promise<Command> {
     const parent = sub === undefined ? program : bench;
     const name = sub ?? head;
     const chosen = sub === undefined ? first === head : first === 'bench' && second === sub;
-    const cmd = chosen ? await entry.load() : new Command(name);
+    const cmd = chosen ? addVerbosityFlags(await entry.load()) : new Command(name);
     parent.addCommand(cmd.description(entry.description));
   }
   return program;
@@ -121,6 +141,7 @@ export async function runCli(
   args: readonly string[],
   writeErr: (text: string) => void = (text) => process.stderr.write(text),
 ): Promise<number> {
+  setVerbosity({});
   try {
     const program = await buildProgram(args);
     // Every command reports through `writeErr` and throws instead of exiting the process.

@@ -13,8 +13,6 @@ import {
   DEFAULT_STEPS,
   planRun,
   settingsRecord,
-  SUMMARY_HEAD,
-  summaryRow,
   type RunPlan,
   type RunReport,
   type SamplingSettings,
@@ -23,12 +21,13 @@ import type { StepPayload } from '../core/observer.js';
 import type { ScheduleConfig } from '../schedules/config.js';
 import { COMFY_SCHEDULERS, parseSamplerName, samplerNames } from '../samplers/index.js';
 import { checkSeed } from '../core/random.js';
-import { addCountFlag } from './countFlag.js';
-import { addMethodFlags, parseMethodsAndBudget } from './methodFlags.js';
-import { parseInteger, parseNameList, parseNumber } from './parse.js';
+import { addCountFlag, addMethodFlag } from './aliasedFlags.js';
+import { addMethodFlags, parseMethodFlags } from './methodFlags.js';
+import { parseInteger, parseNumber } from './parse.js';
 import { MAX_THREADS } from './threads.js';
 import { createProgress } from './progress.js';
-import { formatTable } from './table.js';
+import { renderTable } from './table.js';
+import { GAP_COLUMNS, METHOD, NFE, SECONDS, STEPS, W } from './columns.js';
 import { DEFAULT_KSD_MAX_ITEMS } from '../monitors/ksd.js';
 
 // The sidecar's runs block lives with the pipelines (the web page writes it too).
@@ -36,8 +35,6 @@ export { runsJson } from '../pipelines/run.js';
 
 export interface SamplingFlags {
   model?: string;
-  method: string;
-  compare?: string;
   w: string;
   steps?: string;
   nfe?: string;
@@ -55,6 +52,8 @@ export interface SamplingFlags {
 }
 
 export interface SamplingFlagDefaults {
+  /** What --method runs when it is not given. */
+  readonly method: string;
   /** What --n counts, e.g. "images per method". */
   readonly nMeaning: string;
   readonly n: string;
@@ -79,9 +78,11 @@ export function addRuntimeFlags(cmd: Command): Command {
 
 /** Declare the shared flags (and one flag per method option) on `cmd`. */
 export function addSamplingFlags(cmd: Command, defaults: SamplingFlagDefaults): Command {
-  cmd
-    .option('--method <name>', `sampling method: ${METHOD_NAMES.join(', ')}`, 'cfg')
-    .option('--compare <list>', 'comma-separated methods, one grid row each (replaces --method)')
+  addMethodFlag(
+    cmd,
+    `sampling method, or several comma-separated (one grid row each, same seeds): ${METHOD_NAMES.join(', ')}`,
+    defaults.method,
+  )
     .option('--w <w>', 'guidance weight (1 = none)', String(DEFAULT_GUIDANCE_WEIGHT))
     .option('--steps <n>', `sampling steps (default ${DEFAULT_STEPS} when --nfe is not given)`)
     .option('--nfe <n>', 'network evaluations per image: each method gets the most steps that fit');
@@ -105,11 +106,7 @@ export function sidecarPath(out: string): string {
  * one of the run's `inputs`: the model folder's files, an input image).
  */
 export async function parseSamplingFlags(flags: SamplingFlags, inputs: readonly string[] = []) {
-  const names =
-    flags.compare !== undefined ? parseNameList(flags.compare, '--compare') : [flags.method];
-  const { methods, steps, nfe } = parseMethodsAndBudget(names, '--compare', flags, {
-    steps: DEFAULT_STEPS,
-  });
+  const { methods, steps, nfe } = parseMethodFlags(flags, { steps: DEFAULT_STEPS });
   const threads =
     flags.threads === undefined
       ? undefined
@@ -221,7 +218,21 @@ export async function runEachMethod<R>(
   return results;
 }
 
-/** The summary table printed after a run, one row per method. */
+const RUN_COLUMNS = [METHOD, W, STEPS, NFE, ...GAP_COLUMNS, SECONDS];
+
+/** The summary table printed after a run, one row per method (— : run without the gap monitor). */
 export function runTable(runs: readonly (RunReport & { timings: { totalMs: number } })[]): string {
-  return formatTable(SUMMARY_HEAD, runs.map(summaryRow));
+  return renderTable(
+    RUN_COLUMNS,
+    runs.map((r) => [
+      r.method,
+      r.w,
+      r.steps,
+      r.nfe,
+      r.gap?.training,
+      r.gap?.gap,
+      r.gap?.driftGap,
+      r.timings.totalMs / 1000,
+    ]),
+  );
 }

@@ -77,7 +77,7 @@ export interface RuleBuildContext {
   readonly levels?: readonly NoiseLevel[];
 }
 
-type NumericOptions = Partial<Record<string, number>>;
+export type NumericOptions = Partial<Record<string, number>>;
 
 /** A guidance rule as the registry knows it: its options, declared once, and how to build it. */
 export interface GuidanceRuleSpec {

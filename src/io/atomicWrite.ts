@@ -122,9 +122,10 @@ export interface OutputFile {
  * Write all of a run's outputs together: every file goes to a temporary file beside its
  * target first; only when all are written are they renamed over their targets. A failure
  * while writing leaves every old file as it was and no temporary file behind. A target
- * that is no longer a regular file or a new path by then is refused.
+ * that is no longer a regular file or a new path by then is refused. Returns the paths
+ * written, in order (what the CLI lists at the end of a run).
  */
-export async function commitOutputs(files: readonly OutputFile[]): Promise<void> {
+export async function commitOutputs(files: readonly OutputFile[]): Promise<string[]> {
   const temps: { tmp: string; path: string }[] = [];
   let current = '';
   try {
@@ -147,6 +148,7 @@ export async function commitOutputs(files: readonly OutputFile[]): Promise<void>
     await Promise.all(temps.map(({ tmp }) => rm(tmp, { force: true }).catch(() => undefined)));
     throw new OutputError(`cannot write ${current}: ${(err as Error).message}`);
   }
+  return temps.map((t) => t.path);
 }
 
 /**

@@ -73,7 +73,7 @@ export class UnetModel {
   /** Milliseconds spent inside the network (for the sampler-overhead figure). */
   networkMs = 0;
 
-  /** [C_out, H, W]: one sample, what the network predicts ε, v or x0 for. */
+  /** One sample's shape, [C_out, H, W]: what the network predicts ε, v or x0 for. */
   readonly itemShape: readonly number[];
 
   private constructor(

@@ -4,33 +4,35 @@ import { runGmmBench, type GmmBenchResult } from '../../bench/gmmBench.js';
 import { gapCurves, metricCurves, paretoPlot, scatterPlot } from '../../bench/gmmPlots.js';
 import { loadProblem } from '../../denoisers/problem.js';
 import { trueMixtures } from '../../denoisers/gaussianMixture.js';
-import {
-  checkOutputs,
-  checkWritable,
-  commitOutputs,
-  jsonText,
-  type OutputFile,
-} from '../../io/atomicWrite.js';
-import { InvalidOptionError } from '../../core/errors.js';
+import { checkOutputs, checkWritable, jsonText, type OutputFile } from '../../io/atomicWrite.js';
 import { withInterrupt } from '../samplingFlags.js';
 import { createSampler, SAMPLER_NAMES } from '../../samplers/index.js';
 import { checkSeed } from '../../core/random.js';
-import { addCountFlag, countFlag } from '../countFlag.js';
-import { addMethodFlags, parseMethodsAndBudget } from '../methodFlags.js';
-import { parseInteger, parseNameList, parseNumberList } from '../parse.js';
+import { addCountFlag, addMethodFlag, countFlag } from '../aliasedFlags.js';
+import { addMethodFlags, parseMethodFlags } from '../methodFlags.js';
+import { parseInteger, parseNumberList } from '../parse.js';
 import { createProgress } from '../progress.js';
-import { formatTable } from '../table.js';
+import { fixed, formatFigure, renderTable, type Cell } from '../table.js';
+import {
+  COND_GAP,
+  DRIFT,
+  KSD_GAP,
+  METHOD,
+  NFE,
+  STEPS,
+  TRAINING_GAP,
+  TRUE_GAP,
+  W,
+} from '../columns.js';
+import { printResult, warn, writeOutputs } from '../log.js';
 import { DEFAULT_KSD_MAX_ITEMS } from '../../monitors/ksd.js';
 
 export interface BenchGmmFlags {
   problem: string;
-  methods: string;
   w: string;
   steps?: string;
   nfe?: string;
-  n?: string;
-  /** The old spelling of --n. */
-  samples?: string;
+  n: string;
   seed: string;
   sampler: string;
   ksdItems: string;
@@ -45,15 +47,10 @@ export interface BenchGmmFlags {
 export const DEFAULT_SAMPLES = '2000';
 
 /** Parse and check everything before any work, so a bad option writes nothing. */
-export async function prepareBench(flags: BenchGmmFlags, methodsFlag = '--methods') {
-  const names = parseNameList(flags.methods, methodsFlag);
-  const dup = names.find((n, i) => names.indexOf(n) !== i);
-  if (dup !== undefined) throw new InvalidOptionError(`${methodsFlag} names ${dup} twice`);
-  const { methods, steps, nfe } = parseMethodsAndBudget(names, methodsFlag, flags, {
-    steps: 50,
-  });
+export async function prepareBench(flags: BenchGmmFlags) {
+  const { methods, steps, nfe } = parseMethodFlags(flags, { steps: 50 });
   const ws = parseNumberList(flags.w, '--w');
-  const count = countFlag(flags, '--samples', DEFAULT_SAMPLES);
+  const count = countFlag(flags, ['--samples']);
   const samples = parseInteger(count.text, count.name, 10, 1_000_000);
   const seed = checkSeed(parseInteger(flags.seed, '--seed', 0, 0xffffffff));
   const ksdItems = parseInteger(flags.ksdItems, '--ksd-items', 2, 100000);
@@ -95,63 +92,86 @@ export async function commitBenchOutputs(
     files.map((f) => f.path),
     problemInputs(problemPath, problem),
   );
-  await commitOutputs(files);
+  await writeOutputs(files);
 }
 
+/**
+ * Energy distances are unbiased estimates, which fall below 0 when two samples are closer
+ * than the estimate resolves: the tables show them clamped at 0 (the JSON keeps the signed
+ * estimate).
+ */
+function distance(v: number): number {
+  return Math.max(0, v);
+}
+
+const QUALITY_COLUMNS = [
+  METHOD,
+  W,
+  STEPS,
+  NFE,
+  fixed('energy', 4),
+  fixed('guided\nenergy', 4),
+  fixed('precision', 3),
+  fixed('recall', 3),
+  fixed('adherence', 3),
+  fixed('coverage', 3),
+];
+
+const GAP_TABLE_COLUMNS = [METHOD, W, TRAINING_GAP, KSD_GAP, COND_GAP, DRIFT, TRUE_GAP];
+
+/**
+ * The result as two tables, quality then gaps (one would be 130 columns wide); the exact
+ * guided target π₀ʷ closes the quality table, with — where a figure does not apply to it.
+ */
 export function benchTable(result: GmmBenchResult): string {
-  const rows = result.runs.map((r) => [
+  const quality: Cell[][] = result.runs.map((r) => [
     r.method,
     r.w,
     r.steps,
     r.nfe,
-    r.metrics.energy,
-    r.metrics.guidedEnergy,
+    distance(r.metrics.energy),
+    distance(r.metrics.guidedEnergy),
     r.metrics.precision,
     r.metrics.recall,
     r.metrics.adherence,
     r.metrics.coverage,
+  ]);
+  for (const t of result.targets)
+    quality.push([
+      'exact π₀ʷ',
+      t.w,
+      null,
+      null,
+      distance(t.energy),
+      null,
+      t.precision,
+      t.recall,
+      t.adherence,
+      null,
+    ]);
+  const gaps = result.runs.map((r) => [
+    r.method,
+    r.w,
     r.metrics.training,
     r.metrics.gap,
     r.metrics.condGap,
     r.metrics.driftGap,
     r.metrics.trueGap,
   ]);
-  for (const t of result.targets)
-    rows.push([
-      'exact π₀ʷ',
-      t.w,
-      0,
-      0,
-      t.energy,
-      0,
-      t.precision,
-      t.recall,
-      t.adherence,
-      NaN,
-      NaN,
-      NaN,
-      NaN,
-      NaN,
-      NaN,
-    ]);
-  const header = [
-    'method',
-    'w',
-    'steps',
-    'nfe',
-    'energy',
-    'guidedE',
-    'prec',
-    'recall',
-    'adher',
-    'cover',
-    'gap',
-    'ksd G',
-    'cond gap',
-    'drift A_r',
-    'true gap',
-  ];
-  return `${result.problem} (${result.dim}-D, ${result.samples} samples, seed ${result.seed}, ${result.sampler}); physical floor ${result.floor.toFixed(4)}\n${formatTable(header, rows)}`;
+  const title = `${result.problem} (${result.dim}-D, ${result.samples} samples, seed ${result.seed}, ${result.sampler})`;
+  return [
+    renderTable(QUALITY_COLUMNS, quality, {
+      title: [`${title}: quality against the true conditional`],
+      notes: [
+        `energy = energy distance to the true conditional, guided energy = to the guided target; ` +
+          `unbiased estimates, shown clamped at 0 (resolution at this sample size ${formatFigure(result.resolution, 4)}; signed values in the JSON). ` +
+          `Physical floor (best energy of the exact π₀ʷ over w): ${formatFigure(distance(result.floor), 4)}.`,
+      ],
+    }),
+    renderTable(GAP_TABLE_COLUMNS, gaps, {
+      title: ['', 'gaps accumulated over the steps (docs/diffier.md)'],
+    }),
+  ].join('\n');
 }
 
 export async function writeBenchOutputs(
@@ -187,13 +207,15 @@ export async function writeBenchOutputs(
 }
 
 export function benchGmmCommand(): Command {
-  const cmd = new Command('gmm')
-    .requiredOption('--problem <file>', 'problem file (JSON, docs/benchmark.md)')
-    .option('--methods <list>', 'comma-separated methods (diffier methods list them)', 'cfg')
+  const cmd = new Command('gmm').requiredOption(
+    '--problem <file>',
+    'problem file (JSON, docs/benchmark.md)',
+  );
+  addMethodFlag(cmd, 'comma-separated methods (diffier methods lists them)', 'cfg')
     .option('--w <list>', 'comma-separated guidance weights', '1,1.5,2,3,5,7.5,10')
     .option('--steps <n>', 'sampling steps (default 50 when --nfe is not given)')
     .option('--nfe <n>', 'evaluation budget per sample: each method gets the most steps that fit');
-  addCountFlag(cmd, 'samples per run', DEFAULT_SAMPLES, '--samples')
+  addCountFlag(cmd, 'samples per run', DEFAULT_SAMPLES, ['--samples'])
     .option('--seed <n>', 'seed', '1')
     .option('--sampler <name>', `sampler: ${SAMPLER_NAMES.join(', ')}`, 'ddim')
     .option(
@@ -218,13 +240,11 @@ export function benchGmmCommand(): Command {
         keepSamples: Boolean(flags.samplesOut || flags.plots),
         signal,
         onRun: (label) => progress.tick(label),
-        warn: (m) => process.stderr.write(`warning: ${m}\n`),
+        warn,
       }),
     );
     progress.stop();
-    process.stdout.write(
-      `${benchTable(result)}\n(${((performance.now() - t0) / 1000).toFixed(1)} s)\n`,
-    );
+    printResult(`${benchTable(result)}\n(${((performance.now() - t0) / 1000).toFixed(1)} s)`);
     await writeBenchOutputs(result, { ...flags, problemPath: flags.problem });
   });
 }

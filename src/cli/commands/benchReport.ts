@@ -6,10 +6,13 @@ import {
   goalTable,
   markdownTables,
   summarise,
+  type GoalCheck,
   type GroupSummary,
 } from '../../bench/report.js';
+import { integer, renderTable, text } from '../table.js';
 import { ConfigError } from '../../core/errors.js';
 import { MAX_TEXT_FILE_BYTES, readText } from '../../io/files.js';
+import { listWritten, printResult } from '../log.js';
 import { paretoChart } from '../../plot/charts.js';
 import { renderSvg } from '../../plot/render.js';
 import { BenchOutputs, checkBenchOutputs } from '../benchOutputs.js';
@@ -54,6 +57,15 @@ async function pareto(g: GroupSummary, results: readonly GmmBenchResult[]): Prom
   );
 }
 
+/** The goal checks for the terminal (the markdown file has them in full). */
+function goalSummary(checks: readonly GoalCheck[], out: string): string {
+  return renderTable(
+    [text('problem', 18), integer('NFE'), text('goal', 40), text('measured', 24), text('met', 3)],
+    checks.map((c) => [c.problem, c.nfeBudget, c.goal, c.value, c.pass ? 'yes' : 'NO']),
+    { notes: [`(goals cut to the column: in full in ${out})`] },
+  );
+}
+
 export function benchReportCommand(): Command {
   return new Command('report')
     .argument('<results...>', 'result files written by `diffier bench gmm --json`')
@@ -86,7 +98,7 @@ export function benchReportCommand(): Command {
         parts.push('## Pareto plots', links.join('\n'));
       }
       outputs.add(out, parts.filter(Boolean).join('\n\n') + '\n');
-      await outputs.commit();
-      process.stdout.write(`${goalTable(goalChecks(groups))}\n`);
+      printResult(goalSummary(goalChecks(groups), out));
+      listWritten(await outputs.commit());
     });
 }

@@ -12,25 +12,32 @@ import { loadTextToImageModel } from '../../models/load.js';
 import { DEFAULT_STEPS } from '../../pipelines/run.js';
 import { checkPrompt } from '../../pipelines/textToImage.js';
 import { checkSeed } from '../../core/random.js';
+import {
+  addAliasedFlag,
+  addCountFlag,
+  addMethodFlag,
+  flagValue,
+  methodFlag,
+} from '../aliasedFlags.js';
 import { BenchOutputs, checkBenchOutputs } from '../benchOutputs.js';
-import { addCountFlag } from '../countFlag.js';
 import { addMethodFlags, methodChoices } from '../methodFlags.js';
 import { parseInteger, parseNameList, parseNumber } from '../parse.js';
 import { MAX_THREADS } from '../threads.js';
 import { createProgress } from '../progress.js';
 import { withInterrupt } from '../samplingFlags.js';
-import { formatNumber, formatTable } from '../table.js';
+import { fixed, formatFigure, integer, renderTable, text, wrap } from '../table.js';
+import { jsonNote, METHOD } from '../columns.js';
+import { listWritten, printResult, warn } from '../log.js';
 
 export interface BenchSpeedFlags {
   model?: string;
   prompt: string;
-  methods: string;
   w: string;
   steps: string;
   n: string;
   seed: string;
   repeats: string;
-  reps: string;
+  timedCalls: string;
   gemmSize: string;
   matmul?: string;
   syntheticShape: string;
@@ -44,12 +51,19 @@ export interface BenchSpeedFlags {
 
 export const README_PROMPT = 'a thick slanted seven';
 
+/** --timed-calls (or its old spelling --reps). */
+function timedCalls(flags: BenchSpeedFlags): number {
+  const v = flagValue(flags, '--timed-calls', ['--reps']);
+  return parseInteger(v.text ?? '', v.name, 1, 100_000);
+}
+
 /** Parse and check everything before any work. */
 export async function prepareBenchSpeed(flags: BenchSpeedFlags) {
   checkPrompt(flags.prompt);
-  const names = parseNameList(flags.methods, '--methods');
+  const given = methodFlag(flags);
+  const names = parseNameList(given.text, given.name);
   if (new Set(names).size !== names.length)
-    throw new InvalidOptionError(`--methods names a method twice: "${flags.methods}"`);
+    throw new InvalidOptionError(`${given.name} names a method twice: "${given.text}"`);
   const methods = methodChoices(names, flags);
   methods.forEach((m) => resolveMethod(m));
   const shape = parseNameList(flags.syntheticShape, '--synthetic-shape').map((v) =>
@@ -78,7 +92,7 @@ export async function prepareBenchSpeed(flags: BenchSpeedFlags) {
     n: parseInteger(flags.n, '--n', 1, 4096),
     seed: checkSeed(parseInteger(flags.seed, '--seed', 0, 0xffffffff)),
     repeats: parseInteger(flags.repeats, '--repeats', 1, 1000),
-    reps: parseInteger(flags.reps, '--reps', 1, 100_000),
+    reps: timedCalls(flags),
     gemmSize: parseInteger(flags.gemmSize, '--gemm-size', 1, 16_384),
     matmul,
     synthetic: { shape, batch: parseInteger(flags.syntheticBatch, '--synthetic-batch', 1, 4096) },
@@ -92,81 +106,101 @@ export async function prepareBenchSpeed(flags: BenchSpeedFlags) {
   };
 }
 
-const g = (flops: number | null) => (flops === null ? 'n/a' : `${formatNumber(flops / 1e9)}`);
+/** FLOP/s as GFLOP/s; null (—) when unknown. */
+const giga = (flops: number | null) => (flops === null ? null : flops / 1e9);
+
+const OVERHEAD_COLUMNS = [
+  text('target', 18),
+  METHOD,
+  text('gap\nmonitor', 7),
+  integer('batch'),
+  integer('steps'),
+  fixed('outside\n÷ inside', 3),
+  fixed('library ms\nper step', 3),
+  fixed('monitor ms\nper step', 3),
+  fixed('network ms\nper call', 2),
+];
+
+const THROUGHPUT_COLUMNS = [
+  text('what', 10),
+  integer('batch'),
+  fixed('median\nms', 2),
+  fixed('best\nms', 2),
+  fixed('GFLOP/s\n(median)', 2),
+  fixed('GFLOP/s\n(best)', 2),
+  fixed('of peak', 3),
+];
 
 export function speedReport(r: SpeedResult): string {
   const m = r.machine;
-  const lines = [
-    `machine: ${m.cpu}, ${m.cores} logical cores, ${m.memoryGiB} GiB, ${m.os}; node ${m.node}, onnxruntime ${m.onnxruntime}, threads ${m.threads ?? 'runtime default'}; load average at start ${m.loadAverage.join(' / ')}`,
-    '',
-    '(a) sampler overhead: time outside the network ÷ time inside',
-    formatTable(
-      [
-        'target',
-        'method',
-        'gap monitor',
-        'batch',
-        'steps',
-        'nfe',
-        'calls',
-        'sample ms',
-        'network ms',
-        'outside ms',
-        'overhead',
-        'lib ms/step',
-        'monitor ms/step',
-        'net ms/call',
+  const overhead = renderTable(
+    OVERHEAD_COLUMNS,
+    r.overhead.map((o) => [
+      `${o.target === 'model' ? 'model' : 'synthetic'} ${o.shape.join('×')}`,
+      o.method,
+      o.gapMonitor ? 'yes' : 'no',
+      o.batch,
+      o.steps,
+      o.target === 'model' ? o.overhead : null,
+      o.libraryMsPerStep,
+      o.monitorMsPerStep,
+      o.networkMsPerCall,
+    ]),
+    {
+      title: ['(a) sampler overhead: time outside the network ÷ time inside'],
+      notes: [
+        '(synthetic: a closed-form stand-in denoiser, so "library ms per step" is the library’s own time per step at that size; "monitor ms per step" is the gap monitor’s part of it)',
+        jsonNote('NFE, network calls, sample, network and outside milliseconds'),
       ],
-      r.overhead.map((o) => [
-        o.target === 'model' ? `model ${o.shape.join('×')}` : `synthetic ${o.shape.join('×')}`,
-        o.method,
-        o.gapMonitor ? 'yes' : 'no',
-        o.batch,
-        o.steps,
-        o.nfe,
-        o.networkCalls,
-        o.sampleMs,
-        o.networkMs,
-        o.outsideMs,
-        o.target === 'model' ? o.overhead : NaN,
-        o.libraryMsPerStep,
-        o.monitorMsPerStep ?? NaN,
-        o.networkMsPerCall,
+    },
+  );
+  const throughput = renderTable(
+    THROUGHPUT_COLUMNS,
+    [
+      [
+        'GEMM peak',
+        1,
+        r.gemm.timing.medianMs,
+        r.gemm.timing.minMs,
+        giga(r.gemm.medianFlops),
+        giga(r.gemm.peakFlops),
+        1,
+      ],
+      ...r.unet.calls.map((c) => [
+        'UNet call',
+        c.batch,
+        c.timing.medianMs,
+        c.timing.minMs,
+        giga(c.flops),
+        giga(c.flopsBest),
+        c.fractionOfPeak,
       ]),
-    ),
-    '(synthetic: a closed-form stand-in denoiser, so "lib ms/step" is the library’s own time per step at that size; "monitor ms/step" is the gap monitor’s part of it)',
-    '',
-    `(b) UNet throughput vs ${r.gemm.size}³ float32 matmul through onnxruntime (${formatNumber(r.gemm.timing.minMs)} ms best, ${formatNumber(r.gemm.timing.medianMs)} ms median)`,
-    formatTable(
-      ['what', 'batch', 'median ms', 'best ms', 'GFLOP/s (median)', 'GFLOP/s (best)', 'of peak'],
-      [
-        [
-          'GEMM peak',
-          1,
-          r.gemm.timing.medianMs,
-          r.gemm.timing.minMs,
-          g(r.gemm.medianFlops),
-          g(r.gemm.peakFlops),
-          1,
-        ],
-        ...r.unet.calls.map((c) => [
-          'UNet call',
-          c.batch,
-          c.timing.medianMs,
-          c.timing.minMs,
-          g(c.flops),
-          g(c.flopsBest),
-          c.fractionOfPeak ?? NaN,
-        ]),
+    ],
+    {
+      title: [
+        `(b) UNet throughput vs ${r.gemm.size}³ float32 matmul through onnxruntime (${formatFigure(r.gemm.timing.minMs, 2)} ms best, ${formatFigure(r.gemm.timing.medianMs, 2)} ms median)`,
       ],
+      notes: ['("of peak" = UNet GFLOP/s at the median call ÷ the GEMM peak at its best call)'],
+    },
+  );
+  const lines = [
+    ...wrap(
+      `machine: ${m.cpu}, ${m.cores} logical cores, ${m.memoryGiB} GiB, ${m.os}; node ${m.node}, onnxruntime ${m.onnxruntime}, threads ${m.threads ?? 'runtime default'}; load average at start ${m.loadAverage.join(' / ')}`,
     ),
-    '("of peak" = UNet GFLOP/s at the median call ÷ the GEMM peak at its best call)',
-    r.unet.flopsPerImage === null
-      ? `UNet FLOPs unknown (not the embedded architecture: ${r.unet.weightBytes} weight bytes vs ${4 * r.unet.analyticParams} expected); give --unet-flops`
-      : `UNet: ${formatNumber(r.unet.flopsPerImage / 1e6)} MFLOP per image (${r.unet.flopsSource})`,
     '',
-    `(c) README command: ${r.readme.command}`,
-    `    ${formatNumber(r.readme.msPerImage)} ms per image (${r.readme.images} images; median of ${r.readme.totalMs.length} run(s); model load ${r.readme.loadMs === null ? 'n/a' : `${formatNumber(r.readme.loadMs)} ms`}, not included)`,
+    overhead,
+    '',
+    throughput,
+    ...wrap(
+      r.unet.flopsPerImage === null
+        ? `UNet FLOPs unknown (not the embedded architecture: ${r.unet.weightBytes} weight bytes vs ${4 * r.unet.analyticParams} expected); give --unet-flops`
+        : `UNet: ${formatFigure(r.unet.flopsPerImage / 1e6, 1)} MFLOP per image (${r.unet.flopsSource})`,
+    ),
+    '',
+    ...wrap(`(c) README command: ${r.readme.command}`),
+    ...wrap(
+      `    ${formatFigure(r.readme.msPerImage, 1)} ms per image (${r.readme.images} images; median of ${r.readme.totalMs.length} run(s); model load ${r.readme.loadMs === null ? 'n/a' : `${formatFigure(r.readme.loadMs, 0)} ms`}, not included)`,
+    ),
   ];
   return lines.join('\n');
 }
@@ -174,14 +208,21 @@ export function speedReport(r: SpeedResult): string {
 export function benchSpeedCommand(): Command {
   const cmd = new Command('speed')
     .option('--model <dir>', 'model folder (default: the embedded models/mnist-t2i)')
-    .option('--prompt <text>', 'prompt of the README command', README_PROMPT)
-    .option('--methods <list>', 'methods compared (the README command’s --compare)', 'cfg,diffier')
+    .option('--prompt <text>', 'prompt of the README command', README_PROMPT);
+  addMethodFlag(cmd, 'methods compared (the README command’s --method)', 'cfg,diffier')
     .option('--w <w>', 'guidance weight', String(DEFAULT_GUIDANCE_WEIGHT))
     .option('--steps <n>', 'sampling steps', String(DEFAULT_STEPS));
   addCountFlag(cmd, 'images per method', '8')
     .option('--seed <n>', 'seed', '0')
-    .option('--repeats <n>', 'runs of the README command and the synthetic latent (medians)', '1')
-    .option('--reps <n>', 'timed calls of the UNet and of the matmul probe', '20')
+    .option('--repeats <n>', 'runs of the README command and the synthetic latent (medians)', '1');
+  addAliasedFlag(
+    cmd,
+    '--timed-calls',
+    'n',
+    'timed calls of the UNet and of the matmul probe',
+    '20',
+    ['--reps'],
+  )
     .option('--gemm-size <n>', 'N of the N×N×N float32 matmul probe', '1024')
     .option('--matmul <file>', 'matmul probe (default: models/bench/matmul.onnx)')
     .option('--synthetic-shape <c,h,w>', 'latent shape of the synthetic run', '4,64,64')
@@ -196,7 +237,6 @@ export function benchSpeedCommand(): Command {
   addMethodFlags(cmd);
   return cmd.action(async (flags: BenchSpeedFlags) => {
     const p = await prepareBenchSpeed(flags);
-    const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
     const tLoad = performance.now();
     const model = await loadTextToImageModel(p.modelDir, { threads: p.threads, warn });
     const loadMs = performance.now() - tLoad;
@@ -226,10 +266,10 @@ export function benchSpeedCommand(): Command {
         }),
       );
       progress.stop();
-      process.stdout.write(`${speedReport(result)}\n`);
+      printResult(speedReport(result));
       const outputs = new BenchOutputs([p.modelDir, p.matmul]);
       outputs.addJson(p.json, () => result);
-      for (const path of await outputs.commit()) process.stdout.write(`wrote ${path}\n`);
+      listWritten(await outputs.commit());
     } finally {
       await model.release();
     }

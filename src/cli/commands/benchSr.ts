@@ -3,12 +3,12 @@ import { resolve } from 'node:path';
 import {
   MAX_INPUTS,
   runSrBench,
-  SR_TABLE_HEADER,
   srGrids,
   srPlots,
-  srTableRows,
   srJson,
   type SrBenchResult,
+  type SrMetrics,
+  type SrRun,
 } from '../../bench/srBench.js';
 import { loadMnist } from '../../data/mnist.js';
 import { EvalClassifier } from '../../eval/classifier.js';
@@ -21,7 +21,9 @@ import { BenchOutputs } from '../benchOutputs.js';
 import { parseInteger } from '../parse.js';
 import { createProgress } from '../progress.js';
 import { withInterrupt } from '../samplingFlags.js';
-import { formatTable } from '../table.js';
+import { fixed, integer, renderTable, type Cell } from '../table.js';
+import { jsonNote, METHOD, NFE, TRAINING_GAP, W } from '../columns.js';
+import { listWritten, printResult, warn } from '../log.js';
 
 interface BenchSrFlags extends BenchFlags {
   inputs: string;
@@ -30,14 +32,48 @@ interface BenchSrFlags extends BenchFlags {
 
 export const DEFAULT_SR_NFE = 60;
 
+const SR_COLUMNS = [
+  METHOD,
+  W,
+  NFE,
+  fixed('PSNR dB', 2),
+  fixed('SSIM', 3),
+  fixed('consistency\ndB', 2),
+  fixed('FID', 2),
+  fixed('digit\naccuracy', 3),
+  TRAINING_GAP,
+  integer('ms per\nimage'),
+];
+
 export function benchSrTable(result: SrBenchResult): string {
   const s = result.settings;
   const budget = s.nfe !== null ? `NFE ≤ ${s.nfe}` : `${s.steps} steps`;
-  return (
-    `super-resolution ×${result.model.factor} on ${result.model.dir}: ${s.inputs} held-out digits × ${s.n} outputs, ${budget}, noise level ${s.noiseLevel}, seed ${s.seed}, ${s.sampler}\n` +
-    `PSNR/SSIM vs the original digit; consistency = PSNR of the output reduced ×${result.model.factor} vs the input; FID-style distance of the first output per input in the evaluation network's ${result.evaluator.featureDim}-d features vs ${result.data.fidReferenceSize} other held-out digits; digit acc = the evaluator reads the input's digit\n` +
-    formatTable(SR_TABLE_HEADER, srTableRows(result))
-  );
+  const row = (name: string, m: SrMetrics, run?: SrRun): Cell[] => [
+    name,
+    run?.w,
+    run?.nfe,
+    m.psnr,
+    m.ssim,
+    m.consistency,
+    m.fid,
+    m.digitAccuracy,
+    m.training,
+    run?.timings.msPerImage,
+  ];
+  const rows = [
+    row('bicubic', result.reference.bicubic),
+    row('ground truth', result.reference.groundTruth),
+    ...result.runs.map((r) => row(r.method, r.metrics, r)),
+  ];
+  return renderTable(SR_COLUMNS, rows, {
+    title: [
+      `super-resolution ×${result.model.factor} on ${result.model.dir}: ${s.inputs} held-out digits × ${s.n} outputs, ${budget}, noise level ${s.noiseLevel}, seed ${s.seed}, ${s.sampler}`,
+    ],
+    notes: [
+      `PSNR/SSIM vs the original digit; consistency = PSNR of the output reduced ×${result.model.factor} vs the input; FID-style distance of the first output per input in the evaluation network's ${result.evaluator.featureDim}-d features vs ${result.data.fidReferenceSize} other held-out digits; digit accuracy = the evaluator reads the input's digit.`,
+      jsonNote('steps, KSD gap, drift A_r'),
+    ],
+  });
 }
 
 export function benchSrCommand(): Command {
@@ -62,7 +98,6 @@ export function benchSrCommand(): Command {
     const inputs = parseInteger(flags.inputs, '--inputs', 2, MAX_INPUTS);
     const noiseLevel = parseInteger(flags.noiseLevel, '--noise-level', 0, 1000);
     await inspectModelFolder(modelDir, 'upscale');
-    const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
     const t0 = performance.now();
     const model = await loadUpscalerModel(modelDir, { threads: p.threads, warn });
     let classifier: EvalClassifier | undefined;
@@ -94,14 +129,12 @@ export function benchSrCommand(): Command {
         }),
       );
       progress.stop();
-      process.stdout.write(
-        `${benchSrTable(result)}\n(${((performance.now() - t0) / 1000).toFixed(1)} s)\n`,
-      );
+      printResult(`${benchSrTable(result)}\n(${((performance.now() - t0) / 1000).toFixed(1)} s)`);
       const outputs = new BenchOutputs(p.inputs);
       outputs.addJson(p.json, () => srJson(result));
       if (p.grids) outputs.addAll(p.grids, srGrids(result));
       if (p.plots) outputs.addAll(p.plots, await srPlots(result));
-      await outputs.commit();
+      listWritten(await outputs.commit());
     } finally {
       await classifier?.release();
       await model.release();

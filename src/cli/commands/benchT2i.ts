@@ -4,10 +4,8 @@ import {
   runT2iBench,
   selectPrompts,
   T2I_PROMPTS,
-  T2I_TABLE_HEADER,
   t2iGrids,
   t2iPlots,
-  t2iTableRows,
   type T2iBenchResult,
 } from '../../bench/t2iBench.js';
 import { loadMnist } from '../../data/mnist.js';
@@ -20,7 +18,9 @@ import { addBenchFlags, parseBenchFlags, type BenchFlags } from '../benchFlags.j
 import { BenchOutputs } from '../benchOutputs.js';
 import { createProgress } from '../progress.js';
 import { withInterrupt } from '../samplingFlags.js';
-import { formatTable } from '../table.js';
+import { fixed, renderTable, type Cell } from '../table.js';
+import { jsonNote, METHOD, NFE, TRAINING_GAP, W } from '../columns.js';
+import { listWritten, printResult, warnOnce } from '../log.js';
 
 export interface BenchT2iFlags extends BenchFlags {
   prompts: string;
@@ -42,15 +42,57 @@ export async function prepareBenchT2i(flags: BenchT2iFlags) {
   return { ...shared, prompts, modelDir };
 }
 
+const T2I_COLUMNS = [
+  METHOD,
+  W,
+  NFE,
+  fixed('FID', 2),
+  fixed('precision', 3),
+  fixed('recall', 3),
+  fixed('digit\nadherence', 3),
+  fixed('attribute\nadherence', 3),
+  fixed('joint\nadherence', 3),
+  TRAINING_GAP,
+];
+
 export function benchT2iTable(result: T2iBenchResult): string {
   const s = result.settings;
   const budget = s.nfe !== null ? `NFE ≤ ${s.nfe}` : `${s.steps} steps`;
-  return (
-    `text-to-image on ${result.model.dir}: ${result.prompts.length} prompts × ${s.n} images, ${budget}, seed ${s.seed}, ${s.sampler}\n` +
-    `FID-style distance and k-NN (k = ${result.evaluator.k}) precision/recall in the evaluation network's ${result.evaluator.featureDim}-d features vs held-out real digits; ` +
-    `digit/attr/joint = adherence; "real (train)" = TRAIN digits scored the same way (the floor)\n` +
-    formatTable(T2I_TABLE_HEADER, t2iTableRows(result))
-  );
+  const f = result.reference.floor;
+  const rows: Cell[][] = result.runs.map((r) => [
+    r.method,
+    r.w,
+    r.nfe,
+    r.metrics.fid,
+    r.metrics.precision,
+    r.metrics.recall,
+    r.metrics.adherence,
+    r.metrics.attributeAdherence,
+    r.metrics.jointAdherence,
+    r.metrics.training,
+  ]);
+  rows.push([
+    'real (train)',
+    null,
+    null,
+    f.fid,
+    f.precision,
+    f.recall,
+    f.adherence,
+    null,
+    null,
+    null,
+  ]);
+  return renderTable(T2I_COLUMNS, rows, {
+    title: [
+      `text-to-image on ${result.model.dir}: ${result.prompts.length} prompts × ${s.n} images, ${budget}, seed ${s.seed}, ${s.sampler}`,
+    ],
+    notes: [
+      `FID-style distance and k-NN (k = ${result.evaluator.k}) precision/recall in the evaluation network's ${result.evaluator.featureDim}-d features vs held-out real digits; ` +
+        `adherence: the evaluation network reads the prompt's digit, attribute, both; "real (train)" = TRAIN digits scored the same way (the floor).`,
+      jsonNote('steps, KSD gap, drift A_r, seconds per image'),
+    ],
+  });
 }
 
 /** JSON without the images (the grids hold them). */
@@ -75,12 +117,8 @@ export function benchT2iCommand(): Command {
   });
   return cmd.action(async (flags: BenchT2iFlags) => {
     const p = await prepareBenchT2i(flags);
-    const warnings = new Set<string>();
     // Each prompt's warnings (unknown words …) once, not once per run.
-    const warn = (m: string) => {
-      if (!warnings.has(m)) process.stderr.write(`warning: ${m}\n`);
-      warnings.add(m);
-    };
+    const warn = warnOnce();
     const t0 = performance.now();
     const model = await loadTextToImageModel(p.modelDir, { threads: p.threads, warn });
     let classifier: EvalClassifier | undefined;
@@ -111,14 +149,12 @@ export function benchT2iCommand(): Command {
         }),
       );
       progress.stop();
-      process.stdout.write(
-        `${benchT2iTable(result)}\n(${((performance.now() - t0) / 1000).toFixed(1)} s)\n`,
-      );
+      printResult(`${benchT2iTable(result)}\n(${((performance.now() - t0) / 1000).toFixed(1)} s)`);
       const outputs = new BenchOutputs(p.inputs);
       outputs.addJson(p.json, () => t2iJson(result));
       if (p.grids) outputs.addAll(p.grids, t2iGrids(result));
       if (p.plots) outputs.addAll(p.plots, await t2iPlots(result));
-      await outputs.commit();
+      listWritten(await outputs.commit());
     } finally {
       await classifier?.release();
       await model.release();

@@ -4,8 +4,6 @@ import {
   heldOutFile,
   loadHeldOut,
   runTtsBench,
-  TTS_TABLE_HEADER,
-  ttsTableRows,
   type TtsBenchResult,
 } from '../../bench/ttsBench.js';
 import { encodeWav } from '../../audio/wav.js';
@@ -15,19 +13,21 @@ import { renderSvg } from '../../plot/render.js';
 import { spectrogramChart } from '../../plot/spectrogram.js';
 import { createSampler, SAMPLER_NAMES } from '../../samplers/index.js';
 import { checkSeed } from '../../core/random.js';
+import { addAliasedFlag, addCountFlag, addMethodFlag, flagValue } from '../aliasedFlags.js';
 import { BenchOutputs, checkBenchOutputs } from '../benchOutputs.js';
-import { addCountFlag } from '../countFlag.js';
-import { addMethodFlags, parseMethodsAndBudget } from '../methodFlags.js';
-import { parseInteger, parseNameList, parseNumberList } from '../parse.js';
+import { addMethodFlags, parseMethodFlags } from '../methodFlags.js';
+import { parseInteger, parseNumberList } from '../parse.js';
 import { MAX_THREADS } from '../threads.js';
+import { BENCH_METHODS } from '../benchFlags.js';
 import { createProgress } from '../progress.js';
 import { withInterrupt } from '../samplingFlags.js';
-import { formatTable } from '../table.js';
+import { fixed, renderTable, type Cell } from '../table.js';
+import { COND_GAP, DRIFT, KSD_GAP, METHOD, NFE, STEPS, TRAINING_GAP, W } from '../columns.js';
+import { listWritten, printResult, warn } from '../log.js';
 
 export interface BenchTtsFlags {
   model?: string;
   data?: string;
-  methods: string;
   w: string;
   nfe?: string;
   steps?: string;
@@ -38,7 +38,7 @@ export interface BenchTtsFlags {
   threads?: string;
   vocoderIterations: string;
   json?: string;
-  out?: string;
+  outDir?: string;
   progress: boolean;
   [flag: string]: unknown;
 }
@@ -47,15 +47,11 @@ export const DEFAULT_TTS_NFE = 40;
 
 /** Parse and check everything, outputs included, before any work. */
 export async function prepareBenchTts(flags: BenchTtsFlags) {
-  const { methods, steps, nfe } = parseMethodsAndBudget(
-    parseNameList(flags.methods, '--methods'),
-    '--methods',
-    flags,
-    { nfe: DEFAULT_TTS_NFE },
-  );
+  const { methods, steps, nfe } = parseMethodFlags(flags, { nfe: DEFAULT_TTS_NFE });
   createSampler(flags.sampler);
   const json = flags.json === undefined ? undefined : resolve(flags.json);
-  const out = flags.out === undefined ? undefined : resolve(flags.out);
+  const outDir = flagValue(flags, '--out-dir', ['--out']).text;
+  const out = outDir === undefined ? undefined : resolve(outDir);
   const data = resolve(flags.data ?? heldOutFile());
   const modelDir = resolve(flags.model ?? embeddedTtsModelDir());
   await checkBenchOutputs({ files: [json], dirs: [out] }, [data, modelDir]);
@@ -83,14 +79,56 @@ export async function prepareBenchTts(flags: BenchTtsFlags) {
   };
 }
 
+const TTS_COLUMNS = [
+  METHOD,
+  W,
+  STEPS,
+  NFE,
+  fixed('MCD dB', 2),
+  fixed('SC', 3),
+  TRAINING_GAP,
+  KSD_GAP,
+  COND_GAP,
+  DRIFT,
+];
+
 export function benchTtsTable(result: TtsBenchResult, modelDir: string): string {
   const s = result.settings;
   const budget = s.nfe !== null ? `NFE ≤ ${String(s.nfe)}` : `${String(s.steps)} steps`;
-  return (
-    `text-to-speech on ${modelDir}: ${result.sentences.length} held-out sentences × ${String(s.n)} samples, ${budget}, seed ${String(s.seed)}, ${String(s.sampler)}, espeak-ng timings\n` +
-    `MCD = mel cepstral distortion (dB, c1–c13) and SC = spectral convergence (sample 0, Griffin–Lim) against espeak-ng's rendering; gaps = monitor sums, mean over sentences\n` +
-    formatTable(TTS_TABLE_HEADER, ttsTableRows(result))
-  );
+  const rows: Cell[][] = result.runs.map((r) => [
+    r.method,
+    r.w,
+    r.steps,
+    r.nfe,
+    r.metrics.mcd,
+    r.metrics.sc,
+    r.metrics.training,
+    r.metrics.gap,
+    r.metrics.condGap,
+    r.metrics.driftGap,
+  ]);
+  rows.push(['prior μ', null, null, null, result.floors.priorMcd, null, null, null, null, null]);
+  rows.push([
+    'espeak-ng mel',
+    null,
+    null,
+    null,
+    0,
+    result.floors.vocoderSc,
+    null,
+    null,
+    null,
+    null,
+  ]);
+  return renderTable(TTS_COLUMNS, rows, {
+    title: [
+      `text-to-speech on ${modelDir}: ${result.sentences.length} held-out sentences × ${String(s.n)} samples, ${budget}, seed ${String(s.seed)}, ${String(s.sampler)}, espeak-ng timings`,
+    ],
+    notes: [
+      `MCD = mel cepstral distortion (dB, c1–c13) and SC = spectral convergence (sample 0, Griffin–Lim) against espeak-ng's rendering; gaps = monitor sums, mean over sentences. ` +
+        `"prior μ" = the prior's mean with no diffusion; "espeak-ng mel" = espeak-ng's own mel through Griffin–Lim (the vocoder's floor).`,
+    ],
+  });
 }
 
 /** Per method: one SVG (rows: espeak-ng, prior μ, then each w) and one WAV per w. */
@@ -122,8 +160,8 @@ async function addExamples(
 export function benchTtsCommand(): Command {
   const cmd = new Command('tts')
     .option('--model <dir>', 'TTS model folder (default: the embedded models/tts-espeak)')
-    .option('--data <file>', 'held-out set (default: bench/tts/heldout.json)')
-    .option('--methods <list>', 'comma-separated methods', 'cfg,apg,pcg,diffier')
+    .option('--data <file>', 'held-out set (default: bench/tts/heldout.json)');
+  addMethodFlag(cmd, 'comma-separated methods (diffier methods lists them)', BENCH_METHODS)
     .option('--w <list>', 'comma-separated guidance weights', '1,2,3,5')
     .option(
       '--nfe <n>',
@@ -140,14 +178,19 @@ export function benchTtsCommand(): Command {
     .option('--sampler <name>', `sampler: ${SAMPLER_NAMES.join(', ')}`, 'ddim')
     .option('--threads <n>', 'onnxruntime threads per operator (default: the runtime’s)')
     .option('--vocoder-iterations <n>', 'Griffin–Lim iterations', '32')
-    .option('--json <file>', 'write every run as JSON')
-    .option('--out <dir>', 'write a mel SVG per method and WAVs of the first sentence')
-    .option('--no-progress', 'no progress on stderr');
+    .option('--json <file>', 'write every run as JSON');
+  addAliasedFlag(
+    cmd,
+    '--out-dir',
+    'dir',
+    'write a mel SVG per method and WAVs of the first sentence',
+    undefined,
+    ['--out'],
+  ).option('--no-progress', 'no progress on stderr');
   addMethodFlags(cmd);
   return cmd.action(async (flags: BenchTtsFlags) => {
     const p = await prepareBenchTts(flags);
     const t0 = performance.now();
-    const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
     const model = await loadTextToSpeechModel(p.modelDir, { threads: p.threads, warn });
     try {
       const sentences = await loadHeldOut(model, p.data, p.sentences);
@@ -170,8 +213,8 @@ export function benchTtsCommand(): Command {
         }),
       );
       progress.stop();
-      process.stdout.write(
-        `${benchTtsTable(result, model.dir)}\n(${((performance.now() - t0) / 1000).toFixed(1)} s)\n`,
+      printResult(
+        `${benchTtsTable(result, model.dir)}\n(${((performance.now() - t0) / 1000).toFixed(1)} s)`,
       );
       const outputs = new BenchOutputs([p.data, p.modelDir]);
       outputs.addJson(p.json, () => ({
@@ -183,7 +226,7 @@ export function benchTtsCommand(): Command {
       if (p.out) {
         await addExamples(outputs, result, p.out, model.norm.mel.hop / model.norm.mel.sampleRate);
       }
-      await outputs.commit();
+      listWritten(await outputs.commit());
     } finally {
       await model.release();
     }

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { resolve } from 'node:path';
 import { defaultScale, gridPng } from '../../image/png.js';
-import { commitOutputs, jsonText } from '../../io/atomicWrite.js';
+import { jsonText } from '../../io/atomicWrite.js';
 import { embeddedModelDir } from '../../models/embedded.js';
 import { inspectModelFolder } from '../../models/folder.js';
 import { loadTextToImageModel, type TextToImageModel } from '../../models/load.js';
@@ -22,6 +22,7 @@ import {
   runEachMethod,
   type SamplingFlags,
 } from '../samplingFlags.js';
+import { printResult, warn, writeOutputs } from '../log.js';
 import {
   addEditFlags,
   editInputFiles,
@@ -93,10 +94,9 @@ export function generateCommand(): Command {
       'model folder in the diffusers/optimum ONNX layout (default: the embedded models/mnist-t2i)',
     );
   addEditFlags(cmd);
-  addSamplingFlags(cmd, { nMeaning: 'images per method', n: '8', out: 'grid.png' });
+  addSamplingFlags(cmd, { method: 'cfg', nMeaning: 'images per method', n: '8', out: 'grid.png' });
   return cmd.action(async (prompt: string, flags: GenerateFlags) => {
     const p = await prepareGenerate(prompt, flags);
-    const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
     const tLoad = performance.now();
     const model = await loadTextToImageModel(p.folder, { threads: p.threads, warn });
     const loadMs = performance.now() - tLoad;
@@ -139,11 +139,11 @@ export function generateCommand(): Command {
         runs.map((r) => r.images),
         { scale: defaultScale(runs[0].images.shape[2]) },
       );
-      await commitOutputs([
+      printResult(runTable(runs));
+      await writeOutputs([
         { path: p.out, content: png },
         { path: p.json, content: jsonText(sidecar(p, model, runs, loadMs)) },
       ]);
-      process.stdout.write(`${runTable(runs)}\nwrote ${p.out} and ${p.json}\n`);
     } finally {
       await model.release();
     }

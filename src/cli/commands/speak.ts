@@ -2,13 +2,7 @@ import { Command } from 'commander';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { encodeWav } from '../../audio/wav.js';
 import { InvalidOptionError } from '../../core/errors.js';
-import {
-  checkOutputs,
-  commitOutputs,
-  jsonText,
-  outputPath,
-  type OutputFile,
-} from '../../io/atomicWrite.js';
+import { checkOutputs, jsonText, outputPath, type OutputFile } from '../../io/atomicWrite.js';
 import { DEFAULT_GUIDANCE_WEIGHT } from '../../guidance/index.js';
 import { METHOD_NAMES } from '../../methods/registry.js';
 import { embeddedTtsModelDir } from '../../models/embedded.js';
@@ -26,16 +20,17 @@ import { createSampler, SAMPLER_NAMES } from '../../samplers/index.js';
 import { checkSeed } from '../../core/random.js';
 import type { Phonemized } from '../../tts/frontend.js';
 import { checkText } from '../../tts/text.js';
-import { addMethodFlags, parseMethodsAndBudget } from '../methodFlags.js';
-import { parseInteger, parseNameList, parseNumber } from '../parse.js';
+import { addCountFlag, addMethodFlag, countFlag } from '../aliasedFlags.js';
+import { DRIFT, METHOD, NFE, SECONDS, STEPS, TRAINING_GAP, W } from '../columns.js';
+import { printResult, warn, writeOutputs } from '../log.js';
+import { addMethodFlags, parseMethodFlags } from '../methodFlags.js';
+import { parseInteger, parseNumber } from '../parse.js';
 import { MAX_THREADS } from '../threads.js';
 import { runEachMethod } from '../samplingFlags.js';
-import { formatTable } from '../table.js';
+import { fixed, integer, renderTable } from '../table.js';
 
 export interface SpeakFlags {
   model?: string;
-  method: string;
-  compare?: string;
   w: string;
   steps?: string;
   nfe?: string;
@@ -46,7 +41,7 @@ export interface SpeakFlags {
   plot?: string;
   threads?: string;
   vocoderIterations: string;
-  batch?: string;
+  n: string;
   progress: boolean;
   [flag: string]: unknown;
 }
@@ -66,19 +61,15 @@ function besides(out: string, ext: string): string {
 /** Parse and check everything, output paths included, before the model is loaded. */
 export async function prepareSpeak(text: string, flags: SpeakFlags) {
   checkText(text);
-  const names =
-    flags.compare !== undefined ? parseNameList(flags.compare, '--compare') : [flags.method];
-  const { methods, steps, nfe } = parseMethodsAndBudget(names, '--compare', flags, {
-    steps: DEFAULT_TTS_STEPS,
-  });
+  const { methods, names, steps, nfe } = parseMethodFlags(flags, { steps: DEFAULT_TTS_STEPS });
   createSampler(flags.sampler);
   const out = outputPath(flags.out, '--out');
-  const wavs = flags.compare ? names.map((n) => methodWavPath(out, n)) : [out];
+  const wavs = names.length > 1 ? names.map((n) => methodWavPath(out, n)) : [out];
   const json = outputPath(flags.json ?? besides(out, '.json'), '--json');
   const plot =
     flags.plot !== undefined
       ? outputPath(flags.plot, '--plot')
-      : flags.compare
+      : names.length > 1
         ? besides(out, '.svg')
         : undefined;
   const all = [...wavs, json, ...(plot ? [plot] : [])];
@@ -87,6 +78,7 @@ export async function prepareSpeak(text: string, flags: SpeakFlags) {
   }
   const modelDir = resolve(flags.model ?? embeddedTtsModelDir());
   await checkOutputs(all, [modelDir]);
+  const count = countFlag(flags, ['--batch']);
   return {
     text,
     methods,
@@ -100,7 +92,7 @@ export async function prepareSpeak(text: string, flags: SpeakFlags) {
         ? undefined
         : parseInteger(flags.threads, '--threads', 1, MAX_THREADS),
     vocoderIterations: parseInteger(flags.vocoderIterations, '--vocoder-iterations', 1, 1000),
-    batch: flags.batch === undefined ? undefined : parseInteger(flags.batch, '--batch', 1, 256),
+    n: parseInteger(count.text, count.name, 1, 256),
     wavs,
     json,
     plot,
@@ -157,6 +149,18 @@ function sidecar(
   };
 }
 
+const SPEAK_COLUMNS = [
+  METHOD,
+  W,
+  integer('n'),
+  STEPS,
+  NFE,
+  TRAINING_GAP,
+  DRIFT,
+  fixed('audio\nseconds', 2),
+  SECONDS,
+];
+
 /** The summary table printed after a speak run, one row per method. */
 function runTable(p: SpeakSetup, runs: readonly TextToSpeechResult[]): string {
   const rows = runs.map((r) => [
@@ -170,19 +174,23 @@ function runTable(p: SpeakSetup, runs: readonly TextToSpeechResult[]): string {
     r.audio.length / r.sampleRate,
     r.timings.totalMs / 1000,
   ]);
-  return formatTable(
-    ['method', 'w', 'batch', 'steps', 'nfe', 'gap', 'drift A_r', 'audio s', 'seconds'],
-    rows,
-  );
+  return renderTable(SPEAK_COLUMNS, rows, {
+    notes: [
+      'steps are those of the first sentence; NFE and the gaps add up every sentence (per sentence: in the JSON, --json)',
+    ],
+  });
 }
 
 // Long because it declares every flag of the command; the checks are in prepareSpeak, the outputs in sidecar and runTable.
 export function speakCommand(): Command {
   const cmd = new Command('speak')
     .argument('<text>', 'English text; several sentences are spoken one after another')
-    .option('--model <dir>', 'TTS model folder (default: the embedded models/tts-espeak)')
-    .option('--method <name>', `sampling method: ${METHOD_NAMES.join(', ')}`, 'diffier')
-    .option('--compare <list>', 'comma-separated methods: one WAV each (OUT-<method>.wav)')
+    .option('--model <dir>', 'TTS model folder (default: the embedded models/tts-espeak)');
+  addMethodFlag(
+    cmd,
+    `sampling method, or several comma-separated (one WAV each, OUT-<method>.wav): ${METHOD_NAMES.join(', ')}`,
+    'diffier',
+  )
     .option('--w <w>', 'guidance weight on the text (1 = none)', String(DEFAULT_GUIDANCE_WEIGHT))
     .option('--steps <n>', `sampling steps (default ${DEFAULT_TTS_STEPS} when --nfe is not given)`)
     .option(
@@ -195,20 +203,19 @@ export function speakCommand(): Command {
     .option('--json <file>', 'JSON sidecar (default: OUT with .json)')
     .option(
       '--plot <file>',
-      'mel spectrogram SVG of the first sentence (default with --compare: OUT with .svg)',
+      'mel spectrogram SVG of the first sentence (default with several methods: OUT with .svg)',
     )
     .option('--threads <n>', 'onnxruntime threads per operator (default: the runtime’s)')
-    .option('--vocoder-iterations <n>', 'Griffin–Lim iterations', '32')
-    .option(
-      '--batch <n>',
-      'samples drawn per sentence (each from its own noise stream); the first is spoken',
-      '1',
-    )
-    .option('--no-progress', 'no progress on stderr');
+    .option('--vocoder-iterations <n>', 'Griffin–Lim iterations', '32');
+  addCountFlag(
+    cmd,
+    'samples drawn per sentence (each from its own noise stream); the first is spoken',
+    '1',
+    ['--batch'],
+  ).option('--no-progress', 'no progress on stderr');
   addMethodFlags(cmd);
   return cmd.action(async (text: string, flags: SpeakFlags) => {
     const p = await prepareSpeak(text, flags);
-    const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
     const model = await loadTextToSpeechModel(p.modelDir, { threads: p.threads, warn });
     try {
       const phonemized = await prepareText(model, text);
@@ -226,7 +233,7 @@ export function speakCommand(): Command {
             method,
             steps,
             nfe: undefined,
-            n: p.batch,
+            n: p.n,
             phonemized,
             vocoderIterations: p.vocoderIterations,
             signal,
@@ -253,11 +260,8 @@ export function speakCommand(): Command {
         files.push({ path: p.plot, content: await renderSvg(spec) });
       }
       files.push({ path: p.json, content: jsonText(sidecar(p, model, phonemized, runs)) });
-      await commitOutputs(files);
-      process.stdout.write(
-        `${runTable(p, runs)}\n` +
-          `wrote ${[...p.wavs, p.json, ...(p.plot ? [p.plot] : [])].join(', ')}\n`,
-      );
+      printResult(runTable(p, runs));
+      await writeOutputs(files);
     } finally {
       await model.release();
     }

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { defaultScale, gridPng } from '../../image/png.js';
 import { readPngImage } from '../../image/readPng.js';
 import { nearestUpsample } from '../../image/resize.js';
-import { commitOutputs, jsonText } from '../../io/atomicWrite.js';
+import { jsonText } from '../../io/atomicWrite.js';
 import { embeddedUpscalerDir } from '../../models/embedded.js';
 import { inspectModelFolder } from '../../models/folder.js';
 import { loadUpscalerModel, type UpscalerModel } from '../../models/upscaler.js';
@@ -27,6 +27,7 @@ import {
   runEachMethod,
   type SamplingFlags,
 } from '../samplingFlags.js';
+import { printResult, warn, writeOutputs } from '../log.js';
 
 interface UpscaleFlags extends SamplingFlags {
   noiseLevel: string;
@@ -76,13 +77,17 @@ export function upscaleCommand(): Command {
       String(DEFAULT_NOISE_LEVEL),
     )
     .option('--prompt <text>', 'prompt, for upscalers with a text side');
-  addSamplingFlags(cmd, { nMeaning: 'outputs per method', n: '8', out: 'upscaled.png' });
+  addSamplingFlags(cmd, {
+    method: 'cfg',
+    nMeaning: 'outputs per method',
+    n: '8',
+    out: 'upscaled.png',
+  });
   return cmd.action(async (input: string, flags: UpscaleFlags) => {
     const noiseLevel = parseInteger(flags.noiseLevel, '--noise-level', 0, 1000);
     const modelDir = resolve(flags.model ?? embeddedUpscalerDir());
     const p = await parseSamplingFlags(flags, [modelDir, resolve(input)]);
     await inspectModelFolder(modelDir, 'upscale');
-    const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
     const tLoad = performance.now();
     const model = await loadUpscalerModel(modelDir, { threads: p.threads, warn });
     const loadMs = performance.now() - tLoad;
@@ -125,11 +130,11 @@ export function upscaleCommand(): Command {
       const png = gridPng([inputRow, ...runs.map((r) => r.images)], {
         scale: defaultScale(model.outputShape[1]),
       });
-      await commitOutputs([
+      printResult(runTable(runs));
+      await writeOutputs([
         { path: p.out, content: png },
         { path: p.json, content: jsonText(sidecar(resolve(input), p, model, runs, loadMs)) },
       ]);
-      process.stdout.write(`${runTable(runs)}\nwrote ${p.out} and ${p.json}\n`);
     } finally {
       await model.release();
     }
