@@ -162,12 +162,8 @@ export {
   type ClassifierOutput,
   type LoadClassifierOptions,
 } from './eval/classifier.js';
-export type {
-  BetaSchedule,
-  ParseOptions,
-  PredictionType,
-  TimestepSpacing,
-} from './schedules/config.js';
+export type { BetaSchedule, ParseOptions, PredictionType } from './schedules/config.js';
+export type { TimestepSpacing } from './schedules/settings.js';
 export type { CharacteristicProjection } from './transitions/characteristic.js';
 export type { ClassSpec, ModelSpec } from './denoisers/problem.js';
 export type { CleanEstimates } from './monitors/drift.js';
@@ -213,7 +209,7 @@ export type { TextEncoderModel } from './models/textEncoder.js';
 export type { UnetModel } from './models/unet.js';
 export type { VaeDecoderModel } from './models/vaeDecoder.js';
 export type { VaeEncoderModel } from './models/vaeEncoder.js';
-export type { PngSize } from './image/readPng.js';
+export type { PngSize } from './image/pngHeader.js';
 export type { ZSamplingOptions } from './transitions/zsampling.js';
 export type { ComponentSpec } from './denoisers/problem.js';
 export type { DigitImages } from './data/mnist.js';
