@@ -26,6 +26,8 @@ import { createSampler, SAMPLER_NAMES } from '../../samplers/index.js';
 import { checkSeed } from '../../core/random.js';
 import type { Phonemized } from '../../tts/frontend.js';
 import { checkText } from '../../tts/text.js';
+import { recipeWavTags } from '../../pipelines/recipeFile.js';
+import { addFromFlag, applyFrom, modelChangeWarning, recipeOf } from '../recipeFlags.js';
 import { addMethodFlags, parseMethodsAndBudget } from '../methodFlags.js';
 import { parseInteger, parseNameList, parseNumber } from '../parse.js';
 import { MAX_THREADS } from '../threads.js';
@@ -179,7 +181,10 @@ function runTable(p: SpeakSetup, runs: readonly TextToSpeechResult[]): string {
 // Long because it declares every flag of the command; the checks are in prepareSpeak, the outputs in sidecar and runTable.
 export function speakCommand(): Command {
   const cmd = new Command('speak')
-    .argument('<text>', 'English text; several sentences are spoken one after another')
+    .argument(
+      '[text]',
+      'English text; several sentences are spoken one after another (with --from: the recorded one)',
+    )
     .option('--model <dir>', 'TTS model folder (default: the embedded models/tts-espeak)')
     .option('--method <name>', `sampling method: ${METHOD_NAMES.join(', ')}`, 'diffier')
     .option('--compare <list>', 'comma-separated methods: one WAV each (OUT-<method>.wav)')
@@ -205,10 +210,15 @@ export function speakCommand(): Command {
       '1',
     )
     .option('--no-progress', 'no progress on stderr');
-  addMethodFlags(cmd);
-  return cmd.action(async (text: string, flags: SpeakFlags) => {
+  addFromFlag(addMethodFlags(cmd));
+  return cmd.action(async (textArg: string | undefined, _flags: unknown, self: Command) => {
+    const { argument: text, from } = await applyFrom(self, textArg);
+    const flags = self.opts<SpeakFlags>();
     const p = await prepareSpeak(text, flags);
     const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
+    const recipe = await recipeOf(self, text, p.modelDir);
+    const changed = modelChangeWarning(from, recipe);
+    if (changed) warn(changed);
     const model = await loadTextToSpeechModel(p.modelDir, { threads: p.threads, warn });
     try {
       const phonemized = await prepareText(model, text);
@@ -239,7 +249,11 @@ export function speakCommand(): Command {
       );
       const files: OutputFile[] = runs.map((r, i) => ({
         path: p.wavs[i],
-        content: encodeWav(r.audio, r.sampleRate),
+        content: encodeWav(
+          r.audio,
+          r.sampleRate,
+          recipeWavTags({ ...recipe, item: { method: p.methods[i].name, w: p.w, index: 0 } }),
+        ),
       }));
       if (p.plot) {
         const mel = model.norm.mel;
