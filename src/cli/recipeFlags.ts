@@ -4,15 +4,25 @@
  * `--from FILE` puts a recipe's flags back wherever the command line did not give the flag.
  */
 import { Option, type Command } from 'commander';
-import { resolve } from 'node:path';
+import { resolve, sep } from 'node:path';
 import { InvalidOptionError, RecipeError } from '../core/errors.js';
 import { folderSha256 } from '../io/fingerprint.js';
-import { packageVersion } from '../models/embedded.js';
+import { packageRoot, packageVersion } from '../models/embedded.js';
 import { readRecipeFile } from '../pipelines/recipeFile.js';
 import { RECIPE_FORMAT, type FlagValue, type Recipe } from '../recipe/recipe.js';
 
 /** Flags that name outputs or only change what is printed: a recipe does not carry them. */
-const NOT_IN_RECIPE = new Set(['out', 'json', 'outDir', 'sheet', 'plot', 'from', 'progress']);
+const NOT_IN_RECIPE = new Set([
+  'out',
+  'json',
+  'outDir',
+  'sheet',
+  'plot',
+  'from',
+  'progress',
+  // Results do not depend on it (generateCli.test.ts asserts it).
+  'threads',
+]);
 
 /** Flags that name input files or folders: recorded as absolute paths. */
 const INPUT_PATH_FLAGS = new Set(['model']);
@@ -33,13 +43,17 @@ export async function recipeOf(cmd: Command, argument: string, modelDir: string)
     flags[key] = INPUT_PATH_FLAGS.has(key) && typeof value === 'string' ? resolve(value) : value;
   }
   const sha256 = await folderSha256(modelDir);
+  // Inside the package (the embedded models) the folder is named relative to it, so a file
+  // made in one checkout is re-made byte for byte in another.
+  const root = packageRoot() + sep;
+  const dir = modelDir.startsWith(root) ? `diffier:${modelDir.slice(root.length)}` : modelDir;
   return {
     format: RECIPE_FORMAT,
     diffier: packageVersion(),
     command: cmd.name(),
     argument,
     flags,
-    ...(sha256 ? { model: { dir: modelDir, sha256 } } : {}),
+    ...(sha256 ? { model: { dir, sha256 } } : {}),
   };
 }
 

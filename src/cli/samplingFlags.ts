@@ -129,7 +129,7 @@ export function sidecarPath(out: string): string {
 
 /**
  * Parse and check the shared flags, output paths included (writable, distinct, none of them
- * one of the run's `inputs`: the model folder's files, an input image). `extraOutputs` are
+ * one of the run's `inputs`: the model folder's files, an input image, the --from file). `extraOutputs` are
  * the command's own further outputs (upscale's sheet).
  */
 export async function parseSamplingFlags(
@@ -154,7 +154,8 @@ export async function parseSamplingFlags(
   const n = parseInteger(flags.n, '--n', 1, 4096);
   const items =
     flags.outDir === undefined ? undefined : itemPaths(resolve(flags.outDir), methods, w, n);
-  await checkOutputs([out, json, ...(items ?? []).flat(), ...extraOutputs], inputs);
+  const from = flags.from === undefined ? [] : [resolve(flags.from)];
+  await checkOutputs([out, json, ...(items ?? []).flat(), ...extraOutputs], [...inputs, ...from]);
   return {
     methods,
     w,

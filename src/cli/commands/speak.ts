@@ -46,6 +46,7 @@ export interface SpeakFlags {
   out: string;
   json?: string;
   plot?: string;
+  from?: string;
   threads?: string;
   vocoderIterations: string;
   batch?: string;
@@ -88,7 +89,8 @@ export async function prepareSpeak(text: string, flags: SpeakFlags) {
     throw new InvalidOptionError(`--out, --json and --plot must name different files`);
   }
   const modelDir = resolve(flags.model ?? embeddedTtsModelDir());
-  await checkOutputs(all, [modelDir]);
+  const from = flags.from === undefined ? [] : [resolve(flags.from)];
+  await checkOutputs(all, [modelDir, ...from]);
   return {
     text,
     methods,
