@@ -26,7 +26,14 @@ export function isPng(bytes: Uint8Array): boolean {
   return bytes.length >= 8 && PNG_SIGNATURE.every((b, i) => bytes[i] === b);
 }
 
-const LATIN1 = /^[\x01-\xff]*$/;
+/** Latin-1 without NUL: what tEXt holds. */
+function isLatin1(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0 || c > 0xff) return false;
+  }
+  return true;
+}
 
 /** An iTXt chunk's data: keyword, NUL, no compression, empty language and translated keyword. */
 function itxtData(keyword: string, text: string): Uint8Array {
@@ -35,7 +42,7 @@ function itxtData(keyword: string, text: string): Uint8Array {
 }
 
 function checkKeyword(keyword: string): void {
-  if (keyword.length < 1 || keyword.length > 79 || !LATIN1.test(keyword)) {
+  if (keyword.length < 1 || keyword.length > 79 || !isLatin1(keyword)) {
     throw new InputImageError(`PNG text keyword "${keyword}" must be 1–79 Latin-1 characters`);
   }
 }
@@ -46,7 +53,7 @@ export function withTextChunks(png: Uint8Array, entries: readonly PngTextEntry[]
   const text = entries.map(({ keyword, text }) => {
     checkKeyword(keyword);
     if (text.includes('\0')) throw new InputImageError(`PNG text "${keyword}" contains NUL`);
-    return LATIN1.test(text)
+    return isLatin1(text)
       ? pngText.encode(keyword, text)
       : { name: 'iTXt', data: itxtData(keyword, text) };
   });
