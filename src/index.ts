@@ -61,7 +61,21 @@ export {
   type TextToImageOptions,
   type TextToImageResult,
 } from './pipelines/textToImage.js';
-export { gridPng } from './image/png.js';
+export { gridPng, labelledGridPng, imagePng, type GridLabels } from './image/png.js';
+export { readTextChunks, withTextChunks, type PngTextEntry } from './image/pngText.js';
+export {
+  parseRecipe,
+  recipeText,
+  a1111Parameters,
+  RECIPE_FORMAT,
+  type Recipe,
+} from './recipe/recipe.js';
+export {
+  readRecipeFile,
+  recipeTextOf,
+  pngWithRecipe,
+  recipeWavTags,
+} from './pipelines/recipeFile.js';
 export {
   diffierStep,
   checkDiffierStep,

@@ -72,6 +72,25 @@ describe('generate --from', () => {
     assert.equal(r.flags.seed, '5');
     assert.equal(r.flags.compare, 'cfg,diffier');
     assert.equal(r.argument, 'a thick seven');
+    // A flag given replaces the recorded one it stands for: --nfe the steps, --method the list.
+    const d = await cli([
+      'generate',
+      '--from',
+      out,
+      '--nfe',
+      '4',
+      '--method',
+      'apg',
+      '--out',
+      join(dir, 'nfe.png'),
+      '--no-progress',
+    ]);
+    assert.equal(d.code, 0, d.stderr);
+    const rd = await recipeIn(join(dir, 'nfe.png'));
+    assert.deepEqual(
+      [rd.flags.nfe, rd.flags.steps, rd.flags.method, rd.flags.compare],
+      ['4', undefined, 'apg', undefined],
+    );
     // The sidecar carries the same recipe.
     const side = JSON.parse(await readFile(join(dir, 'seed5.json'), 'utf8'));
     assert.deepEqual(side.recipe, r);

@@ -24,6 +24,16 @@ const NOT_IN_RECIPE = new Set([
   'threads',
 ]);
 
+/**
+ * Flags that stand for one another: when the command line gives one, the recipe's others are
+ * not applied (`--from f.png --nfe 60` replaces the recorded --steps, `--method` the recorded
+ * --compare).
+ */
+const ALTERNATIVES: readonly (readonly string[])[] = [
+  ['steps', 'nfe'],
+  ['method', 'compare'],
+];
+
 /** Flags that name input files or folders: recorded as absolute paths. */
 const INPUT_PATH_FLAGS = new Set(['model']);
 
@@ -89,7 +99,9 @@ export async function applyFrom(
     if (typeof value !== (option.isBoolean() || option.negate ? 'boolean' : 'string')) {
       throw new RecipeError(`${path}: the recipe's flag "${key}" has a value of the wrong kind`);
     }
-    if (cmd.getOptionValueSource(key) !== 'cli') cmd.setOptionValueWithSource(key, value, 'config');
+    const given = (k: string) => cmd.getOptionValueSource(k) === 'cli';
+    const replaced = ALTERNATIVES.some((g) => g.includes(key) && g.some(given));
+    if (!given(key) && !replaced) cmd.setOptionValueWithSource(key, value, 'config');
   }
   return { argument: argument ?? recipe.argument, from: recipe };
 }
