@@ -227,6 +227,25 @@ describe('upscale outputs', () => {
   });
 });
 
+describe('speak outputs', () => {
+  it('each WAV carries the recipe in LIST/INFO; info prints it; --from remakes the WAV byte for byte', async () => {
+    const dir = await tempDir();
+    const out = join(dir, 's.wav');
+    const a = await cli(['speak', 'Hello there.', '--steps', '2', '--out', out, '--no-progress']);
+    assert.equal(a.code, 0, a.stderr);
+    const r = await recipeIn(out);
+    assert.equal(r.command, 'speak');
+    assert.equal(r.argument, 'Hello there.');
+    assert.equal(r.flags.steps, '2');
+    const info = await cli(['info', out]);
+    assert.equal(info.code, 0, info.stderr);
+    assert.match(info.stdout, /made by diffier .* speak/);
+    const b = await cli(['speak', '--from', out, '--out', join(dir, 'b.wav'), '--no-progress']);
+    assert.equal(b.code, 0, b.stderr);
+    assert.deepEqual(await readFile(join(dir, 'b.wav')), await readFile(out));
+  });
+});
+
 describe('recipes: bad input → typed one-line error, exit 2, no file', { concurrency: 4 }, () => {
   const recipe = (r: object) =>
     JSON.stringify({
