@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PNG } from 'pngjs';
-import { encodeWav, readWavTags } from '../src/audio/wav.js';
+import { encodeWav, readWavTags, withWavTags } from '../src/audio/wav.js';
 import { Tensor } from '../src/core/tensor.js';
 import { gridPixels } from '../src/image/grid.js';
 import { labelledGridPixels } from '../src/image/labels.js';
@@ -171,6 +171,10 @@ describe('WAV LIST/INFO tags', () => {
     };
     assert.deepEqual(data(wav), data(plain));
     assert.throws(() => encodeWav(audio, 22050, { ICMT: 'ünï' }), /printable ASCII/);
+    // Tags added to finished bytes (the bench's WAVs) read back the same, samples unchanged.
+    const later = withWavTags(plain, tags);
+    assert.deepEqual(readWavTags(later, 'later.wav'), tags);
+    assert.deepEqual(data(later), data(plain));
   });
 });
 

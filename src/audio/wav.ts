@@ -18,6 +18,11 @@ export function encodeWav(
   }
   const wav = new wavefile.WaveFile();
   wav.fromScratch(1, sampleRate, '16', pcm);
+  setTags(wav, tags);
+  return wav.toBuffer();
+}
+
+function setTags(wav: wavefile.WaveFile, tags: Readonly<Record<string, string>>): void {
   for (const [id, value] of Object.entries(tags)) {
     if (!/^[A-Z0-9]{4}$/.test(id) || !/^[\x20-\x7e]*$/.test(value)) {
       throw new ConfigError(
@@ -26,6 +31,13 @@ export function encodeWav(
     }
     wav.setTag(id, value);
   }
+}
+
+/** A WAV file's bytes with `tags` set in its LIST/INFO chunk (samples unchanged). */
+export function withWavTags(bytes: Uint8Array, tags: Readonly<Record<string, string>>): Uint8Array {
+  const wav = new wavefile.WaveFile();
+  wav.fromBuffer(bytes);
+  setTags(wav, tags);
   return wav.toBuffer();
 }
 

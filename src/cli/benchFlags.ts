@@ -112,6 +112,7 @@ export async function parseBenchFlags(flags: BenchFlags, defaultNfe: number, mod
     plots,
     evaluator,
     mnistDir,
+    modelDir,
     inputs,
   };
 }

@@ -18,6 +18,8 @@ const NOT_IN_RECIPE = new Set([
   'outDir',
   'sheet',
   'plot',
+  'grids',
+  'plots',
   'from',
   'progress',
   // Results do not depend on it (generateCli.test.ts asserts it).
@@ -35,13 +37,18 @@ const ALTERNATIVES: readonly (readonly string[])[] = [
 ];
 
 /** Flags that name input files or folders: recorded as absolute paths. */
-const INPUT_PATH_FLAGS = new Set(['model']);
+const INPUT_PATH_FLAGS = new Set(['model', 'evaluator', 'data']);
 
 export function addFromFlag(cmd: Command): Command {
   return cmd.option(
     '--from <file>',
     'repeat the run recorded in a PNG or WAV diffier wrote (flags given here override it)',
   );
+}
+
+/** `generate`, or `bench t2i` for a subcommand. */
+function commandName(cmd: Command): string {
+  return cmd.parent?.parent ? `${cmd.parent.name()} ${cmd.name()}` : cmd.name();
 }
 
 /** The recipe of the run `cmd` is about to make, from its parsed flags. */
@@ -60,7 +67,7 @@ export async function recipeOf(cmd: Command, argument: string, modelDir: string)
   return {
     format: RECIPE_FORMAT,
     diffier: packageVersion(),
-    command: cmd.name(),
+    command: commandName(cmd),
     argument,
     flags,
     ...(sha256 ? { model: { dir, sha256 } } : {}),
@@ -85,7 +92,7 @@ export async function applyFrom(
     return { argument };
   }
   const recipe = await readRecipeFile(resolve(path));
-  if (recipe.command !== cmd.name()) {
+  if (recipe.command !== commandName(cmd)) {
     throw new RecipeError(
       `${path} was made by diffier ${recipe.command}; run diffier ${recipe.command} --from ${path}`,
     );

@@ -3,7 +3,7 @@
  * chunk and as A1111-style `parameters` text; a WAV carries the JSON in its LIST/INFO comment
  * (ICMT) and the version in ISFT. Reading finds the JSON again in either kind of file.
  */
-import { readWavTags, isWav } from '../audio/wav.js';
+import { readWavTags, isWav, withWavTags } from '../audio/wav.js';
 import { RecipeError } from '../core/errors.js';
 import { isPng, readTextChunks, withTextChunks } from '../image/pngText.js';
 import { readBytes } from '../io/files.js';
@@ -63,4 +63,12 @@ export async function readRecipeFile(path: string): Promise<Recipe> {
     throw new RecipeError(`cannot read ${path}: ${(err as Error).message}`);
   }
   return parseRecipe(recipeTextOf(bytes, path), path);
+}
+
+/** A PNG or WAV file's bytes with the recipe added; other content as it is. */
+export function withRecipe(content: string | Uint8Array, recipe: Recipe): string | Uint8Array {
+  if (typeof content === 'string') return content;
+  if (isPng(content)) return pngWithRecipe(content, recipe);
+  if (isWav(content)) return withWavTags(content, recipeWavTags(recipe));
+  return content;
 }

@@ -16,6 +16,7 @@ import { spectrogramChart } from '../../plot/spectrogram.js';
 import { createSampler, SAMPLER_NAMES } from '../../samplers/index.js';
 import { checkSeed } from '../../core/random.js';
 import { BenchOutputs, checkBenchOutputs } from '../benchOutputs.js';
+import { recipeOf } from '../recipeFlags.js';
 import { addCountFlag } from '../countFlag.js';
 import { addMethodFlags, parseMethodsAndBudget } from '../methodFlags.js';
 import { parseInteger, parseNameList, parseNumberList } from '../parse.js';
@@ -173,7 +174,7 @@ export function benchTtsCommand(): Command {
       process.stdout.write(
         `${benchTtsTable(result, model.dir)}\n(${((performance.now() - t0) / 1000).toFixed(1)} s)\n`,
       );
-      const outputs = new BenchOutputs([p.data, p.modelDir]);
+      const outputs = new BenchOutputs([p.data, p.modelDir], await recipeOf(cmd, '', p.modelDir));
       outputs.addJson(p.json, () => ({
         ...result,
         model: model.dir,

@@ -8,7 +8,7 @@ export function recipeLines(file: string, r: Recipe): string {
   const width = Math.max(0, ...Object.keys(r.flags).map((k) => k.length));
   const lines = [
     `${file}: made by diffier ${r.diffier} ${r.command} (recipe format ${r.format})`,
-    `argument: ${r.argument}`,
+    ...(r.argument ? [`argument: ${r.argument}`] : []),
     ...(r.model ? [`model: ${r.model.dir} (sha256 ${r.model.sha256})`] : []),
     ...(r.item ? [`image: ${r.item.method} w=${r.item.w} #${r.item.index}`] : []),
     'flags:',
