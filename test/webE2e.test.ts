@@ -18,7 +18,8 @@ import {
   type Chromium,
   type WebServer,
 } from './helpers/browser.js';
-import { pngDifference } from './helpers/pixels.js';
+import { PNG } from 'pngjs';
+import { bottomRight, pngDifference } from './helpers/pixels.js';
 import { removeTempDirs, tempDir } from './helpers/t2iFixtures.js';
 
 const skip = browserSkip();
@@ -75,7 +76,10 @@ async function versusCli(page: Page, label: string, steps: string, n: string, se
     page.waitForEvent('download'),
     page.click('#download-png'),
   ]);
-  const diff = pngDifference(await readFile(await download.path()), await readFile(out));
+  const pagePng = await readFile(await download.path());
+  const { width, height } = PNG.sync.read(pagePng);
+  // The CLI's grid has label margins left and above; its cells are compared.
+  const diff = pngDifference(pagePng, bottomRight(await readFile(out), width, height));
   console.log(
     `# ${label} vs Node: max |Δ| = ${diff.maxDiff}/255, ${diff.differing} of ${diff.values} RGBA values differ`,
   );
