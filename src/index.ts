@@ -60,7 +60,11 @@ export {
   encodePrompt,
   type TextToImageOptions,
   type TextToImageResult,
+  type EditReport,
 } from './pipelines/textToImage.js';
+export { editImageShape, type EditMode } from './pipelines/imageEdit.js';
+export { DEFAULT_STRENGTH } from './schedules/strength.js';
+export { imageFromRgba } from './image/rgba.js';
 export { gridPng, labelledGridPng, imagePng, type GridLabels } from './image/png.js';
 export { readTextChunks, withTextChunks, type PngTextEntry } from './image/pngText.js';
 export {

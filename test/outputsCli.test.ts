@@ -139,6 +139,26 @@ describe('generate --from', () => {
   });
 });
 
+describe('generate --from with the editing flags', () => {
+  it('records the negative prompt, init image, strength and mask, and remakes the grid byte for byte', async () => {
+    const dir = await tempDir();
+    const out = join(dir, 'edit.png');
+    const init = join(ROOT, 'examples', 'seven.png');
+    const mask = join(ROOT, 'examples', 'mask-top.png');
+    const args = ['--negative-prompt', 'a thin one', '--init-image', init, '--strength', '0.6'];
+    const a = await cli(['generate', 'a seven', ...args, '--mask', mask, '--out', out, ...FAST]);
+    assert.equal(a.code, 0, a.stderr);
+    const r = await recipeIn(out);
+    assert.deepEqual(
+      [r.flags.negativePrompt, r.flags.initImage, r.flags.strength, r.flags.mask],
+      ['a thin one', init, '0.6', mask],
+    );
+    const b = await cli(['generate', '--from', out, '--out', join(dir, 'b.png'), '--no-progress']);
+    assert.equal(b.code, 0, b.stderr);
+    assert.deepEqual(await readFile(join(dir, 'b.png')), await readFile(out));
+  });
+});
+
 describe('generate --out-dir', () => {
   it('writes <method>-<w>-<i>.png per image beside the grid, each the image at its own size with its recipe', async () => {
     const dir = await tempDir();

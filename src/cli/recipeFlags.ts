@@ -37,7 +37,7 @@ const ALTERNATIVES: readonly (readonly string[])[] = [
 ];
 
 /** Flags that name input files or folders: recorded as absolute paths. */
-const INPUT_PATH_FLAGS = new Set(['model', 'evaluator', 'data']);
+const INPUT_PATH_FLAGS = new Set(['model', 'evaluator', 'data', 'initImage', 'mask']);
 
 export function addFromFlag(cmd: Command): Command {
   return cmd.option(

@@ -245,7 +245,8 @@ export async function runEachMethod<R>(
   for (const method of methods)
     plans.push({ method, plan: await planRun(schedule, { ...settings, method }) });
   const progress = createProgress(progressOn);
-  progress.start(plans.reduce((a, r) => a + r.plan.steps, 0) * repeats, label);
+  // The steps each plan runs (fewer than planned for image-to-image).
+  progress.start(plans.reduce((a, r) => a + r.plan.levels.length - 1, 0) * repeats, label);
   const tick = (detail: string) => progress.tick(detail);
   const results = await withInterrupt(async (signal) => {
     const out: R[] = [];

@@ -12,9 +12,10 @@ import type { OptionValue } from '../methods/types.js';
 import type { UnetModel } from '../models/unet.js';
 import { UnetDenoiser, type UnetCalls, type UnetCondition } from '../denoisers/unetDenoiser.js';
 import { schedulePlan } from '../schedules/plan.js';
+import { stepsForStrength } from '../schedules/strength.js';
 import { budgetOf } from '../run/budget.js';
 import { planMethod } from '../run/plan.js';
-import { runSampling } from '../run/runner.js';
+import { runSampling, type RunInputs } from '../run/runner.js';
 import { type StepPayload } from '../core/observer.js';
 import type { ScheduleConfig } from '../schedules/config.js';
 import { createSampler, type SamplerOptions } from '../samplers/index.js';
@@ -36,6 +37,11 @@ export interface SamplingSettings {
   /** Sampler name (samplers/). Default ddim. */
   readonly sampler?: string;
   readonly samplerOptions?: SamplerOptions;
+  /**
+   * Image-to-image: run only the last ⌊steps·strength⌋ steps of the schedule (diffusers'
+   * strength, in [0, 1]). Undefined: the whole schedule from pure noise.
+   */
+  readonly strength?: number;
 }
 
 export function positiveInteger(v: number | undefined, name: string): void {
@@ -52,8 +58,19 @@ export async function planRun(schedule: ScheduleConfig, opts: SamplingSettings) 
   const resolved = resolveMethod(opts.method ?? { name: 'cfg' });
   const samplerName = opts.sampler ?? 'ddim';
   const sampler = createSampler(samplerName, opts.samplerOptions);
-  const planned = await planMethod(resolved, w, schedulePlan(schedule), sampler, budget);
-  return { w, resolved, samplerName, sampler, ...planned };
+  const full = schedulePlan(schedule);
+  const planned = await planMethod(resolved, w, full, sampler, budget);
+  const base = { w, resolved, samplerName, sampler, strength: opts.strength };
+  if (opts.strength === undefined) return { ...base, ...planned };
+  // The budget plans the whole schedule (diffusers' num_inference_steps); the method is then
+  // rebuilt on the part that runs, so its schedule-dependent settings see those levels.
+  const run = stepsForStrength(planned.steps, opts.strength);
+  const whole = full.forSteps(planned.steps);
+  const levels = whole.levels.slice(planned.steps - run);
+  // A run of no steps never calls its method: keep the one built on the whole schedule.
+  const method =
+    run > 0 ? resolved.spec.build(w, resolved.options, { ...whole, levels }) : planned.method;
+  return { ...base, ...planned, levels, method };
 }
 
 export type RunPlan = Awaited<ReturnType<typeof planRun>>;
@@ -126,6 +143,7 @@ export async function sampleUnet(
   plan: RunPlan,
   sides: { readonly cond: UnetCondition; readonly uncond: UnetCondition },
   opts: PipelineOptions,
+  start?: RunInputs['start'],
 ): Promise<UnetRun> {
   const { n, seed } = batchOf(opts);
   const note = plan.resolved.spec.batchNote?.(n, plan.resolved.options);
@@ -146,6 +164,7 @@ export async function sampleUnet(
     gap: opts.gapMonitor === false ? false : { ksdItems: opts.ksdItems, onGap: opts.onGap },
     onStep: opts.onStep ? [opts.onStep] : [],
     signal: opts.signal,
+    start,
   });
   const monitor = result.monitor;
   return {

@@ -13,7 +13,7 @@ export interface SampleOptions {
   readonly denoiser: Denoiser;
   readonly rule: GuidanceRule;
   readonly sampler: SamplerStep;
-  /** levels[0] is where `x` lives; the loop takes levels.length − 1 steps. */
+  /** levels[0] is where `x` lives; the loop takes levels.length − 1 steps (none for one level). */
   readonly levels: readonly NoiseLevel[];
   /** Initial sample at levels[0] (already scaled: for VP, pure noise is N(0, I)). */
   readonly x: Tensor;
@@ -39,7 +39,7 @@ export interface SampleResult {
  */
 export async function sample(opts: SampleOptions): Promise<SampleResult> {
   const { denoiser, rule, sampler, levels, rng, signal } = opts;
-  if (levels.length < 2) throw new ShapeError('a schedule needs at least two levels (one step)');
+  if (levels.length < 1) throw new ShapeError('a schedule needs at least one level');
   const batch = opts.x.batch;
   if (rng.batch !== batch)
     throw new ShapeError(`${rng.batch} noise streams for a batch of ${batch}`);

@@ -25,21 +25,32 @@ import {
   runTable,
   runEachMethod,
   type SamplingFlags,
-  type SamplingSetup,
 } from '../samplingFlags.js';
+import {
+  addEditFlags,
+  editInputFiles,
+  parseEditFlags,
+  readEditImages,
+  type EditFlags,
+} from '../editFlags.js';
 
-/** Parse and check everything, outputs and model files included, before any work. */
-export async function prepareGenerate(prompt: string, flags: SamplingFlags) {
+type GenerateFlags = SamplingFlags & EditFlags;
+
+/** Parse and check everything, outputs, input images and model files included, before any work. */
+export async function prepareGenerate(prompt: string, flags: GenerateFlags) {
   checkPrompt(prompt);
   const modelDir = resolve(flags.model ?? embeddedModelDir());
-  const setup = await parseSamplingFlags(flags, [modelDir]);
+  const edit = await parseEditFlags(flags);
+  const setup = await parseSamplingFlags(flags, [modelDir, ...editInputFiles(edit)]);
   const folder = await inspectModelFolder(modelDir);
-  return { ...setup, prompt, folder, modelDir };
+  return { ...setup, edit, prompt, folder, modelDir };
 }
+
+type GenerateSetup = Awaited<ReturnType<typeof prepareGenerate>>;
 
 /** Everything needed to reproduce and read the grid: settings, methods, steps, gap figures, timings. */
 function sidecar(
-  p: SamplingSetup & { prompt: string },
+  p: GenerateSetup,
   recipe: Recipe,
   model: TextToImageModel,
   runs: TextToImageResult[],
@@ -47,6 +58,7 @@ function sidecar(
 ) {
   return {
     prompt: p.prompt,
+    negativePrompt: p.edit.negativePrompt,
     tokens: {
       length: runs[0].tokens.length,
       dropped: runs[0].tokens.dropped,
@@ -64,6 +76,16 @@ function sidecar(
       scheduler: schedulerConfigJson(model.schedule),
     },
     settings: settingsJson(p),
+    edit: p.edit.initImage
+      ? {
+          initImage: p.edit.initImage,
+          mask: p.edit.mask ?? null,
+          strength: p.edit.strength,
+          mode: runs[0].edit?.mode,
+          // Per run (methods in order): the steps run of the planned ones.
+          sampledSteps: runs.map((r) => r.edit?.sampledSteps),
+        }
+      : null,
     recipe,
     runs: runsJson(runs),
     timings: { loadMs },
@@ -80,6 +102,7 @@ export function generateCommand(): Command {
       '--model <dir>',
       'model folder in the diffusers/optimum ONNX layout (default: the embedded models/mnist-t2i)',
     );
+  addEditFlags(cmd);
   addSamplingFlags(cmd, {
     nMeaning: 'images per method',
     n: '8',
@@ -88,7 +111,7 @@ export function generateCommand(): Command {
   });
   return cmd.action(async (promptArg: string | undefined, _flags: unknown, self: Command) => {
     const { argument: prompt, from } = await applyFrom(self, promptArg);
-    const flags = self.opts<SamplingFlags>();
+    const flags = self.opts<GenerateFlags>();
     const p = await prepareGenerate(prompt, flags);
     const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
     const recipe = await recipeOf(self, prompt, p.modelDir);
@@ -99,6 +122,7 @@ export function generateCommand(): Command {
     const loadMs = performance.now() - tLoad;
     try {
       checkBatchMemory(p.n, [model.unet.itemShape]);
+      const images = await readEditImages(model, p.edit);
       const base = {
         prompt,
         w: p.w,
@@ -107,9 +131,10 @@ export function generateCommand(): Command {
         n: p.n,
         seed: p.seed,
         sampler: p.sampler,
+        strength: p.edit.strength,
       };
       // The prompt was checked by prepareGenerate.
-      const embeddings = await embedPrompts(model, prompt, warn);
+      const embeddings = await embedPrompts(model, prompt, warn, p.edit.negativePrompt);
       const runs = await runEachMethod(
         model.schedule,
         base,
@@ -124,6 +149,7 @@ export function generateCommand(): Command {
             ksdItems: p.ksdItems,
             gapMonitor: p.gapMonitor,
             embeddings,
+            ...images,
             signal,
             onStep,
             warn,
