@@ -13,11 +13,25 @@ import {
   createSampler,
   ddimStep,
   ddpmStep,
-  dpmSolverPP2MStep,
+  dpmSolverUpdate,
   eulerAncestralStep,
   eulerStep,
-  type DpmSolverPP2MHistory,
+  NO_X0_PROCESSING,
+  SAMPLERS,
+  type DpmSolverHistory,
 } from '../src/samplers/index.js';
+
+type DpmSolverPP2MHistory = DpmSolverHistory;
+/** DPM-Solver++(2M), ODE, midpoint; first order into the final level unless told otherwise. */
+function dpmSolverPP2MStep(opts: { lowerOrderFinal?: boolean } = {}) {
+  return dpmSolverUpdate({
+    sde: false,
+    order: 2,
+    heun: false,
+    firstOrderLast: opts.lowerOrderFinal ?? true,
+    thresholding: NO_X0_PROCESSING,
+  });
+}
 import type { SamplerStep, StepInput } from '../src/core/step.js';
 import { BatchRandom } from '../src/core/random.js';
 import { Tensor } from '../src/core/tensor.js';
@@ -457,7 +471,8 @@ describe('all steps', () => {
 describe('createSampler', () => {
   it('builds every named sampler with its flags', () => {
     assert.deepEqual([...SAMPLER_NAMES], ['ddim', 'ddpm', 'euler', 'euler-a', 'dpmpp-2m']);
-    for (const name of SAMPLER_NAMES) assert.equal(createSampler(name).name, name);
+    for (const { name } of SAMPLERS) assert.equal(createSampler(name).name, name);
+    assert.equal(createSampler('dpmpp_2m_sde').name, 'dpmpp-2m-sde');
     assert.equal(createSampler('ddim').stochastic, false);
     assert.equal(createSampler('ddim', { eta: 0.3 }).stochastic, true);
     assert.equal(createSampler('euler-a').stochastic, true);

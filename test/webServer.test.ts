@@ -43,6 +43,19 @@ describe('web server', () => {
     assert.ok(((await res.json()) as string[]).includes('model_index.json'));
   });
 
+  it('says what a path is on ?kind, absent ones included, without a 404', async () => {
+    for (const [path, kind] of [
+      ['/models/mnist-t2i', 'dir'],
+      ['/models/mnist-t2i/unet/model.onnx', 'file'],
+      ['/models/mnist-t2i/vae_decoder', null],
+      ['/models/../package.json', null],
+    ] as const) {
+      const res = await fetch(`${base}${path}?kind`);
+      assert.equal(res.status, 200, path);
+      assert.deepEqual(await res.json(), { kind }, path);
+    }
+  });
+
   it('answers 404 outside its folders, ".." included', async () => {
     for (const path of [
       '/package.json',

@@ -45,11 +45,21 @@ export async function setUpBenchTab(): Promise<void> {
   const message = byId('bench-message');
   const error = byId('bench-error');
   const run = byId<HTMLButtonElement>('bench-run');
+  const plot = byId('bench-plot');
+  const table = byId<HTMLTableElement>('bench-table');
+  const placeholder = [...plot.childNodes];
+  /** Nothing of an earlier run stays on the page once a new one is asked for. */
+  const clearResults = () => {
+    plot.replaceChildren(...placeholder);
+    table.replaceChildren();
+    message.textContent = error.textContent = '';
+    progress.value = 0;
+  };
 
   byId('bench-form').addEventListener('submit', (event) => {
     event.preventDefault();
     void (async () => {
-      error.textContent = '';
+      clearResults();
       run.disabled = true;
       setState('running');
       try {
@@ -75,11 +85,11 @@ export async function setUpBenchTab(): Promise<void> {
           result = await runGmmBench({ ...opts, methods: [method] });
           runs.push(...result.runs);
           const svg = await scatterPlot({ ...result, runs }, truth);
-          byId('bench-plot').innerHTML = svg ?? '';
+          plot.innerHTML = svg ?? '';
           progress.value += 1;
         }
         fillTable(
-          byId<HTMLTableElement>('bench-table'),
+          table,
           [
             'method',
             'w',

@@ -30,16 +30,39 @@ export function download(blob: Blob, name: string): void {
   setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
 }
 
-/** A table of rows under a header; numbers shown with 4 significant digits. */
+/**
+ * Decimals for a column of numbers: none when all are integers, else enough for 4
+ * significant digits of the largest (at most 6), so one column has one format.
+ */
+function columnDecimals(values: readonly unknown[]): number {
+  const nums = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  if (nums.every(Number.isInteger)) return 0;
+  const largest = Math.max(...nums.map(Math.abs));
+  return Math.min(6, Math.max(0, 3 - Math.floor(Math.log10(largest || 1))));
+}
+
+/**
+ * A table of rows under a header: numbers with fixed decimals per column, and a figure that
+ * does not apply (NaN: e.g. no gap measured) as "—".
+ */
 export function fillTable(table: HTMLTableElement, head: readonly string[], rows: unknown[][]) {
-  const cell = (v: unknown) =>
-    typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(4)) : String(v);
+  const decimals = head.map((_, c) => columnDecimals(rows.map((r) => r[c])));
+  const cell = (v: unknown, c: number) =>
+    typeof v !== 'number' ? String(v) : Number.isNaN(v) ? '—' : v.toFixed(decimals[c]);
   table.replaceChildren();
   const tr = table.createTHead().insertRow();
   for (const h of head) tr.appendChild(document.createElement('th')).textContent = h;
   const body = table.createTBody();
   for (const r of rows) {
     const row = body.insertRow();
-    for (const v of r) row.insertCell().textContent = cell(v);
+    r.forEach((v, c) => (row.insertCell().textContent = cell(v, c)));
   }
+}
+
+/** A range slider and a number field that show one value: editing either moves the other. */
+export function linkSlider(rangeId: string, numberId: string): void {
+  const range = byId<HTMLInputElement>(rangeId);
+  const field = byId<HTMLInputElement>(numberId);
+  range.addEventListener('input', () => (field.value = range.value));
+  field.addEventListener('input', () => (range.value = field.value));
 }

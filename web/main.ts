@@ -5,16 +5,29 @@ import { byId, errorText, setState } from './dom.js';
 import { setUpRuntime } from './runtime.js';
 import { setUpT2iTab } from './t2iTab.js';
 
+/** The embedded model the page loads (a folder under models/). */
+const MODEL = 'mnist-t2i';
+
+/** Tabs as the ARIA pattern has them: click, or ←/→ between them. */
 function setUpTabs(): void {
   const tabs = [...document.querySelectorAll<HTMLButtonElement>('.tab')];
-  for (const tab of tabs) {
-    tab.addEventListener('click', () => {
-      for (const t of tabs) {
-        t.setAttribute('aria-selected', String(t === tab));
-        byId(t.dataset.tab!).hidden = t !== tab;
-      }
+  const select = (tab: HTMLButtonElement) => {
+    for (const t of tabs) {
+      t.setAttribute('aria-selected', String(t === tab));
+      t.tabIndex = t === tab ? 0 : -1;
+      byId(t.dataset.tab!).hidden = t !== tab;
+    }
+  };
+  tabs.forEach((tab, i) => {
+    tab.addEventListener('click', () => select(tab));
+    tab.addEventListener('keydown', (e) => {
+      const step = e.key === 'ArrowRight' ? 1 : e.key === 'ArrowLeft' ? -1 : 0;
+      if (step === 0) return;
+      const next = tabs[(i + step + tabs.length) % tabs.length];
+      select(next);
+      next.focus();
     });
-  }
+  });
 }
 
 async function start(): Promise<void> {
@@ -23,13 +36,13 @@ async function start(): Promise<void> {
   try {
     const runtime = await setUpRuntime();
     const t0 = performance.now();
-    const model = await loadTextToImageModel('/models/mnist-t2i', {
+    const model = await loadTextToImageModel(`/models/${MODEL}`, {
       warn: (m) => console.warn(m),
     });
     const loadMs = performance.now() - t0;
     backend.textContent = `onnxruntime-web on ${runtime.label}; model loaded in ${Math.round(loadMs)} ms`;
     backend.dataset.providers = runtime.providers.join(',');
-    setUpT2iTab(model, runtime.label);
+    setUpT2iTab(model, MODEL, runtime.label);
     await setUpBenchTab();
     setState('ready');
   } catch (err) {

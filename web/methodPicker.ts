@@ -25,6 +25,7 @@ export function methodPicker(
     input.checked = checked.includes(m.name);
     box.append(` ${m.name}`);
     const wrap = document.createElement('div');
+    wrap.className = 'method';
     wrap.append(box);
     if (m.options.length > 0) {
       const details = wrap.appendChild(document.createElement('details'));

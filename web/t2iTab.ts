@@ -1,12 +1,13 @@
 /**
  * The text-to-image tab: the library's pipeline (pipelines/textToImage.ts) on the embedded
- * model, one grid row per method with the same seeds, the gap and drift per step plotted
- * live, progress, cancel, and the grid and settings as downloads.
+ * model, one labelled grid row per method with the same seeds, each image downloadable with
+ * the settings that made it, the gap and drift per step plotted live, progress, cancel,
+ * and the grid and settings as downloads. Bad input clears the previous results.
  */
-import type { GapStep } from '../src/monitors/gapMonitor.js';
 import { InvalidOptionError } from '../src/core/errors.js';
-import { defaultScale, gridPixels } from '../src/image/grid.js';
+import { gridPixels } from '../src/image/grid.js';
 import type { TextToImageModel } from '../src/models/load.js';
+import { editImageShape } from '../src/pipelines/imageEdit.js';
 import { resolveMethod } from '../src/methods/registry.js';
 import { parseInteger, parseNumber } from '../src/cli/parse.js';
 import {
@@ -22,16 +23,18 @@ import {
   textToImage,
   type TextToImageResult,
 } from '../src/pipelines/textToImage.js';
-import { lineChart, type Series } from '../src/plot/charts.js';
-import { renderSvg } from '../src/plot/render.js';
 import { checkSeed } from '../src/core/random.js';
-import { byId, download, errorText, fillTable, inputValue, setState } from './dom.js';
-import { methodPicker } from './methodPicker.js';
+import { byId, download, errorText, fillTable, inputValue, linkSlider, setState } from './dom.js';
+import { imageGrid, pngBlob, type Recipe } from './imageGrid.js';
+import { livePlots } from './livePlots.js';
+import { editInputs, type EditInputs } from './editInputs.js';
+import { methodPicker, type MethodPicker } from './methodPicker.js';
 
 /** Everything a run needs, checked before any work (the CLI's limits for n and steps). */
-export function readSettings(picker: ReturnType<typeof methodPicker>) {
+export function readSettings(picker: MethodPicker, edits: EditInputs) {
   const prompt = inputValue('prompt');
   checkPrompt(prompt);
+  const negativePrompt = inputValue('negative-prompt');
   const range = byId<HTMLInputElement>('w-range');
   const w = parseNumber(inputValue('w'), 'w');
   // The slider's range is the page's range for w.
@@ -47,88 +50,23 @@ export function readSettings(picker: ReturnType<typeof methodPicker>) {
   const methods = picker.choices();
   if (methods.length === 0) throw new InvalidOptionError('pick at least one method');
   methods.forEach((m) => resolveMethod(m));
-  return { prompt, w, steps, nfe, n, seed, sampler: 'ddim', methods };
+  const edit = edits.read();
+  return { prompt, negativePrompt, w, steps, nfe, n, seed, sampler: 'ddim', methods, edit };
 }
 
 export type Settings = ReturnType<typeof readSettings>;
 
-const PLOT_INTERVAL_MS = 1000;
-
-function drawGrid(runs: readonly TextToImageResult[]): void {
-  const pixels = gridPixels(
-    runs.map((r) => r.images),
-    { scale: defaultScale(runs[0].images.shape[2]) },
-  );
-  const canvas = byId<HTMLCanvasElement>('grid');
-  canvas.width = pixels.width;
-  canvas.height = pixels.height;
-  const data = new Uint8ClampedArray(pixels.data);
-  canvas.getContext('2d')!.putImageData(new ImageData(data, pixels.width, pixels.height), 0, 0);
-  const rowHeight = pixels.height / runs.length;
-  byId('row-labels').replaceChildren(
-    ...runs.map((r) => {
-      const label = document.createElement('span');
-      label.textContent = r.method;
-      label.style.height = `${rowHeight}px`;
-      return label;
-    }),
-  );
-}
-
-/**
- * Re-render the two per-step plots, one render at a time with the latest data, and at
- * most every PLOT_INTERVAL_MS: a Vega render costs as much as several sampling steps of
- * the embedded model, and both share the page's thread.
- */
-function livePlots() {
-  const gap = new Map<string, GapStep[]>();
-  let pending = false;
-  let rendering: Promise<void> = Promise.resolve();
-  const series = (field: 'training' | 'drift'): Series[] =>
-    [...gap].map(([name, steps]) => ({
-      name,
-      points: steps.filter((s) => Number.isFinite(s[field])).map((s) => ({ x: s.i, y: s[field] })),
-    }));
-  const render = async () => {
-    pending = false;
-    const chart = (field: 'training' | 'drift', title: string, yLabel: string) =>
-      renderSvg(
-        lineChart({
-          title,
-          xLabel: 'step',
-          yLabel,
-          series: series(field),
-          width: 320,
-          height: 200,
-        }),
-      );
-    byId('gap-plot').innerHTML = await chart(
-      'training',
-      'training–inference gap per step (network’s training loss on the iterate)',
-      'g_t (mean over samples)',
-    );
-    byId('drift-plot').innerHTML = await chart('drift', 'ε-drift per step', 'mean max(0, r_t − 1)');
-  };
-  return {
-    reset(): void {
-      gap.clear();
-    },
-    add(method: string, step: GapStep): void {
-      gap.set(method, [...(gap.get(method) ?? []), step]);
-      if (!pending) {
-        pending = true;
-        rendering = rendering
-          .then(() => new Promise((r) => setTimeout(r, PLOT_INTERVAL_MS)))
-          .then(render);
-      }
-    },
-    settled: () => rendering,
-  };
-}
-
-function settingsJson(s: Settings, backend: string, runs: readonly TextToImageResult[]) {
+function settingsJson(
+  s: Settings,
+  model: string,
+  backend: string,
+  runs: readonly TextToImageResult[],
+) {
   return {
     prompt: s.prompt,
+    negativePrompt: s.negativePrompt,
+    image: Object.fromEntries(s.edit.recipe),
+    model,
     layout: 'rows = methods (in order), columns = samples 0 … n−1',
     backend,
     settings: settingsRecord(s),
@@ -136,22 +74,39 @@ function settingsJson(s: Settings, backend: string, runs: readonly TextToImageRe
   };
 }
 
-export function setUpT2iTab(model: TextToImageModel, backend: string): void {
+/** "key=value, …" of a method's options, or "defaults" when it has none. */
+function optionsText(options: Readonly<Record<string, unknown>>): string {
+  const parts = Object.entries(options).map(([k, v]) => `${k}=${String(v)}`);
+  return parts.length === 0 ? 'none' : parts.join(', ');
+}
+
+/** What made image `index` of a run: enough to make it again here or with the CLI. */
+function recipe(s: Settings, model: string, run: TextToImageResult, index: number): Recipe {
+  return [
+    ['prompt', s.prompt],
+    ['negative prompt', s.negativePrompt === '' ? '(none)' : s.negativePrompt],
+    ['method', run.method],
+    ['options', optionsText(run.options)],
+    ['w', String(run.w)],
+    ['steps', `${run.steps} · NFE ${run.nfe}`],
+    ['sampler', run.sampler],
+    ['seed', `${run.seed}, image ${index}`],
+    ...s.edit.recipe,
+    ...(run.edit
+      ? ([
+          ['edit', `${run.edit.mode}: the last ${run.edit.sampledSteps} of ${run.steps} steps run`],
+        ] as const)
+      : []),
+    ['model', model],
+  ];
+}
+
+export function setUpT2iTab(model: TextToImageModel, modelName: string, backend: string): void {
   const picker = methodPicker(byId('t2i-methods'), 't2i', ['cfg', 'diffier']);
-  const range = byId<HTMLInputElement>('w-range');
-  const wInput = byId<HTMLInputElement>('w');
-  const sync = (v: string) => {
-    byId('w-value').textContent = v;
-  };
-  range.addEventListener('input', () => {
-    wInput.value = range.value;
-    sync(range.value);
-  });
-  wInput.addEventListener('input', () => {
-    range.value = wInput.value;
-    sync(wInput.value);
-  });
+  linkSlider('w-range', 'w');
   const plots = livePlots();
+  const grid = imageGrid(byId('t2i-results'), byId('inspector'));
+  const table = byId<HTMLTableElement>('t2i-table');
   const progress = byId<HTMLProgressElement>('progress');
   const message = byId('message');
   const error = byId('error');
@@ -162,23 +117,47 @@ export function setUpT2iTab(model: TextToImageModel, backend: string): void {
   let controller: AbortController | undefined;
   let last: { settings: Settings; runs: TextToImageResult[] } | undefined;
 
+  /** Nothing of an earlier run stays on the page: grid, settings, plots, table, status. */
+  const clearResults = () => {
+    last = undefined;
+    grid.clear();
+    plots.clear();
+    table.replaceChildren();
+    message.textContent = error.textContent = '';
+    progress.value = 0;
+    pngButton.disabled = jsonButton.disabled = true;
+  };
+  // A refused upload is bad input like any other: one line, and the earlier results go.
+  const edits = editInputs(editImageShape(model), (m) => {
+    clearResults();
+    error.textContent = m;
+    setState('error');
+  });
+  // The image inputs stay as they are while a run uses them.
+  const editFields = byId<HTMLFieldSetElement>('edit-inputs');
+
   cancel.addEventListener('click', () => controller?.abort());
-  pngButton.addEventListener('click', () =>
-    byId<HTMLCanvasElement>('grid').toBlob((b) => b && download(b, 'grid.png'), 'image/png'),
-  );
+  pngButton.addEventListener('click', () => {
+    if (!last) return;
+    download(pngBlob(gridPixels(last.runs.map((r) => r.images))), 'grid.png');
+  });
   jsonButton.addEventListener('click', () => {
     if (!last) return;
-    const text = JSON.stringify(settingsJson(last.settings, backend, last.runs), null, 2);
+    const text = JSON.stringify(
+      settingsJson(last.settings, modelName, backend, last.runs),
+      null,
+      2,
+    );
     download(new Blob([text], { type: 'application/json' }), 'grid.json');
   });
 
   byId('t2i-form').addEventListener('submit', (event) => {
     event.preventDefault();
     void (async () => {
-      error.textContent = '';
+      clearResults();
       let s: Settings;
       try {
-        s = readSettings(picker);
+        s = readSettings(picker, edits);
       } catch (err) {
         error.textContent = errorText(err);
         setState('error');
@@ -187,39 +166,52 @@ export function setUpT2iTab(model: TextToImageModel, backend: string): void {
       controller = new AbortController();
       generate.disabled = true;
       cancel.disabled = false;
+      const editable = !editFields.disabled;
+      editFields.disabled = true;
       setState('running');
-      plots.reset();
       const runs: TextToImageResult[] = [];
       try {
         const warn = (m: string) => (message.textContent = `warning: ${m}`);
+        const { methods, edit, ...sampling } = s;
+        const { initImage, strength, mask } = edit;
         const plans = [];
-        for (const method of s.methods)
-          plans.push({ method, steps: (await planRun(model.schedule, { ...s, method })).steps });
-        const embeddings = await encodePrompt(model, s.prompt, warn);
-        progress.max = plans.reduce((a, p) => a + p.steps, 0);
-        progress.value = 0;
-        for (const { method, steps } of plans) {
-          message.textContent = `${method.name}: ${steps} steps…`;
+        for (const method of methods)
+          plans.push(await planRun(model.schedule, { ...sampling, method, strength }));
+        const embeddings = await encodePrompt(model, s.prompt, warn, s.negativePrompt);
+        progress.max = plans.reduce((a, p) => a + p.levels.length - 1, 0);
+        grid.reset(
+          s.n,
+          `“${s.prompt}” — rows: methods; columns: images 0 … ${s.n - 1} (seed ${s.seed})`,
+        );
+        for (const plan of plans) {
+          message.textContent = `${plan.resolved.spec.name}: ${plan.levels.length - 1} steps…`;
           const result = await textToImage(model, {
-            ...s,
-            method,
-            steps,
-            nfe: undefined,
+            ...sampling,
+            plan,
+            initImage,
+            strength,
+            mask,
             embeddings,
             signal: controller.signal,
             onStep: () => (progress.value += 1),
-            onGap: (g) => plots.add(method.name, g),
+            onGap: (g) => plots.add(plan.resolved.spec.name, g),
             warn,
           });
           runs.push(result);
-          drawGrid(runs);
+          grid.addRow({
+            method: result.method,
+            w: result.w,
+            detail: `${result.steps} steps · ${result.sampler}`,
+            images: result.images,
+            recipe: (i) => recipe(s, modelName, result, i),
+          });
           if (document.body.dataset.firstImageMs === undefined) {
             document.body.dataset.firstImageMs = String(Math.round(performance.now()));
           }
         }
         await plots.settled();
         last = { settings: s, runs };
-        fillTable(byId<HTMLTableElement>('t2i-table'), SUMMARY_HEAD, runs.map(summaryRow));
+        fillTable(table, SUMMARY_HEAD, runs.map(summaryRow));
         message.textContent = `done: ${runs.length} method(s) × ${s.n} image(s)`;
         pngButton.disabled = jsonButton.disabled = false;
         setState('done');
@@ -229,6 +221,7 @@ export function setUpT2iTab(model: TextToImageModel, backend: string): void {
       } finally {
         generate.disabled = false;
         cancel.disabled = true;
+        editFields.disabled = !editable;
       }
     })();
   });

@@ -239,6 +239,8 @@ async function syntheticRun(
     method: plan.method,
     sampler,
     levels: plan.levels,
+    landings: plan.landings,
+    initialScale: plan.initialScale,
     n: batch,
     seed,
     gap: {},

@@ -21,7 +21,7 @@ import {
 } from '../pipelines/run.js';
 import type { StepPayload } from '../core/observer.js';
 import type { ScheduleConfig } from '../schedules/config.js';
-import { createSampler, SAMPLER_NAMES } from '../samplers/index.js';
+import { COMFY_SCHEDULERS, parseSamplerName, samplerNames } from '../samplers/index.js';
 import { checkSeed } from '../core/random.js';
 import { join, resolve } from 'node:path';
 import { addCountFlag } from './countFlag.js';
@@ -45,7 +45,7 @@ export interface SamplingFlags {
   nfe?: string;
   n: string;
   seed: string;
-  sampler: string;
+  sampler?: string;
   out: string;
   json?: string;
   outDir?: string;
@@ -90,7 +90,10 @@ export function itemPaths(
 /** Sampler, UNet call layout, KSD items and onnxruntime threads: every sampling command's. */
 export function addRuntimeFlags(cmd: Command): Command {
   return cmd
-    .option('--sampler <name>', `sampler: ${SAMPLER_NAMES.join(', ')}`, 'ddim')
+    .option(
+      '--sampler <name>',
+      `sampler: ${samplerNames().join(', ')}; optionally :<ComfyUI scheduler> (${Object.keys(COMFY_SCHEDULERS).join(', ')}) or :key=value,… (default: the model's scheduler_config.json _class_name where supported, else ddim)`,
+    )
     .option(
       '--unet-calls <mode>',
       `guided steps as ${UNET_CALLS.join(' or ')} UNet calls`,
@@ -147,7 +150,7 @@ export async function parseSamplingFlags(
     flags.threads === undefined
       ? undefined
       : parseInteger(flags.threads, '--threads', 1, MAX_THREADS);
-  createSampler(flags.sampler);
+  if (flags.sampler !== undefined) parseSamplerName(flags.sampler);
   const out = outputPath(flags.out, '--out');
   const json = outputPath(flags.json ?? sidecarPath(out), '--json');
   if (json === out) throw new InvalidOptionError('--json and --out name the same file');

@@ -1,7 +1,7 @@
 /**
  * files.ts for the browser bundle: paths are URL paths on the page's server, read with
- * fetch. The server (cli/commands/web.ts) marks folders with `x-diffier-kind: dir`, so a
- * model folder is checked the same way as on disk.
+ * fetch. The server (web/server.ts) answers `?kind` with what a path is, so a model
+ * folder is checked the same way as on disk, and an absent optional part is no 404.
  */
 
 /** A URL path without "." / ".." segments or doubled slashes. */
@@ -32,9 +32,10 @@ export function isAbsolute(path: string): boolean {
 }
 
 export async function pathKind(path: string): Promise<'file' | 'dir' | undefined> {
-  const res = await fetch(path, { method: 'HEAD' }).catch(() => undefined);
+  const res = await fetch(`${path}?kind`).catch(() => undefined);
   if (!res?.ok) return undefined;
-  return res.headers.get('x-diffier-kind') === 'dir' ? 'dir' : 'file';
+  const { kind } = (await res.json()) as { kind: unknown };
+  return kind === 'file' || kind === 'dir' ? kind : undefined;
 }
 
 export const MAX_TEXT_FILE_BYTES = 64 * 1024 * 1024;

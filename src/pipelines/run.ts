@@ -11,14 +11,13 @@ import { resolveMethod, type MethodChoice } from '../methods/registry.js';
 import type { OptionValue } from '../methods/types.js';
 import type { UnetModel } from '../models/unet.js';
 import { UnetDenoiser, type UnetCalls, type UnetCondition } from '../denoisers/unetDenoiser.js';
-import { schedulePlan } from '../schedules/plan.js';
 import { stepsForStrength } from '../schedules/strength.js';
 import { budgetOf } from '../run/budget.js';
 import { planMethod } from '../run/plan.js';
 import { runSampling, type RunInputs } from '../run/runner.js';
 import { type StepPayload } from '../core/observer.js';
 import type { ScheduleConfig } from '../schedules/config.js';
-import { createSampler, type SamplerOptions } from '../samplers/index.js';
+import { resolveSampler, type SamplerOptions, type SamplerRecord } from '../samplers/index.js';
 import { checkSeed } from '../core/random.js';
 import type { Tensor } from '../core/tensor.js';
 
@@ -34,7 +33,10 @@ export interface SamplingSettings {
   readonly steps?: number;
   /** Evaluation budget per image: the most steps whose cost fits (methods/nfe.ts). */
   readonly nfe?: number;
-  /** Sampler name (samplers/). Default ddim. */
+  /**
+   * Sampler name (samplers/names.ts: project, diffusers class or ComfyUI names). Default: the
+   * schedule's `_class_name` where supported, else ddim.
+   */
   readonly sampler?: string;
   readonly samplerOptions?: SamplerOptions;
   /**
@@ -56,21 +58,30 @@ export async function planRun(schedule: ScheduleConfig, opts: SamplingSettings) 
   const budget = budgetOf(opts, { steps: DEFAULT_STEPS });
   if (!Number.isFinite(w)) throw new InvalidOptionError(`w must be a finite number, got ${w}`);
   const resolved = resolveMethod(opts.method ?? { name: 'cfg' });
-  const samplerName = opts.sampler ?? 'ddim';
-  const sampler = createSampler(samplerName, opts.samplerOptions);
-  const full = schedulePlan(schedule);
-  const planned = await planMethod(resolved, w, full, sampler, budget);
-  const base = { w, resolved, samplerName, sampler, strength: opts.strength };
+  const chosen = resolveSampler(opts.sampler, schedule, opts.samplerOptions);
+  const planned = await planMethod(resolved, w, chosen.schedule, chosen.step(1), budget);
+  const base = {
+    w,
+    resolved,
+    samplerName: chosen.name,
+    samplerRecord: chosen.record(),
+    // The step of this run's length (DPM-Solver's last-step order depends on it; image to
+    // image keeps the whole schedule's length, as diffusers' set_timesteps does).
+    sampler: chosen.step(planned.steps),
+    strength: opts.strength,
+  };
   if (opts.strength === undefined) return { ...base, ...planned };
   // The budget plans the whole schedule (diffusers' num_inference_steps); the method is then
   // rebuilt on the part that runs, so its schedule-dependent settings see those levels.
   const run = stepsForStrength(planned.steps, opts.strength);
-  const whole = full.forSteps(planned.steps);
-  const levels = whole.levels.slice(planned.steps - run);
+  const whole = chosen.schedule.forSteps(planned.steps);
+  const skip = planned.steps - run;
+  const part = { levels: whole.levels.slice(skip), landings: whole.landings?.slice(skip) };
   // A run of no steps never calls its method: keep the one built on the whole schedule.
   const method =
-    run > 0 ? resolved.spec.build(w, resolved.options, { ...whole, levels }) : planned.method;
-  return { ...base, ...planned, levels, method };
+    run > 0 ? resolved.spec.build(w, resolved.options, { ...whole, ...part }) : planned.method;
+  // The start (the noised image) replaces the initial noise, so no initial scale.
+  return { ...base, ...planned, ...part, initialScale: undefined, method };
 }
 
 export type RunPlan = Awaited<ReturnType<typeof planRun>>;
@@ -118,6 +129,8 @@ export interface RunReport {
   readonly seed: number;
   readonly n: number;
   readonly sampler: string;
+  /** What ran: the registry entry, the diffusers class and every key it read, resolved. */
+  readonly samplerRun: SamplerRecord;
   readonly unetCalls: UnetCalls;
   readonly networkCalls: number;
   /** Null when the run was made without the gap monitor. */
@@ -159,6 +172,8 @@ export async function sampleUnet(
     method: plan.method,
     sampler: plan.sampler,
     levels: plan.levels,
+    landings: plan.landings,
+    initialScale: plan.initialScale,
     n,
     seed,
     gap: opts.gapMonitor === false ? false : { ksdItems: opts.ksdItems, onGap: opts.onGap },
@@ -178,6 +193,7 @@ export async function sampleUnet(
       seed,
       n,
       sampler: plan.samplerName,
+      samplerRun: plan.samplerRecord,
       unetCalls: denoiser.calls,
       networkCalls: denoiser.networkCalls,
       gap: monitor?.summary() ?? null,
@@ -195,7 +211,7 @@ export function settingsRecord(s: {
   nfe?: number;
   n: number;
   seed: number;
-  sampler: string;
+  sampler?: string;
 }) {
   return {
     w: s.w,
@@ -203,7 +219,7 @@ export function settingsRecord(s: {
     nfe: s.nfe ?? null,
     n: s.n,
     seed: s.seed,
-    sampler: s.sampler,
+    sampler: s.sampler ?? null,
   };
 }
 
@@ -216,6 +232,7 @@ export function runsJson(runs: readonly (RunReport & { timings: object })[]) {
     steps: r.steps,
     nfe: r.nfe,
     networkCalls: r.networkCalls,
+    sampler: r.samplerRun,
     gap: r.gap,
     gapSteps: r.gapSteps,
     timings: r.timings,

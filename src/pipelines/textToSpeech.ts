@@ -128,6 +128,8 @@ export async function sampleMel(
     method: plan.method,
     sampler: plan.sampler,
     levels: plan.levels,
+    landings: plan.landings,
+    initialScale: plan.initialScale,
     n,
     seed,
     gap: { ksdItems: opts.ksdItems },

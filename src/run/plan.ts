@@ -17,6 +17,10 @@ export interface MethodPlan {
   readonly steps: number;
   readonly method: MethodInstance;
   readonly levels: readonly NoiseLevel[];
+  /** Where step i lands when not levels[i + 1] (the sampler's plan). */
+  readonly landings?: readonly NoiseLevel[];
+  /** The initial noise's scale (the sampler's plan; default 1). */
+  readonly initialScale?: number;
 }
 
 /**
@@ -33,7 +37,12 @@ export async function planMethod(
 ): Promise<MethodPlan> {
   const build = (steps: number) => {
     const sched = schedule.forSteps(steps);
-    return { method: resolved.spec.build(w, resolved.options, sched), levels: sched.levels };
+    return {
+      method: resolved.spec.build(w, resolved.options, sched),
+      levels: sched.levels,
+      landings: sched.landings,
+      initialScale: sched.initialScale,
+    };
   };
   const steps =
     budget.nfe !== undefined

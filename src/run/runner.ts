@@ -14,6 +14,10 @@ export interface RunInputs {
   readonly method: MethodInstance;
   readonly sampler: SamplerStep;
   readonly levels: readonly NoiseLevel[];
+  /** Where step i lands when not levels[i + 1] (the sampler's plan). */
+  readonly landings?: readonly NoiseLevel[];
+  /** The initial noise's scale (SamplingLevels.initialScale; default 1). */
+  readonly initialScale?: number;
   /** n items; item i starts from, and draws its noise from, the stream keyed by (seed, i). */
   readonly n: number;
   readonly seed: number;
@@ -56,7 +60,11 @@ export async function runSampling(inputs: RunInputs): Promise<RunOutput> {
   const { denoiser, n, seed } = inputs;
   const rng = new BatchRandom(seed, n);
   const noise = rng.normal([n, ...denoiser.itemShape]);
-  const start = inputs.start?.(noise) ?? { x: noise };
+  // A start of its own (image to image) noises its image with the unscaled draw.
+  const scale = inputs.initialScale ?? 1;
+  const start = inputs.start?.(noise) ?? {
+    x: scale === 1 ? noise : noise.like(noise.data.map((v) => v * scale)),
+  };
   const monitor = inputs.gap === false ? null : new GapMonitor(inputs.gap);
   let monitorMs = 0;
   const observe: StepObserver | undefined = monitor
@@ -72,6 +80,7 @@ export async function runSampling(inputs: RunInputs): Promise<RunOutput> {
     rule: inputs.method.rule,
     sampler: inputs.sampler,
     levels: inputs.levels,
+    landings: inputs.landings,
     x: start.x,
     rng,
     wrappers: [...inputs.method.wrappers, ...(start.wrappers ?? [])],

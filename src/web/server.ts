@@ -56,7 +56,12 @@ export function locate(mounts: Mounts, urlPath: string): string | undefined {
     : undefined;
 }
 
-/** Folders answer with their entry names (JSON) and `x-diffier-kind: dir` (io/filesWeb.ts). */
+/**
+ * Folders answer with their entry names (JSON) and `x-diffier-kind: dir` (io/filesWeb.ts).
+ * `?kind` asks what a path is without fetching it: `{"kind":"file"|"dir"|null}`, always
+ * 200, so the page can look for optional parts of a model folder (a VAE, a tokenizer's
+ * slow files) without a 404 in the browser's console for each one that is absent.
+ */
 export function createWebServer(mounts: Mounts, index: string): Server {
   return createServer((req, res) => {
     void (async () => {
@@ -67,6 +72,16 @@ export function createWebServer(mounts: Mounts, index: string): Server {
       }
       const path = url.pathname === '/' ? index : locate(mounts, url.pathname);
       const st = path ? await stat(path).catch(() => undefined) : undefined;
+      if (url.searchParams.has('kind')) {
+        const kind = st?.isDirectory() ? 'dir' : st?.isFile() ? 'file' : null;
+        res.writeHead(200, {
+          'content-type': TYPES['.json'],
+          'cache-control': 'no-store',
+          ...ISOLATION,
+        });
+        res.end(req.method === 'HEAD' ? undefined : JSON.stringify({ kind }));
+        return;
+      }
       if (!path || !st) {
         res.writeHead(404, { 'content-type': TYPES['.txt'], ...ISOLATION }).end('not found\n');
         return;

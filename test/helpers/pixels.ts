@@ -30,20 +30,3 @@ export function pngDifference(a: Buffer, b: Buffer): PngDifference {
   }
   return { sizes, maxDiff, differing, values: pa.data.length };
 }
-
-/**
- * The bottom-right `width` × `height` of a PNG, as PNG bytes: the cells of a CLI grid, whose
- * labels sit in margins left of and above them (image/labels.ts).
- */
-export function bottomRight(png: Buffer, width: number, height: number): Buffer {
-  const src = PNG.sync.read(png);
-  const out = new PNG({ width, height });
-  const x0 = src.width - width;
-  const y0 = src.height - height;
-  if (x0 < 0 || y0 < 0) return png;
-  for (let y = 0; y < height; y++) {
-    const from = ((y0 + y) * src.width + x0) * 4;
-    src.data.copy(out.data, y * width * 4, from, from + width * 4);
-  }
-  return PNG.sync.write(out);
-}
