@@ -123,11 +123,12 @@ describe('generate --from', () => {
       w: '2.5',
       steps: '2',
       n: '2',
-      sampler: 'ddim',
       seed: '0',
     }))
       assert.equal(r.flags[k], v, k);
     for (const k of ['out', 'json', 'progress', 'from', 'threads']) assert.ok(!(k in r.flags), k);
+    // No --sampler given: its default is the model's scheduler class, fixed by the model's hash.
+    assert.ok(!('sampler' in r.flags));
     const info = await cli(['info', out]);
     assert.equal(info.code, 0, info.stderr);
     assert.match(info.stdout, /made by diffier .* generate/);
