@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 /** Bottom to top. A name is a folder of src/ or a file directly in it. */
 export const LAYERS = [
   ['core'],
-  ['io', 'types'],
+  ['io', 'types', 'recipe'],
   ['schedules'],
   ['samplers', 'monitors', 'options', 'backends', 'audio', 'image'],
   ['guidance', 'transitions', 'models', 'plot'],

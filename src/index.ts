@@ -103,7 +103,6 @@ export {
 export { editImageShape, type EditMode } from './pipelines/imageEdit.js';
 export { DEFAULT_STRENGTH } from './schedules/strength.js';
 export { imageFromRgba } from './image/rgba.js';
-export { gridPng } from './image/png.js';
 export { readPngImage } from './image/readPng.js';
 
 export { loadUpscalerModel, type UpscalerModel } from './models/upscaler.js';
@@ -145,6 +144,21 @@ export {
 export { runSpeedBench, type SpeedOptions, type SpeedResult } from './bench/speed.js';
 export { EvalClassifier, evalModelDir } from './eval/classifier.js';
 export { loadMnist, mnistDigitsDir } from './data/mnist.js';
+export { gridPng, labelledGridPng, imagePng, type GridLabels } from './image/png.js';
+export { readTextChunks, withTextChunks, type PngTextEntry } from './image/pngText.js';
+export {
+  parseRecipe,
+  recipeText,
+  a1111Parameters,
+  RECIPE_FORMAT,
+  type Recipe,
+} from './recipe/recipe.js';
+export {
+  readRecipeFile,
+  recipeTextOf,
+  pngWithRecipe,
+  recipeWavTags,
+} from './pipelines/recipeFile.js';
 export {
   diffierStep,
   checkDiffierStep,

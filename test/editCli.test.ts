@@ -76,12 +76,15 @@ describe('diffier generate: editing', () => {
     );
     // Every grid cell (3× enlarged, 2 px gaps) keeps the input's pixels where the mask is black.
     const png = PNG.sync.read(await readFile(f.out));
+    // The cells sit right of and below the grid's label margins.
+    const left = png.width - (2 + 2 * 86);
+    const top = png.height - (2 + 2 * 86);
     for (let row = 0; row < 2; row++) {
       for (let col = 0; col < 2; col++) {
         for (let y = 0; y < 28; y++) {
           for (let x = 12; x < 28; x++) {
-            const px = 2 + col * 86 + 3 * x;
-            const py = 2 + row * 86 + 3 * y;
+            const px = left + 2 + col * 86 + 3 * x;
+            const py = top + 2 + row * 86 + 3 * y;
             const v = png.data[4 * (py * png.width + px)];
             assert.equal(v, Math.round(digit(x, y) * 255), `cell ${row},${col} pixel ${x},${y}`);
           }

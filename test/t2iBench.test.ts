@@ -10,6 +10,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PNG } from 'pngjs';
+import { recipeTextOf } from '../src/pipelines/recipeFile.js';
+import { parseRecipe } from '../src/recipe/recipe.js';
 import type { ValueInfo } from '../src/backends/onnx.js';
 import { selectPrompts, T2I_PROMPTS } from '../src/bench/t2iBench.js';
 import { DatasetError, HELD_OUT_PER_DIGIT, loadMnist, takeImages } from '../src/data/mnist.js';
@@ -251,6 +253,12 @@ describe('diffier bench t2i (tiny fixture)', () => {
     const png = PNG.sync.read(await readFile(join(dir, 'grids', 'cfg-w3.png')));
     assert.equal(png.height, 2 + 2 * (84 + 2)); // rows = prompts
     assert.equal(png.width, 2 + 4 * (84 + 2)); // columns = images
+    // Every grid carries the bench's recipe (the output folders are not part of it).
+    const gridFile = join(dir, 'grids', 'cfg-w3.png');
+    const recipe = parseRecipe(recipeTextOf(await readFile(gridFile), gridFile), gridFile);
+    assert.equal(recipe.command, 'bench t2i');
+    assert.equal(recipe.flags.nfe, '8');
+    assert.ok(!('grids' in recipe.flags) && !('plots' in recipe.flags));
     const plots = await readdir(join(dir, 'plots'));
     for (const f of ['fid-vs-w.svg', 'adherence-vs-w.svg', 'pareto-fid-adherence.svg'])
       assert.ok(plots.includes(f), f);

@@ -25,16 +25,20 @@ async function upscale(input: string, extra: string[] = [], run = cli) {
 }
 
 describe('diffier upscale', () => {
-  it('writes input | bicubic, then one row per method, and the JSON sidecar', async () => {
+  it('writes the upscaled image, the sheet (input | bicubic, then one row per method) with --compare, and the JSON sidecar', async () => {
     const r = await upscale(EXAMPLE, ['--compare', 'cfg,diffier', '--w', '2', '--no-progress']);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(r.files.sort(), ['up.json', 'up.png']);
+    assert.deepEqual(r.files.sort(), ['up-sheet.png', 'up.json', 'up.png']);
     assert.match(r.stdout, /cfg\s+2\.00\s+3\s+6/);
     const png = PNG.sync.read(await readFile(r.out));
-    assert.equal(png.width, 2 + 2 * (84 + 2)); // 2 columns: n = 2 (the input row has 2 too)
-    assert.equal(png.height, 2 + 3 * (84 + 2)); // input row + one row per method
+    assert.deepEqual([png.width, png.height], [28, 28]); // the model's output size
+    const sheet = PNG.sync.read(await readFile(join(r.dir, 'up-sheet.png')));
+    // 2 columns (n = 2; the input row has 2 too), 3 rows (input row + one per method), with a label margin left.
+    assert.ok(sheet.width > 2 + 2 * (84 + 2), `width ${sheet.width}`);
+    assert.equal(sheet.height, 2 + 3 * (84 + 2));
     const side = JSON.parse(await readFile(join(r.dir, 'up.json'), 'utf8'));
     assert.equal(side.input, EXAMPLE);
+    assert.equal(side.sheet, join(r.dir, 'up-sheet.png'));
     assert.equal(side.model.dir, MNIST_SR);
     assert.deepEqual(side.model.inputShape, [1, 7, 7]);
     assert.equal(side.model.guidedOn, 'low-res image');

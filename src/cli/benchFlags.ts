@@ -111,6 +111,7 @@ export async function parseBenchFlags(flags: BenchFlags, defaultNfe: number, mod
     plots,
     evaluator,
     mnistDir,
+    modelDir,
     inputs,
   };
 }

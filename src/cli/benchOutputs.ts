@@ -6,6 +6,8 @@
  */
 import { join } from 'node:path';
 import { checkOutputs, commitOutputs, jsonText, type OutputFile } from '../io/atomicWrite.js';
+import { withRecipe } from '../pipelines/recipeFile.js';
+import type { Recipe } from '../recipe/recipe.js';
 
 /** What a bench command may write: files (JSON, markdown) and folders of images, plots, sounds. */
 export interface BenchOutputPaths {
@@ -27,10 +29,14 @@ export async function checkBenchOutputs(
 export class BenchOutputs {
   private readonly files: OutputFile[] = [];
 
-  constructor(private readonly inputs: readonly string[]) {}
+  /** With a `recipe`, every PNG and WAV added carries it (pipelines/recipeFile.ts). */
+  constructor(
+    private readonly inputs: readonly string[],
+    private readonly recipe?: Recipe,
+  ) {}
 
   add(path: string, content: string | Uint8Array): void {
-    this.files.push({ path, content });
+    this.files.push({ path, content: this.recipe ? withRecipe(content, this.recipe) : content });
   }
 
   addJson(path: string | undefined, value: () => unknown): void {

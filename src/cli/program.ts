@@ -84,6 +84,12 @@ const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/methods.js')).methodsCommand(),
   },
   {
+    path: ['info'],
+    description:
+      'print the recipe a PNG or WAV written by diffier carries (re-run it with <command> --from FILE)',
+    load: async () => (await import('./commands/info.js')).infoCommand(),
+  },
+  {
     path: ['web'],
     description:
       'serve the web page: text to image and the mixture benchmark, run in the browser (onnxruntime-web)',

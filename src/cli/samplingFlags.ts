@@ -21,7 +21,9 @@ import type { StepPayload } from '../core/observer.js';
 import type { ScheduleConfig } from '../schedules/config.js';
 import { COMFY_SCHEDULERS, parseSamplerName, samplerNames } from '../samplers/index.js';
 import { checkSeed } from '../core/random.js';
+import { join, resolve } from 'node:path';
 import { addCountFlag, addMethodFlag } from './aliasedFlags.js';
+import { addFromFlag } from './recipeFlags.js';
 import { addMethodFlags, parseMethodFlags } from './methodFlags.js';
 import { parseInteger, parseNumber } from './parse.js';
 import { MAX_THREADS } from './threads.js';
@@ -43,6 +45,8 @@ export interface SamplingFlags {
   sampler?: string;
   out: string;
   json?: string;
+  outDir?: string;
+  from?: string;
   threads?: string;
   unetCalls: string;
   ksdItems: string;
@@ -58,6 +62,28 @@ export interface SamplingFlagDefaults {
   readonly nMeaning: string;
   readonly n: string;
   readonly out: string;
+  /** What --out writes, for the help. */
+  readonly outMeaning: string;
+}
+
+/** --out-dir writes at most this many files (methods × --n). */
+export const MAX_ITEM_FILES = 1024;
+
+/** The per-image files of --out-dir: [method][i] → DIR/<method>-<w>-<i>.png. */
+export function itemPaths(
+  dir: string,
+  methods: readonly MethodChoice[],
+  w: number,
+  n: number,
+): string[][] {
+  if (methods.length * n > MAX_ITEM_FILES) {
+    throw new InvalidOptionError(
+      `--out-dir would write ${methods.length * n} files (methods × --n); at most ${MAX_ITEM_FILES}`,
+    );
+  }
+  return methods.map((m) =>
+    Array.from({ length: n }, (_, i) => join(dir, `${m.name}-${String(w)}-${i}.png`)),
+  );
 }
 
 /** Sampler, UNet call layout, KSD items and onnxruntime threads: every sampling command's. */
@@ -88,8 +114,13 @@ export function addSamplingFlags(cmd: Command, defaults: SamplingFlagDefaults): 
     .option('--nfe <n>', 'network evaluations per image: each method gets the most steps that fit');
   addCountFlag(cmd, defaults.nMeaning, defaults.n)
     .option('--seed <n>', 'seed (the noise of image i is the same whatever --n is)', '0')
-    .option('--out <file>', 'PNG grid', defaults.out)
-    .option('--json <file>', 'JSON sidecar (default: the PNG name with .json)');
+    .option('--out <file>', defaults.outMeaning, defaults.out)
+    .option('--json <file>', 'JSON sidecar (default: the PNG name with .json)')
+    .option(
+      '--out-dir <dir>',
+      `also write every image as its own PNG, <method>-<w>-<i>.png, in DIR (at most ${MAX_ITEM_FILES})`,
+    );
+  addFromFlag(cmd);
   addRuntimeFlags(cmd)
     .option('--no-gap', 'skip the gap monitor (the sidecar then has no gap figures)')
     .option('--no-progress', 'no progress on stderr');
@@ -103,9 +134,14 @@ export function sidecarPath(out: string): string {
 
 /**
  * Parse and check the shared flags, output paths included (writable, distinct, none of them
- * one of the run's `inputs`: the model folder's files, an input image).
+ * one of the run's `inputs`: the model folder's files, an input image, the --from file). `extraOutputs` are
+ * the command's own further outputs (upscale's sheet).
  */
-export async function parseSamplingFlags(flags: SamplingFlags, inputs: readonly string[] = []) {
+export async function parseSamplingFlags(
+  flags: SamplingFlags,
+  inputs: readonly string[] = [],
+  extraOutputs: readonly string[] = [],
+) {
   const { methods, steps, nfe } = parseMethodFlags(flags, { steps: DEFAULT_STEPS });
   const threads =
     flags.threads === undefined
@@ -115,13 +151,18 @@ export async function parseSamplingFlags(flags: SamplingFlags, inputs: readonly 
   const out = outputPath(flags.out, '--out');
   const json = outputPath(flags.json ?? sidecarPath(out), '--json');
   if (json === out) throw new InvalidOptionError('--json and --out name the same file');
-  await checkOutputs([out, json], inputs);
+  const w = parseNumber(flags.w, '--w');
+  const n = parseInteger(flags.n, '--n', 1, 4096);
+  const items =
+    flags.outDir === undefined ? undefined : itemPaths(resolve(flags.outDir), methods, w, n);
+  const from = flags.from === undefined ? [] : [resolve(flags.from)];
+  await checkOutputs([out, json, ...(items ?? []).flat(), ...extraOutputs], [...inputs, ...from]);
   return {
     methods,
-    w: parseNumber(flags.w, '--w'),
+    w,
     steps,
     nfe,
-    n: parseInteger(flags.n, '--n', 1, 4096),
+    n,
     seed: checkSeed(parseInteger(flags.seed, '--seed', 0, 0xffffffff)),
     sampler: flags.sampler,
     threads,
@@ -130,6 +171,7 @@ export async function parseSamplingFlags(flags: SamplingFlags, inputs: readonly 
     gapMonitor: flags.gap !== false,
     out,
     json,
+    items,
   };
 }
 

@@ -102,3 +102,10 @@ export class InputImageError extends DiffierError {
     super('INPUT_IMAGE', message);
   }
 }
+
+/** A run's recipe (in a PNG or WAV written by diffier) that is missing, malformed or unusable. */
+export class RecipeError extends DiffierError {
+  constructor(message: string) {
+    super('RECIPE', message);
+  }
+}

@@ -35,3 +35,11 @@ export function embeddedTtsModelDir(): string {
 export function embeddedUpscalerDir(): string {
   return join(packageRoot(), 'models', 'mnist-sr');
 }
+
+/** The version in the package's package.json (recorded in every recipe). */
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}

@@ -18,6 +18,7 @@ import { loadUpscalerModel } from '../../models/upscaler.js';
 import { checkNoiseLevel, DEFAULT_NOISE_LEVEL } from '../../pipelines/upscale.js';
 import { addBenchFlags, parseBenchFlags, type BenchFlags } from '../benchFlags.js';
 import { BenchOutputs } from '../benchOutputs.js';
+import { recipeOf } from '../recipeFlags.js';
 import { parseInteger } from '../parse.js';
 import { createProgress } from '../progress.js';
 import { withInterrupt } from '../samplingFlags.js';
@@ -130,7 +131,7 @@ export function benchSrCommand(): Command {
       );
       progress.stop();
       printResult(`${benchSrTable(result)}\n(${((performance.now() - t0) / 1000).toFixed(1)} s)`);
-      const outputs = new BenchOutputs(p.inputs);
+      const outputs = new BenchOutputs(p.inputs, await recipeOf(cmd, '', p.modelDir));
       outputs.addJson(p.json, () => srJson(result));
       if (p.grids) outputs.addAll(p.grids, srGrids(result));
       if (p.plots) outputs.addAll(p.plots, await srPlots(result));

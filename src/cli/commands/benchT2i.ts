@@ -16,6 +16,7 @@ import { inspectModelFolder } from '../../models/folder.js';
 import { loadTextToImageModel } from '../../models/load.js';
 import { addBenchFlags, parseBenchFlags, type BenchFlags } from '../benchFlags.js';
 import { BenchOutputs } from '../benchOutputs.js';
+import { recipeOf } from '../recipeFlags.js';
 import { createProgress } from '../progress.js';
 import { withInterrupt } from '../samplingFlags.js';
 import { fixed, renderTable, type Cell } from '../table.js';
@@ -150,7 +151,7 @@ export function benchT2iCommand(): Command {
       );
       progress.stop();
       printResult(`${benchT2iTable(result)}\n(${((performance.now() - t0) / 1000).toFixed(1)} s)`);
-      const outputs = new BenchOutputs(p.inputs);
+      const outputs = new BenchOutputs(p.inputs, await recipeOf(cmd, '', p.modelDir));
       outputs.addJson(p.json, () => t2iJson(result));
       if (p.grids) outputs.addAll(p.grids, t2iGrids(result));
       if (p.plots) outputs.addAll(p.plots, await t2iPlots(result));

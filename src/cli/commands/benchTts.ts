@@ -15,6 +15,7 @@ import { createSampler, SAMPLER_NAMES } from '../../samplers/index.js';
 import { checkSeed } from '../../core/random.js';
 import { addAliasedFlag, addCountFlag, addMethodFlag, flagValue } from '../aliasedFlags.js';
 import { BenchOutputs, checkBenchOutputs } from '../benchOutputs.js';
+import { recipeOf } from '../recipeFlags.js';
 import { addMethodFlags, parseMethodFlags } from '../methodFlags.js';
 import { parseInteger, parseNumberList } from '../parse.js';
 import { MAX_THREADS } from '../threads.js';
@@ -216,7 +217,7 @@ export function benchTtsCommand(): Command {
       printResult(
         `${benchTtsTable(result, model.dir)}\n(${((performance.now() - t0) / 1000).toFixed(1)} s)`,
       );
-      const outputs = new BenchOutputs([p.data, p.modelDir]);
+      const outputs = new BenchOutputs([p.data, p.modelDir], await recipeOf(cmd, '', p.modelDir));
       outputs.addJson(p.json, () => ({
         ...result,
         model: model.dir,

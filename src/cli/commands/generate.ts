@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { resolve } from 'node:path';
-import { defaultScale, gridPng } from '../../image/png.js';
+import { defaultScale, labelledGridPng } from '../../image/png.js';
 import { jsonText } from '../../io/atomicWrite.js';
 import { embeddedModelDir } from '../../models/embedded.js';
 import { inspectModelFolder } from '../../models/folder.js';
@@ -11,7 +11,11 @@ import {
   textToImage,
   type TextToImageResult,
 } from '../../pipelines/textToImage.js';
+import { pngWithRecipe } from '../../pipelines/recipeFile.js';
+import type { Recipe } from '../../recipe/recipe.js';
 import { schedulerConfigJson } from '../../schedules/config.js';
+import { itemFiles, rowLabel } from '../imageOutputs.js';
+import { applyFrom, modelChangeWarning, recipeOf } from '../recipeFlags.js';
 import {
   addSamplingFlags,
   checkBatchMemory,
@@ -40,7 +44,7 @@ export async function prepareGenerate(prompt: string, flags: GenerateFlags) {
   const edit = await parseEditFlags(flags);
   const setup = await parseSamplingFlags(flags, [modelDir, ...editInputFiles(edit)]);
   const folder = await inspectModelFolder(modelDir);
-  return { ...setup, edit, prompt, folder };
+  return { ...setup, edit, prompt, folder, modelDir };
 }
 
 type GenerateSetup = Awaited<ReturnType<typeof prepareGenerate>>;
@@ -48,6 +52,7 @@ type GenerateSetup = Awaited<ReturnType<typeof prepareGenerate>>;
 /** Everything needed to reproduce and read the grid: settings, methods, steps, gap figures, timings. */
 function sidecar(
   p: GenerateSetup,
+  recipe: Recipe,
   model: TextToImageModel,
   runs: TextToImageResult[],
   loadMs: number,
@@ -62,6 +67,7 @@ function sidecar(
     },
     png: p.out,
     layout: 'rows = methods (in order), columns = samples 0 … n−1',
+    images: p.items ?? null,
     model: {
       dir: model.folder.dir,
       className: model.folder.className,
@@ -81,6 +87,7 @@ function sidecar(
           sampledSteps: runs.map((r) => r.edit?.sampledSteps),
         }
       : null,
+    recipe,
     runs: runsJson(runs),
     timings: { loadMs },
   };
@@ -88,15 +95,29 @@ function sidecar(
 
 export function generateCommand(): Command {
   const cmd = new Command('generate')
-    .argument('<prompt>', 'what to draw, e.g. "a thick slanted seven"')
+    .argument(
+      '[prompt]',
+      'what to draw, e.g. "a thick slanted seven" (with --from: the recorded one)',
+    )
     .option(
       '--model <dir>',
       'model folder in the diffusers/optimum ONNX layout (default: the embedded models/mnist-t2i)',
     );
   addEditFlags(cmd);
-  addSamplingFlags(cmd, { method: 'cfg', nMeaning: 'images per method', n: '8', out: 'grid.png' });
-  return cmd.action(async (prompt: string, flags: GenerateFlags) => {
+  addSamplingFlags(cmd, {
+    method: 'cfg',
+    nMeaning: 'images per method',
+    n: '8',
+    out: 'grid.png',
+    outMeaning: 'PNG grid, labelled: one row per method, one column per sample',
+  });
+  return cmd.action(async (promptArg: string | undefined, _flags: unknown, self: Command) => {
+    const { argument: prompt, from } = await applyFrom(self, promptArg);
+    const flags = self.opts<GenerateFlags>();
     const p = await prepareGenerate(prompt, flags);
+    const recipe = await recipeOf(self, prompt, p.modelDir);
+    const changed = modelChangeWarning(from, recipe);
+    if (changed) warn(changed);
     const tLoad = performance.now();
     const model = await loadTextToImageModel(p.folder, { threads: p.threads, warn });
     const loadMs = performance.now() - tLoad;
@@ -135,14 +156,19 @@ export function generateCommand(): Command {
             warn,
           }),
       );
-      const png = gridPng(
+      const grid = labelledGridPng(
         runs.map((r) => r.images),
+        {
+          rows: runs.map(rowLabel),
+          columns: Array.from({ length: p.n }, (_, i) => `#${i}`),
+        },
         { scale: defaultScale(runs[0].images.shape[2]) },
       );
       printResult(runTable(runs));
       await writeOutputs([
-        { path: p.out, content: png },
-        { path: p.json, content: jsonText(sidecar(p, model, runs, loadMs)) },
+        { path: p.out, content: pngWithRecipe(grid, recipe) },
+        ...itemFiles(runs, p.items, recipe),
+        { path: p.json, content: jsonText(sidecar(p, recipe, model, runs, loadMs)) },
       ]);
     } finally {
       await model.release();

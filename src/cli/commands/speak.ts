@@ -25,6 +25,8 @@ import { DRIFT, METHOD, NFE, SECONDS, STEPS, TRAINING_GAP, W } from '../columns.
 import { printResult, warn, writeOutputs } from '../log.js';
 import { addMethodFlags, parseMethodFlags } from '../methodFlags.js';
 import { parseInteger, parseNumber } from '../parse.js';
+import { recipeWavTags } from '../../pipelines/recipeFile.js';
+import { addFromFlag, applyFrom, modelChangeWarning, recipeOf } from '../recipeFlags.js';
 import { MAX_THREADS } from '../threads.js';
 import { runEachMethod } from '../samplingFlags.js';
 import { fixed, integer, renderTable } from '../table.js';
@@ -39,6 +41,7 @@ export interface SpeakFlags {
   out: string;
   json?: string;
   plot?: string;
+  from?: string;
   threads?: string;
   vocoderIterations: string;
   n: string;
@@ -77,7 +80,8 @@ export async function prepareSpeak(text: string, flags: SpeakFlags) {
     throw new InvalidOptionError(`--out, --json and --plot must name different files`);
   }
   const modelDir = resolve(flags.model ?? embeddedTtsModelDir());
-  await checkOutputs(all, [modelDir]);
+  const from = flags.from === undefined ? [] : [resolve(flags.from)];
+  await checkOutputs(all, [modelDir, ...from]);
   const count = countFlag(flags, ['--batch']);
   return {
     text,
@@ -184,7 +188,10 @@ function runTable(p: SpeakSetup, runs: readonly TextToSpeechResult[]): string {
 // Long because it declares every flag of the command; the checks are in prepareSpeak, the outputs in sidecar and runTable.
 export function speakCommand(): Command {
   const cmd = new Command('speak')
-    .argument('<text>', 'English text; several sentences are spoken one after another')
+    .argument(
+      '[text]',
+      'English text; several sentences are spoken one after another (with --from: the recorded one)',
+    )
     .option('--model <dir>', 'TTS model folder (default: the embedded models/tts-espeak)');
   addMethodFlag(
     cmd,
@@ -213,9 +220,14 @@ export function speakCommand(): Command {
     '1',
     ['--batch'],
   ).option('--no-progress', 'no progress on stderr');
-  addMethodFlags(cmd);
-  return cmd.action(async (text: string, flags: SpeakFlags) => {
+  addFromFlag(addMethodFlags(cmd));
+  return cmd.action(async (textArg: string | undefined, _flags: unknown, self: Command) => {
+    const { argument: text, from } = await applyFrom(self, textArg);
+    const flags = self.opts<SpeakFlags>();
     const p = await prepareSpeak(text, flags);
+    const recipe = await recipeOf(self, text, p.modelDir);
+    const changed = modelChangeWarning(from, recipe);
+    if (changed) warn(changed);
     const model = await loadTextToSpeechModel(p.modelDir, { threads: p.threads, warn });
     try {
       const phonemized = await prepareText(model, text);
@@ -246,7 +258,11 @@ export function speakCommand(): Command {
       );
       const files: OutputFile[] = runs.map((r, i) => ({
         path: p.wavs[i],
-        content: encodeWav(r.audio, r.sampleRate),
+        content: encodeWav(
+          r.audio,
+          r.sampleRate,
+          recipeWavTags({ ...recipe, item: { method: p.methods[i].name, w: p.w, index: 0 } }),
+        ),
       }));
       if (p.plot) {
         const mel = model.norm.mel;
