@@ -398,7 +398,8 @@ describe('DPM-Solver++(2M)', () => {
 });
 
 describe('all steps', () => {
-  const samplers = SAMPLER_NAMES.map((name) => createSampler(name));
+  // dpmpp-sde evaluates its midpoint at the schedule's timestep of σ_m: any look-up will do.
+  const samplers = SAMPLER_NAMES.map((name) => createSampler(name, { timestepOf: () => 650 }));
 
   it('are pure: same input, same output; inputs untouched; noise only from input.rng', () => {
     const p = pred(X0, consistentEps(XT, X0, T));
@@ -450,13 +451,21 @@ describe('all steps', () => {
       euler: true,
       'euler-a': true,
       'dpmpp-2m': false,
+      heun: true,
+      'dpmpp-sde': false,
+      unipc: false,
+      lms: false,
+      lcm: false,
     });
   });
 });
 
 describe('createSampler', () => {
   it('builds every named sampler with its flags', () => {
-    assert.deepEqual([...SAMPLER_NAMES], ['ddim', 'ddpm', 'euler', 'euler-a', 'dpmpp-2m']);
+    assert.deepEqual(
+      [...SAMPLER_NAMES],
+      ['ddim', 'ddpm', 'euler', 'euler-a', 'dpmpp-2m', 'heun', 'dpmpp-sde', 'unipc', 'lms', 'lcm'],
+    );
     for (const name of SAMPLER_NAMES) assert.equal(createSampler(name).name, name);
     assert.equal(createSampler('ddim').stochastic, false);
     assert.equal(createSampler('ddim', { eta: 0.3 }).stochastic, true);
@@ -467,9 +476,10 @@ describe('createSampler', () => {
 
   it('rejects unknown names, listing the valid ones', () => {
     assert.throws(
-      () => createSampler('heun'),
+      () => createSampler('plms'),
       (e: unknown) =>
-        e instanceof InvalidOptionError && /ddim, ddpm, euler, euler-a, dpmpp-2m/.test(e.message),
+        e instanceof InvalidOptionError &&
+        /ddim, ddpm, euler, euler-a, dpmpp-2m, heun/.test(e.message),
     );
     assert.throws(() => createSampler('euler-a', { eta: -1 }), InvalidOptionError);
   });

@@ -211,8 +211,8 @@ export async function runGmmBench(opts: GmmBenchOptions): Promise<GmmBenchResult
   const { problem, samples: n, seed } = opts;
   const dim = problem.dim;
   const samplerName = opts.sampler ?? 'ddim';
-  const sampler = createSampler(samplerName);
   const schedule = scheduleFor(problem, opts.warn);
+  const sampler = createSampler(samplerName, { timestepOf: schedule.timestepOf });
   const resolved = new Map(opts.methods.map((m) => [m, resolveMethod(m)])); // validates names and options first
   const truth = trueMixtures(problem);
   // A trained network has no closed-form density: no guided target, no fidelity, no floor.

@@ -51,8 +51,12 @@ export async function planRun(schedule: ScheduleConfig, opts: SamplingSettings) 
   if (!Number.isFinite(w)) throw new InvalidOptionError(`w must be a finite number, got ${w}`);
   const resolved = resolveMethod(opts.method ?? { name: 'cfg' });
   const samplerName = opts.sampler ?? 'ddim';
-  const sampler = createSampler(samplerName, opts.samplerOptions);
-  const planned = await planMethod(resolved, w, schedulePlan(schedule), sampler, budget);
+  const plan = schedulePlan(schedule);
+  const sampler = createSampler(samplerName, {
+    timestepOf: plan.timestepOf,
+    ...opts.samplerOptions,
+  });
+  const planned = await planMethod(resolved, w, plan, sampler, budget);
   return { w, resolved, samplerName, sampler, ...planned };
 }
 

@@ -9,6 +9,8 @@ export interface SchedulePlan {
   readonly config: ScheduleConfig;
   readonly maxSteps: number;
   forSteps(steps: number): ScheduleInfo;
+  /** Training timestep whose σ is `sigma` (fractional), independent of the step count. */
+  timestepOf(sigma: number): number;
 }
 
 export function schedulePlan(config: ScheduleConfig): SchedulePlan {
@@ -17,6 +19,7 @@ export function schedulePlan(config: ScheduleConfig): SchedulePlan {
   return {
     config,
     maxSteps: config.numTrainTimesteps,
+    timestepOf,
     forSteps: (steps) => ({ levels: samplingLevels(config, steps), levelAt, timestepOf }),
   };
 }
