@@ -48,7 +48,7 @@ function input<H>(
   from: NoiseLevel,
   to: NoiseLevel,
   p: GuidedPrediction,
-  extra: { seed?: number; history?: H; stepsLeft?: number } = {},
+  extra: { seed?: number; history?: H } = {},
 ): StepInput<H> {
   return {
     x,
@@ -57,7 +57,6 @@ function input<H>(
     pred: p,
     rng: new BatchRandom(extra.seed ?? 1, x.batch),
     history: extra.history,
-    stepsLeft: extra.stepsLeft,
   };
 }
 
@@ -96,10 +95,7 @@ async function runGaussian(sampler: SamplerStep, levels: readonly NoiseLevel[], 
     evaluations++;
     const out = await completeStep(
       sampler,
-      input(x, levels[i], levels[i + 1], gaussianPred(x, levels[i]), {
-        history,
-        stepsLeft: levels.length - 1 - i,
-      }),
+      input(x, levels[i], levels[i + 1], gaussianPred(x, levels[i]), { history }),
       async (xx, level) => {
         evaluations++;
         return gaussianPred(xx, level);
@@ -329,7 +325,7 @@ describe('LMS', () => {
 describe('UniPC', () => {
   it('first step is DDIM(η = 0) with ε from x̂0, and is exact for point-mass data', async () => {
     const p = pred(X0, consistentEps(XT, X0, T));
-    const out = uniPcStep().step(input(XT, T, S, p, { stepsLeft: 5 }));
+    const out = uniPcStep().step(input(XT, T, S, p));
     assertClose(
       out.x.data,
       XT.data.map((x, j) => S.a * X0.data[j] + S.s * ((x - T.a * X0.data[j]) / T.s)),
@@ -354,17 +350,17 @@ describe('UniPC', () => {
 
   it('the corrector redoes the previous step with the new evaluation (order 1: trapezoid in x̂0)', () => {
     const p = pred(X0, consistentEps(XT, X0, T));
-    const first = uniPcStep().step(input(XT, T, S, p, { stepsLeft: 3 }));
+    const first = uniPcStep().step(input(XT, T, S, p));
     const x0b = Tensor.fromRows([
       [0.4, -0.1, 0.3],
       [-0.5, 0.7, 0.0],
     ]);
     const U = levelFromSigma(0.3, 500);
     const withC = uniPcStep().step(
-      input(first.x, S, U, pred(x0b, x0b), { history: first.history, stepsLeft: 2 }),
+      input(first.x, S, U, pred(x0b, x0b), { history: first.history }),
     );
     const noC = uniPcStep({ disableCorrector: [0] }).step(
-      input(first.x, S, U, pred(x0b, x0b), { history: first.history, stepsLeft: 2 }),
+      input(first.x, S, U, pred(x0b, x0b), { history: first.history }),
     );
     // UniC order 1 (bh2, ρ = 1/2): x_c = (s_s/s_t)·x_t − a_s(e^(−h) − 1)·(m0 + (m1 − m0)/2).
     const h = Math.log(S.a / S.s) - Math.log(T.a / T.s);
@@ -383,14 +379,15 @@ describe('UniPC', () => {
       assert.ok(p > 1.8, `UniPC-${order} order ${p}`);
     }
     const p = pred(X0, consistentEps(XT, X0, T));
-    const first = uniPcStep({ order: 3 }).step(input(XT, T, S, p, { stepsLeft: 3 }));
+    const first = uniPcStep({ order: 3 }).step(input(XT, T, S, p));
     const U = levelFromSigma(0.3, 500);
-    const last = uniPcStep({ order: 3 }).step(
-      input(first.x, S, U, pred(X0, X0), { history: first.history, stepsLeft: 1 }),
+    // Step index 1 of a 2-step run is the last (first order); of a 5-step run it is not.
+    const last = uniPcStep({ order: 3, steps: 2 }).step(
+      input(first.x, S, U, pred(X0, X0), { history: first.history }),
     );
     assert.equal(last.history!.lastOrder, 1);
-    const notLast = uniPcStep({ order: 3 }).step(
-      input(first.x, S, U, pred(X0, X0), { history: first.history, stepsLeft: 4 }),
+    const notLast = uniPcStep({ order: 3, steps: 5 }).step(
+      input(first.x, S, U, pred(X0, X0), { history: first.history }),
     );
     assert.equal(notLast.history!.lastOrder, 2);
     assert.throws(() => uniPcStep({ order: 4 }), InvalidOptionError);

@@ -14,11 +14,6 @@ export interface StepInput<H = unknown> {
   readonly rng: BatchRandom;
   /** What the previous step of this sampler returned (multistep solvers). */
   readonly history: H | undefined;
-  /**
-   * Steps left in the schedule, this one included (1 on the last step), for solvers that
-   * lower their order near the end (UniPC's lower_order_final); absent when unknown.
-   */
-  readonly stepsLeft?: number;
 }
 
 export interface StepOutput<H = unknown> {

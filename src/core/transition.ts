@@ -58,7 +58,6 @@ export const plainTransition: Transition = async (ctx) => {
       pred,
       rng: ctx.rng,
       history: ctx.history,
-      stepsLeft: ctx.numSteps - ctx.i,
     },
     (x, level) => ctx.guide(x, level, ctx.to),
   );

@@ -20,7 +20,8 @@
  * applies UniC to the previous step (from the sample that step started from, kept in the
  * history), then UniP from the corrected sample. The last step's output is UniP's: there
  * is no evaluation after it to correct with. The order is min(solver_order, steps taken + 1)
- * and, with lower_order_final, at most the steps left (the last step is first order).
+ * and, with lower_order_final, at most the steps left in the run (the last step is first
+ * order; the step count is given when the step is made, the index comes from the history).
  * Only x̂0 is used, so renoiseEps is ignored.
  */
 import { InvalidOptionError } from '../core/errors.js';
@@ -40,6 +41,8 @@ export interface UniPcOptions {
   readonly lowerOrderFinal?: boolean;
   /** Skip the corrector on the steps with these indices (diffusers' disable_corrector). */
   readonly disableCorrector?: readonly number[];
+  /** Steps of the run, for lower_order_final (absent: the order is never lowered). */
+  readonly steps?: number;
 }
 
 /** What one step hands to the next. */
@@ -176,7 +179,7 @@ export function uniPcStep(opts: UniPcOptions = {}): SamplerStep<UniPcHistory> {
       const x = history && !noCorrector.has(taken - 1) ? correct(history, from, m0, bh1) : input.x;
       const x0s = [m0, ...(history?.x0s ?? [])].slice(0, order);
       const lambdas = [lambdaOf(from), ...(history?.lambdas ?? [])].slice(0, order);
-      const left = lowerOrderFinal ? (input.stepsLeft ?? order) : order;
+      const left = lowerOrderFinal && opts.steps !== undefined ? opts.steps - taken : order;
       const h = lambdaOf(to) - lambdas[0];
       // A step into σ = 0 (h = ∞) or from zero SNR has no usable older points: first order.
       const wanted = Number.isFinite(h) ? Math.min(order, left, taken + 1) : 1;

@@ -220,7 +220,6 @@ export function characteristic(options: CharacteristicOptions = {}): TransitionW
           pred,
           rng: ctx.rng,
           history: ctx.history,
-          stepsLeft: ctx.numSteps - ctx.i,
         },
         (xx, level) => ctx.guide(xx, level, to),
       );

@@ -193,7 +193,6 @@ export function diffierStep(
           pred: scaled,
           rng: ctx.rng,
           history: ctx.history,
-          stepsLeft: ctx.numSteps - ctx.i,
         },
         async (x, level) => {
           const stage = await ctx.guide(x, level, to);

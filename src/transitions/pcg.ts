@@ -45,7 +45,6 @@ export function pcg(w: number, options: PcgOptions = {}): TransitionWrapper {
           pred,
           rng: ctx.rng,
           history: ctx.history,
-          stepsLeft: ctx.numSteps - ctx.i,
         },
         conditional,
       );
