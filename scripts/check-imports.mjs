@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 export const LAYERS = [
   ['core'],
   ['io', 'types'],
-  ['schedules', 'samplers', 'monitors', 'options', 'backends', 'audio', 'image'],
+  ['schedules'],
+  ['samplers', 'monitors', 'options', 'backends', 'audio', 'image'],
   ['guidance', 'transitions', 'models', 'plot'],
   ['methods', 'denoisers', 'tts', 'data'],
   ['eval', 'run'],

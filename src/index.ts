@@ -13,10 +13,16 @@ export {
   SD15_SCHEDULER_CONFIG,
   type ScheduleConfig,
 } from './schedules/config.js';
-export { samplingLevels } from './schedules/spacing.js';
 export { alphasCumprod } from './schedules/discrete.js';
 export { schedulePlan, type SchedulePlan } from './schedules/plan.js';
-export { createSampler, SAMPLER_NAMES } from './samplers/index.js';
+export {
+  createSampler,
+  resolveSampler,
+  SAMPLER_NAMES,
+  SAMPLERS,
+  type ResolvedSampler,
+  type SamplerDefinition,
+} from './samplers/index.js';
 export type { SamplerStep, StepInput, StepOutput } from './core/step.js';
 export { sample, type SampleOptions } from './samplers/sample.js';
 export {

@@ -107,7 +107,10 @@ async function run(rule: GuidanceRule, levels: readonly NoiseLevel[] = LEVELS) {
 }
 
 /** Predictions at one level, with the context a rule sees there. */
-function fixture(step = 3, levelIndex = 3): { pred: Required<Predictions>; ctx: GuidanceContext } {
+function fixture(
+  step = 3,
+  levelIndex = 3,
+): { pred: Predictions & { uncond: Tensor }; ctx: GuidanceContext } {
   const x = startNoise(11);
   const level = LEVELS[levelIndex];
   const pred = { cond: fakeEps(x, level, 'cond'), uncond: fakeEps(x, level, 'uncond') };

@@ -169,7 +169,7 @@ describe('Heun', () => {
 
 describe('DPM++ SDE', () => {
   const timestepOf = (sigma: number) => 500 + sigma;
-  const step = dpmSolverSdeStep({ timestepOf });
+  const step = dpmSolverSdeStep(timestepOf);
 
   it('stage 1: ancestral step to σ_m = √(σ_t·σ_s), evaluated at its timestep; stage 2 from x_t with x̂0_m', () => {
     const p = pred(X0, consistentEps(XT, X0, T));

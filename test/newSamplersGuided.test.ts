@@ -13,21 +13,17 @@ import {
   apg,
   cfg,
   countNfe,
-  createSampler,
   diffierStep,
   parseSchedulerConfig,
+  resolveSampler,
   sample,
-  schedulePlan,
   type GuidanceRule,
   type TransitionWrapper,
 } from '../src/index.js';
-import { levelFromSigma } from '../src/core/noiseLevel.js';
 import { counting, TWO_CLASS_2D } from './helpers/mixtures.js';
 
 const STEPS = 8;
-const PLAN = schedulePlan(parseSchedulerConfig(SD15_SCHEDULER_CONFIG));
-/** The Euler-type ending: the network levels, then σ = 0. */
-const LEVELS = [...PLAN.forSteps(STEPS).levels.slice(0, -1), levelFromSigma(0, -1)];
+const SD15 = parseSchedulerConfig(SD15_SCHEDULER_CONFIG);
 const NEW = ['heun', 'dpmpp-sde', 'unipc', 'lms', 'lcm'] as const;
 /** Guided evaluations per sample over the schedule: two per step for Heun and DPM++ SDE, except into σ = 0. */
 const STAGES: Record<(typeof NEW)[number], number> = {
@@ -38,7 +34,11 @@ const STAGES: Record<(typeof NEW)[number], number> = {
   lcm: STEPS,
 };
 
-const samplerOf = (name: string) => createSampler(name, { timestepOf: PLAN.timestepOf });
+/** The sampler's step and its own plan's levels on SD 1.5's schedule (Heun's etc. end at σ = 0). */
+function planned(name: string) {
+  const resolved = resolveSampler(name, SD15);
+  return { sampler: resolved.step(STEPS), levels: resolved.schedule.forSteps(STEPS).levels };
+}
 
 async function run(
   name: string,
@@ -51,8 +51,7 @@ async function run(
   const result = await sample({
     denoiser,
     rule,
-    sampler: samplerOf(name),
-    levels: LEVELS,
+    ...planned(name),
     x: rng.normal([n, 2]),
     rng,
     wrappers: opts.wrappers,
@@ -94,8 +93,8 @@ describe('new samplers with guidance', () => {
       assert.equal(on.counted, on.nfe);
       // Probe and corrector: 2 conditional evaluations on every step but the last.
       assert.equal(on.nfe, 2 * STAGES[name] + 2 * (STEPS - 1));
-      const planned = await countNfe({ rule: cfg(3), wrappers }, samplerOf(name), LEVELS);
-      assert.equal(planned, on.nfe);
+      const { sampler, levels } = planned(name);
+      assert.equal(await countNfe({ rule: cfg(3), wrappers }, sampler, levels), on.nfe);
       const one = await run(name, cfg(3), { n: 1, wrappers });
       assert.deepEqual(one.x.data, on.x.data.slice(0, 2));
       assert.notDeepEqual(on.x.data, off.x.data);

@@ -12,7 +12,17 @@ import {
   parseSchedulerConfig,
   schedulerConfigJson,
 } from '../src/schedules/config.js';
-import { samplingLevels, samplingTimesteps } from '../src/schedules/spacing.js';
+import { ddimPlan, eulerPlan } from '../src/schedules/plans.js';
+import type { ScheduleConfig } from '../src/schedules/config.js';
+
+/** DDIMScheduler's levels and network timesteps. */
+const samplingLevels = (cfg: ScheduleConfig, n: number) => [...ddimPlan(cfg, n).levels];
+const samplingTimesteps = (cfg: ScheduleConfig, n: number) =>
+  samplingLevels(cfg, n)
+    .slice(0, -1)
+    .map((l) => l.timestep);
+/** EulerDiscreteScheduler's levels (Karras σ's are read by Euler, not DDIM). */
+const eulerLevels = (cfg: ScheduleConfig, n: number) => [...eulerPlan(cfg, n).levels];
 import { alphaBarAt, alphasCumprod, betas } from '../src/schedules/discrete.js';
 
 /** Parse without letting warnings reach stderr; returns the warnings too. */
@@ -196,7 +206,7 @@ describe('sampling levels', () => {
 
   it('use_karras_sigmas: ρ = 7 ramp between the spaced σ ends, log-σ timesteps, final σ = 0', () => {
     const { cfg } = parse({ ...SD15_SCHEDULER_CONFIG, use_karras_sigmas: true });
-    const levels = samplingLevels(cfg, 25);
+    const levels = eulerLevels(cfg, 25);
     const ref = sd15AlphaBarByLoop();
     const sig = ref.map((ab) => Math.sqrt((1 - ab) / ab));
     assert.equal(levels.length, 26);
@@ -207,16 +217,13 @@ describe('sampling levels', () => {
     const root = levels.slice(0, 25).map((l) => l.sigma ** (1 / 7));
     for (let i = 1; i < 24; i++)
       assert.ok(Math.abs(root[i + 1] - 2 * root[i] + root[i - 1]) < 1e-12);
-    // Each timestep puts log σ on the segment between its two neighbouring training levels.
+    // Each timestep puts log σ on the segment between its two neighbouring training levels
+    // (to float32, in which diffusers keeps Euler's timesteps).
     for (const l of levels.slice(0, 25)) {
       const lo = Math.min(Math.floor(l.timestep), 998);
       const w = l.timestep - lo;
-      close(
-        (1 - w) * Math.log(sig[lo]) + w * Math.log(sig[lo + 1]),
-        Math.log(l.sigma),
-        1e-9,
-        `t=${l.timestep}`,
-      );
+      const logSigma = (1 - w) * Math.log(sig[lo]) + w * Math.log(sig[lo + 1]);
+      assert.ok(Math.abs(logSigma - Math.log(l.sigma)) < 1e-6, `t=${l.timestep}`);
     }
     // diffusers (EulerDiscreteScheduler, re-run in numpy) gives timesteps[1] = 931.990173.
     assert.ok(Math.abs(levels[1].timestep - 931.990173) < 1e-4);
@@ -233,7 +240,7 @@ describe('sampling levels', () => {
       sigma_min: 0.1,
       sigma_max: 10,
     });
-    const levels = samplingLevels(cfg, 5);
+    const levels = eulerLevels(cfg, 5);
     close(levels[0].sigma, 10, 1e-12, 'σ_max');
     close(levels[4].sigma, 0.1, 1e-12, 'σ_min');
   });
@@ -257,11 +264,10 @@ describe('parseSchedulerConfig', () => {
     assert.equal(cfg.betaStart, 0.0001);
     assert.equal(cfg.betaEnd, 0.02);
     assert.equal(cfg.betaSchedule, 'linear');
-    assert.equal(cfg.timestepSpacing, 'leading');
     assert.equal(cfg.stepsOffset, 0);
     assert.equal(cfg.predictionType, 'epsilon');
-    assert.equal(cfg.setAlphaToOne, true);
     assert.equal(cfg.trainedBetas, null);
+    assert.equal(cfg.className, null);
   });
 
   it('reads the SD1.5 config', () => {
@@ -269,7 +275,8 @@ describe('parseSchedulerConfig', () => {
     assert.equal(SD15_SCHEDULE.betaStart, 0.00085);
     assert.equal(SD15_SCHEDULE.betaEnd, 0.012);
     assert.equal(SD15_SCHEDULE.stepsOffset, 1);
-    assert.equal(SD15_SCHEDULE.setAlphaToOne, false);
+    assert.equal(SD15_SCHEDULE.keys.set_alpha_to_one, false);
+    assert.equal(SD15_SCHEDULE.className, 'PNDMScheduler');
     assert.equal(SD15_SCHEDULE.predictionType, 'epsilon');
   });
 
@@ -297,12 +304,6 @@ describe('parseSchedulerConfig', () => {
     assert.equal(warnings.length, 2);
     assert.match(warnings[0], /beta_shedule/);
     assert.match(warnings[1], /foo/);
-  });
-
-  it('warns that unsupported σ spacings are ignored', () => {
-    const { warnings } = parse({ use_exponential_sigmas: true });
-    assert.equal(warnings.length, 1);
-    assert.match(warnings[0], /use_exponential_sigmas/);
   });
 
   it('defaults the warning to console.warn', () => {

@@ -18,8 +18,8 @@ import { budgetOf, type Budget } from '../run/budget.js';
 import { planMethod, type MethodPlan } from '../run/plan.js';
 import { runSampling, type RunOutput } from '../run/runner.js';
 import { checkGrid, runGrid } from './grid.js';
-import { createSampler } from '../samplers/index.js';
-import { scheduleFor } from './problemSchedule.js';
+import { resolveSampler } from '../samplers/index.js';
+import { scheduleConfigFor } from './problemSchedule.js';
 import { BatchRandom } from '../core/random.js';
 import { InvalidOptionError } from '../core/errors.js';
 
@@ -210,9 +210,9 @@ export async function runGmmBench(opts: GmmBenchOptions): Promise<GmmBenchResult
   const budget = check(opts);
   const { problem, samples: n, seed } = opts;
   const dim = problem.dim;
-  const samplerName = opts.sampler ?? 'ddim';
-  const schedule = scheduleFor(problem, opts.warn);
-  const sampler = createSampler(samplerName, { timestepOf: schedule.timestepOf });
+  const chosen = resolveSampler(opts.sampler, scheduleConfigFor(problem, opts.warn));
+  const samplerName = chosen.name;
+  const schedule = chosen.schedule;
   const resolved = new Map(opts.methods.map((m) => [m, resolveMethod(m)])); // validates names and options first
   const truth = trueMixtures(problem);
   // A trained network has no closed-form density: no guided target, no fidelity, no floor.
@@ -225,13 +225,15 @@ export async function runGmmBench(opts: GmmBenchOptions): Promise<GmmBenchResult
     {
       methods: opts.methods,
       ws: opts.ws,
-      plan: ({ method, w }) => planMethod(resolved.get(method)!, w, schedule, sampler, budget),
+      plan: ({ method, w }) =>
+        planMethod(resolved.get(method)!, w, schedule, chosen.step(1), budget),
       runOne: async ({ method, w }, plan, tick) => {
         const result = await runSampling({
           denoiser,
           method: plan.method,
-          sampler,
+          sampler: chosen.step(plan.steps),
           levels: plan.levels,
+          landings: plan.landings,
           n,
           seed,
           gap: {

@@ -237,6 +237,7 @@ async function syntheticRun(
     method: plan.method,
     sampler,
     levels: plan.levels,
+    landings: plan.landings,
     n: batch,
     seed,
     gap: {},

@@ -11,7 +11,7 @@ import { ModelFolderError } from '../core/errors.js';
 import { evalModelDir } from '../eval/classifier.js';
 import { checkWritable } from '../io/atomicWrite.js';
 import { checkUnetCalls } from '../denoisers/unetDenoiser.js';
-import { createSampler } from '../samplers/index.js';
+import { parseSamplerName } from '../samplers/index.js';
 import { checkSeed } from '../core/random.js';
 import { addCountFlag } from './countFlag.js';
 import { addMethodFlags, parseMethodsAndBudget } from './methodFlags.js';
@@ -28,7 +28,7 @@ export interface BenchFlags {
   nfe?: string;
   n: string;
   seed: string;
-  sampler: string;
+  sampler?: string;
   unetCalls: string;
   ksdItems: string;
   threads?: string;
@@ -82,7 +82,7 @@ export async function parseBenchFlags(flags: BenchFlags, defaultNfe: number) {
     flags.threads === undefined
       ? undefined
       : parseInteger(flags.threads, '--threads', 1, MAX_THREADS);
-  createSampler(flags.sampler);
+  if (flags.sampler !== undefined) parseSamplerName(flags.sampler);
   const json = flags.json === undefined ? undefined : resolve(flags.json);
   const grids = flags.grids === undefined ? undefined : resolve(flags.grids);
   const plots = flags.plots === undefined ? undefined : resolve(flags.plots);

@@ -20,7 +20,7 @@ import {
 } from '../pipelines/run.js';
 import type { StepPayload } from '../core/observer.js';
 import type { ScheduleConfig } from '../schedules/config.js';
-import { createSampler, SAMPLER_NAMES } from '../samplers/index.js';
+import { COMFY_SCHEDULERS, parseSamplerName, samplerNames } from '../samplers/index.js';
 import { checkSeed } from '../core/random.js';
 import { addCountFlag } from './countFlag.js';
 import { addMethodFlags, parseMethodsAndBudget } from './methodFlags.js';
@@ -42,7 +42,7 @@ export interface SamplingFlags {
   nfe?: string;
   n: string;
   seed: string;
-  sampler: string;
+  sampler?: string;
   out: string;
   json?: string;
   threads?: string;
@@ -63,7 +63,10 @@ export interface SamplingFlagDefaults {
 /** Sampler, UNet call layout, KSD items and onnxruntime threads: every sampling command's. */
 export function addRuntimeFlags(cmd: Command): Command {
   return cmd
-    .option('--sampler <name>', `sampler: ${SAMPLER_NAMES.join(', ')}`, 'ddim')
+    .option(
+      '--sampler <name>',
+      `sampler: ${samplerNames().join(', ')}; optionally :<ComfyUI scheduler> (${Object.keys(COMFY_SCHEDULERS).join(', ')}) or :key=value,… (default: the model's scheduler_config.json _class_name where supported, else ddim)`,
+    )
     .option(
       '--unet-calls <mode>',
       `guided steps as ${UNET_CALLS.join(' or ')} UNet calls`,
@@ -110,7 +113,7 @@ export async function parseSamplingFlags(flags: SamplingFlags, inputs: readonly 
     flags.threads === undefined
       ? undefined
       : parseInteger(flags.threads, '--threads', 1, MAX_THREADS);
-  createSampler(flags.sampler);
+  if (flags.sampler !== undefined) parseSamplerName(flags.sampler);
   const out = outputPath(flags.out, '--out');
   const json = outputPath(flags.json ?? sidecarPath(out), '--json');
   if (json === out) throw new InvalidOptionError('--json and --out name the same file');

@@ -9,6 +9,13 @@ export interface Predictions {
   readonly cond: Tensor;
   /** Present iff 'both' was requested. */
   readonly uncond?: Tensor;
+  /**
+   * The clean estimates x̂0 when the network gives them directly (v: a·x − s·v; x0
+   * prediction): exact where (x − s·ε)/a would lose every digit at low a (a ≈ 5e-5 at the
+   * cosine schedule's t = 999) and finite at zero SNR (a = 0). Absent: derived from ε.
+   */
+  readonly condX0?: Tensor;
+  readonly uncondX0?: Tensor;
 }
 
 /**

@@ -47,6 +47,42 @@ export function epsFromPrediction(
   return x.like(eps);
 }
 
+/**
+ * x̂0 from a network output where the network gives it directly: x0 itself, or a·x − s·v,
+ * computed from x and v (exact at low a, where (x − s·ε)/a loses its digits, and at a = 0).
+ * Undefined for ε-networks (x̂0 is derived from ε where it is needed).
+ */
+export function x0FromPrediction(
+  kind: PredictionType,
+  x: Tensor,
+  out: Tensor,
+  level: NoiseLevel,
+): Tensor | undefined {
+  if (kind === 'epsilon') return undefined;
+  if (kind === 'sample') return out;
+  const { a, s } = level;
+  const x0 = new Float32Array(x.data.length);
+  for (let j = 0; j < x0.length; j++) x0[j] = a * x.data[j] - s * out.data[j];
+  return x.like(x0);
+}
+
+/** The predictions of one or two network outputs: ε, and x̂0 where the network gives it. */
+export function predictionsFrom(
+  kind: PredictionType,
+  x: Tensor,
+  level: NoiseLevel,
+  cond: Tensor,
+  uncond?: Tensor,
+): Predictions {
+  const condX0 = x0FromPrediction(kind, x, cond, level);
+  const eps = { cond: epsFromPrediction(kind, x, cond, level) };
+  const withCond = condX0 ? { ...eps, condX0 } : eps;
+  if (!uncond) return withCond;
+  const uncondX0 = x0FromPrediction(kind, x, uncond, level);
+  const both = { ...withCond, uncond: epsFromPrediction(kind, x, uncond, level) };
+  return uncondX0 ? { ...both, uncondX0 } : both;
+}
+
 /** Rows of `emb` ([1, S, H]) repeated `n` times. */
 function repeat(emb: Tensor, n: number): Tensor {
   return concatBatch(new Array<Tensor>(n).fill(emb));
@@ -148,13 +184,13 @@ export class UnetDenoiser implements Denoiser {
   async predict(x: Tensor, level: NoiseLevel, request: PredictionRequest): Promise<Predictions> {
     const b = x.batch;
     const t = level.timestep;
-    const toEps = (out: Tensor) => epsFromPrediction(this.options.predictionType, x, out, level);
+    const kind = this.options.predictionType;
     const cond = this.inputs('cond', x);
-    if (request === 'cond') return { cond: toEps(await this.call(cond, t)) };
+    if (request === 'cond') return predictionsFrom(kind, x, level, await this.call(cond, t));
     const uncond = this.inputs('uncond', x);
     if (this.calls === 'separate') {
-      const u = toEps(await this.call(uncond, t));
-      return { cond: toEps(await this.call(cond, t)), uncond: u };
+      const u = await this.call(uncond, t);
+      return predictionsFrom(kind, x, level, await this.call(cond, t), u);
     }
     // diffusers' layout: one call on [uncond; cond].
     const both: SideInputs = {
@@ -164,7 +200,7 @@ export class UnetDenoiser implements Denoiser {
     };
     const out = await this.call(both, t);
     // Views, not copies: the output buffer is this call's own and nothing writes to it.
-    return { uncond: toEps(out.viewBatch(0, b)), cond: toEps(out.viewBatch(b, 2 * b)) };
+    return predictionsFrom(kind, x, level, out.viewBatch(b, 2 * b), out.viewBatch(0, b));
   }
 
   /** [uncond; cond] prompt embeddings for a batched call of 2n, built once per n. */

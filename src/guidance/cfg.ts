@@ -46,7 +46,11 @@ export function cfgCombine(
   ctx: GuidanceContext,
 ): GuidedPrediction {
   if (!pred.uncond) return conditionalPrediction(pred, ctx);
-  return guidedPrediction(ctx, lerpItems(pred.uncond, pred.cond, weights), pred, weights);
+  const eps = lerpItems(pred.uncond, pred.cond, weights);
+  // x̂0 is affine in ε, so the same combination of the network's own x̂0's is exact.
+  const x0 =
+    pred.condX0 && pred.uncondX0 ? lerpItems(pred.uncondX0, pred.condX0, weights) : undefined;
+  return guidedPrediction(ctx, eps, pred, weights, x0 ? { x0 } : {});
 }
 
 /**

@@ -100,11 +100,11 @@ export function pickItems(pick: readonly boolean[], a: Tensor, b: Tensor): Tenso
 // GuidedPrediction builders
 // ---------------------------------------------------------------------------------------
 
-/** The unguided result: ε = ε_c and x̂0 from it, every weight 1. */
+/** The unguided result: ε = ε_c and x̂0 (the network's own where it gives one), every weight 1. */
 export function conditionalPrediction(pred: Predictions, ctx: GuidanceContext): GuidedPrediction {
   return {
     eps: pred.cond,
-    x0: x0FromEps(ctx.x, pred.cond, ctx.level),
+    x0: pred.condX0 ?? x0FromEps(ctx.x, pred.cond, ctx.level),
     raw: pred,
     weights: constantWeights(ctx.x.batch, 1),
   };

@@ -11,13 +11,12 @@ import { resolveMethod, type MethodChoice } from '../methods/registry.js';
 import type { OptionValue } from '../methods/types.js';
 import type { UnetModel } from '../models/unet.js';
 import { UnetDenoiser, type UnetCalls, type UnetCondition } from '../denoisers/unetDenoiser.js';
-import { schedulePlan } from '../schedules/plan.js';
 import { budgetOf } from '../run/budget.js';
 import { planMethod } from '../run/plan.js';
 import { runSampling } from '../run/runner.js';
 import { type StepPayload } from '../core/observer.js';
 import type { ScheduleConfig } from '../schedules/config.js';
-import { createSampler, type SamplerOptions } from '../samplers/index.js';
+import { resolveSampler, type SamplerOptions, type SamplerRecord } from '../samplers/index.js';
 import { checkSeed } from '../core/random.js';
 import type { Tensor } from '../core/tensor.js';
 
@@ -33,7 +32,10 @@ export interface SamplingSettings {
   readonly steps?: number;
   /** Evaluation budget per image: the most steps whose cost fits (methods/nfe.ts). */
   readonly nfe?: number;
-  /** Sampler name (samplers/). Default ddim. */
+  /**
+   * Sampler name (samplers/names.ts: project, diffusers class or ComfyUI names). Default: the
+   * schedule's `_class_name` where supported, else ddim.
+   */
   readonly sampler?: string;
   readonly samplerOptions?: SamplerOptions;
 }
@@ -50,14 +52,18 @@ export async function planRun(schedule: ScheduleConfig, opts: SamplingSettings) 
   const budget = budgetOf(opts, { steps: DEFAULT_STEPS });
   if (!Number.isFinite(w)) throw new InvalidOptionError(`w must be a finite number, got ${w}`);
   const resolved = resolveMethod(opts.method ?? { name: 'cfg' });
-  const samplerName = opts.sampler ?? 'ddim';
-  const plan = schedulePlan(schedule);
-  const sampler = createSampler(samplerName, {
-    timestepOf: plan.timestepOf,
-    ...opts.samplerOptions,
-  });
-  const planned = await planMethod(resolved, w, plan, sampler, budget);
-  return { w, resolved, samplerName, sampler, ...planned };
+  const chosen = resolveSampler(opts.sampler, schedule, opts.samplerOptions);
+  const planned = await planMethod(resolved, w, chosen.schedule, chosen.step(1), budget);
+  // The step of this run's length (DPM-Solver's last-step order depends on it).
+  const sampler = chosen.step(planned.steps);
+  return {
+    w,
+    resolved,
+    samplerName: chosen.name,
+    samplerRecord: chosen.record(),
+    sampler,
+    ...planned,
+  };
 }
 
 export type RunPlan = Awaited<ReturnType<typeof planRun>>;
@@ -105,6 +111,8 @@ export interface RunReport {
   readonly seed: number;
   readonly n: number;
   readonly sampler: string;
+  /** What ran: the registry entry, the diffusers class and every key it read, resolved. */
+  readonly samplerRun: SamplerRecord;
   readonly unetCalls: UnetCalls;
   readonly networkCalls: number;
   /** Null when the run was made without the gap monitor. */
@@ -145,6 +153,7 @@ export async function sampleUnet(
     method: plan.method,
     sampler: plan.sampler,
     levels: plan.levels,
+    landings: plan.landings,
     n,
     seed,
     gap: opts.gapMonitor === false ? false : { ksdItems: opts.ksdItems, onGap: opts.onGap },
@@ -163,6 +172,7 @@ export async function sampleUnet(
       seed,
       n,
       sampler: plan.samplerName,
+      samplerRun: plan.samplerRecord,
       unetCalls: denoiser.calls,
       networkCalls: denoiser.networkCalls,
       gap: monitor?.summary() ?? null,
@@ -180,7 +190,7 @@ export function settingsRecord(s: {
   nfe?: number;
   n: number;
   seed: number;
-  sampler: string;
+  sampler?: string;
 }) {
   return {
     w: s.w,
@@ -188,7 +198,7 @@ export function settingsRecord(s: {
     nfe: s.nfe ?? null,
     n: s.n,
     seed: s.seed,
-    sampler: s.sampler,
+    sampler: s.sampler ?? null,
   };
 }
 
@@ -201,6 +211,7 @@ export function runsJson(runs: readonly (RunReport & { timings: object })[]) {
     steps: r.steps,
     nfe: r.nfe,
     networkCalls: r.networkCalls,
+    sampler: r.samplerRun,
     gap: r.gap,
     gapSteps: r.gapSteps,
     timings: r.timings,

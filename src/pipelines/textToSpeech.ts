@@ -128,6 +128,7 @@ export async function sampleMel(
     method: plan.method,
     sampler: plan.sampler,
     levels: plan.levels,
+    landings: plan.landings,
     n,
     seed,
     gap: { ksdItems: opts.ksdItems },

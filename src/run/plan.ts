@@ -17,6 +17,8 @@ export interface MethodPlan {
   readonly steps: number;
   readonly method: MethodInstance;
   readonly levels: readonly NoiseLevel[];
+  /** Where step i lands when not levels[i + 1] (the sampler's plan). */
+  readonly landings?: readonly NoiseLevel[];
 }
 
 /**
@@ -33,7 +35,11 @@ export async function planMethod(
 ): Promise<MethodPlan> {
   const build = (steps: number) => {
     const sched = schedule.forSteps(steps);
-    return { method: resolved.spec.build(w, resolved.options, sched), levels: sched.levels };
+    return {
+      method: resolved.spec.build(w, resolved.options, sched),
+      levels: sched.levels,
+      landings: sched.landings,
+    };
   };
   const steps =
     budget.nfe !== undefined

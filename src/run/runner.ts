@@ -13,6 +13,8 @@ export interface RunInputs {
   readonly method: MethodInstance;
   readonly sampler: SamplerStep;
   readonly levels: readonly NoiseLevel[];
+  /** Where step i lands when not levels[i + 1] (the sampler's plan). */
+  readonly landings?: readonly NoiseLevel[];
   /** n items; item i starts from, and draws its noise from, the stream keyed by (seed, i). */
   readonly n: number;
   readonly seed: number;
@@ -60,6 +62,7 @@ export async function runSampling(inputs: RunInputs): Promise<RunOutput> {
     rule: inputs.method.rule,
     sampler: inputs.sampler,
     levels: inputs.levels,
+    landings: inputs.landings,
     x,
     rng,
     wrappers: inputs.method.wrappers,

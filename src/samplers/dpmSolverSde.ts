@@ -26,14 +26,6 @@ import { levelFromSigma, type NoiseLevel } from '../core/noiseLevel.js';
 import type { SamplerStep, StepInput, StepOutput } from '../core/step.js';
 import { ancestralSigmas } from './eulerAncestral.js';
 
-export interface DpmSolverSdeOptions {
-  /**
-   * The schedule's fractional training timestep of a σ: where the midpoint is evaluated.
-   * Required to sample; a step without it (a sampler made only to check its name) refuses.
-   */
-  readonly timestepOf?: (sigma: number) => number;
-}
-
 /** a_s·(x̂0 + σ_down·(x − a_t·x̂0)/s_t + σ_up·z): an ancestral step from (x, from) with `x0`. */
 function ancestralTo(
   input: StepInput<unknown>,
@@ -53,8 +45,11 @@ function ancestralTo(
   return out;
 }
 
-export function dpmSolverSdeStep(opts: DpmSolverSdeOptions = {}): SamplerStep<undefined> {
-  const timestepOf = opts.timestepOf;
+/**
+ * DPMSolverSDEScheduler's step. `timestepOf` is the schedule's fractional training timestep
+ * of a σ (where the midpoint is evaluated); without it the step refuses to run.
+ */
+export function dpmSolverSdeStep(timestepOf?: (sigma: number) => number): SamplerStep<undefined> {
   return {
     name: 'dpmpp-sde',
     usesRenoiseEps: false,

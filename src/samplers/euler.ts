@@ -13,6 +13,8 @@
  * on a consistent pair.
  */
 import type { SamplerStep, StepInput, StepOutput } from '../core/step.js';
+import type { ScheduleConfig } from '../schedules/config.js';
+import { schedulerSettings } from '../schedules/settings.js';
 import { predictionPair } from './common.js';
 
 /**
@@ -41,7 +43,12 @@ export function eulerUpdate(
   return out;
 }
 
-export function eulerStep(): SamplerStep<undefined> {
+/**
+ * EulerDiscreteScheduler's step (s_churn = 0, diffusers' default). Its config keys all act
+ * on the plan (eulerPlan); reading them here refuses unsupported values before any work.
+ */
+export function eulerStep(config?: ScheduleConfig): SamplerStep<undefined> {
+  if (config) schedulerSettings(config, 'EulerDiscreteScheduler');
   return {
     name: 'euler',
     usesRenoiseEps: true,

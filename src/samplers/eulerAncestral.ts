@@ -10,6 +10,8 @@
  */
 import type { NoiseLevel } from '../core/noiseLevel.js';
 import type { SamplerStep, StepOutput } from '../core/step.js';
+import type { ScheduleConfig } from '../schedules/config.js';
+import { schedulerSettings } from '../schedules/settings.js';
 import { checkEta } from './common.js';
 import { eulerUpdate } from './euler.js';
 
@@ -26,7 +28,9 @@ export function ancestralSigmas(
   return { sigmaUp: ss * up, sigmaDown: ss * Math.sqrt(1 - up * up) };
 }
 
-export function eulerAncestralStep(eta = 1): SamplerStep<undefined> {
+/** EulerAncestralDiscreteScheduler's step (η = 1 there; other η are the project's extension). */
+export function eulerAncestralStep(eta = 1, config?: ScheduleConfig): SamplerStep<undefined> {
+  if (config) schedulerSettings(config, 'EulerAncestralDiscreteScheduler');
   checkEta(eta);
   return {
     name: 'euler-a',

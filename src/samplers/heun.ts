@@ -19,6 +19,10 @@ import type { GuidedPrediction } from '../core/guidance.js';
 import type { NoiseLevel } from '../core/noiseLevel.js';
 import type { SamplerStep, StepOutput } from '../core/step.js';
 import { assertSameShape, type Tensor } from '../core/tensor.js';
+import type { ScheduleConfig } from '../schedules/config.js';
+import { schedulerSettings } from '../schedules/settings.js';
+import { processX0, type X0Processing } from './common.js';
+import { NO_X0_PROCESSING } from './ddim.js';
 import { eulerUpdate } from './euler.js';
 
 /** Euler's derivative d = renoiseEps, else (x − a·x̂0)/s, of a prediction at (x, level). */
@@ -39,12 +43,21 @@ export function heunCorrects(from: NoiseLevel, to: NoiseLevel): boolean {
   return to.timestep >= 0 && to.sigma > 0 && Number.isFinite(from.sigma);
 }
 
-export function heunStep(): SamplerStep<undefined> {
+/** HeunDiscreteScheduler's step: x̂0 clipped at both stages when the config's clip_sample says so. */
+export function heunStep(config?: ScheduleConfig): SamplerStep<undefined> {
+  const clip: X0Processing = config
+    ? { ...NO_X0_PROCESSING, ...schedulerSettings(config, 'HeunDiscreteScheduler') }
+    : NO_X0_PROCESSING;
+  const clipped = (pred: GuidedPrediction): GuidedPrediction => {
+    const x0 = processX0(pred.x0, clip);
+    return x0 === pred.x0 ? pred : { ...pred, x0 };
+  };
   return {
     name: 'heun',
     usesRenoiseEps: true,
     stochastic: false,
-    step(input): StepOutput<undefined> {
+    step(raw): StepOutput<undefined> {
+      const input = { ...raw, pred: clipped(raw.pred) };
       const { x, from, to } = input;
       const euler = x.like(eulerUpdate(input, to.s, 0));
       if (!heunCorrects(from, to)) return { x: euler };
@@ -55,7 +68,7 @@ export function heunStep(): SamplerStep<undefined> {
           finish(pred2): StepOutput<undefined> {
             const x0 = input.pred.x0.data;
             const d1 = derivative(x, from, input.pred);
-            const d2 = derivative(euler, to, pred2);
+            const d2 = derivative(euler, to, clipped(pred2));
             const half = (to.a * (to.sigma - from.sigma)) / 2;
             const out = new Float32Array(x.data.length);
             for (let j = 0; j < out.length; j++) {

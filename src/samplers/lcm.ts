@@ -14,6 +14,8 @@
 import { InvalidOptionError } from '../core/errors.js';
 import type { SamplerStep, StepOutput } from '../core/step.js';
 import { assertSameShape } from '../core/tensor.js';
+import { processX0, type X0Processing } from './common.js';
+import { NO_X0_PROCESSING } from './ddim.js';
 
 /** σ_data of the boundary condition (fixed in diffusers). */
 const SIGMA_DATA = 0.5;
@@ -23,6 +25,8 @@ export const LCM_TIMESTEP_SCALING = 10;
 export interface LcmOptions {
   /** diffusers' timestep_scaling k (default 10). */
   readonly timestepScaling?: number;
+  /** How x̂0 is post-processed (thresholding, else clip_sample); default not at all. */
+  readonly x0Processing?: X0Processing;
 }
 
 /** c_skip and c_out at network timestep t. */
@@ -42,8 +46,8 @@ export function lcmStep(opts: LcmOptions = {}): SamplerStep<undefined> {
     stochastic: true,
     step(input): StepOutput<undefined> {
       const { x, from, to, rng } = input;
-      const x0 = input.pred.x0;
-      assertSameShape(x0, x, 'predicted x0 vs sample');
+      assertSameShape(input.pred.x0, x, 'predicted x0 vs sample');
+      const x0 = processX0(input.pred.x0, opts.x0Processing ?? NO_X0_PROCESSING);
       const { cSkip, cOut } = lcmBoundary(from.timestep, k);
       const out = new Float32Array(x.data.length);
       for (let j = 0; j < out.length; j++) out[j] = cOut * x0.data[j] + cSkip * x.data[j];

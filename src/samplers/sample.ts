@@ -5,6 +5,7 @@ import type { GuidanceRule } from '../core/guidance.js';
 import type { BatchRandom } from '../core/random.js';
 import { assertFinite, assertSameShape, type Tensor } from '../core/tensor.js';
 import type { NoiseLevel } from '../core/noiseLevel.js';
+import { landingOf } from '../core/levels.js';
 import type { StepObserver, StepPayload } from '../core/observer.js';
 import type { SamplerStep } from '../core/step.js';
 import { plainTransition, type Transition, type TransitionWrapper } from '../core/transition.js';
@@ -15,6 +16,8 @@ export interface SampleOptions {
   readonly sampler: SamplerStep;
   /** levels[0] is where `x` lives; the loop takes levels.length − 1 steps. */
   readonly levels: readonly NoiseLevel[];
+  /** Where step i lands when not levels[i + 1] (SamplingLevels.landings). */
+  readonly landings?: readonly NoiseLevel[];
   /** Initial sample at levels[0] (already scaled: for VP, pure noise is N(0, I)). */
   readonly x: Tensor;
   readonly rng: BatchRandom;
@@ -83,7 +86,7 @@ export async function sample(opts: SampleOptions): Promise<SampleResult> {
     }
     if (signal?.aborted) throw new AbortedError();
     const from = levels[i];
-    const to = levels[i + 1];
+    const to = landingOf(opts, i);
     const result = await transition({
       i,
       numSteps,

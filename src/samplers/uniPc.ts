@@ -28,7 +28,9 @@ import { InvalidOptionError } from '../core/errors.js';
 import type { NoiseLevel } from '../core/noiseLevel.js';
 import type { SamplerStep, StepOutput } from '../core/step.js';
 import { assertSameShape, type Tensor } from '../core/tensor.js';
-import { lambdaOf } from './dpmSolverPP2M.js';
+import { processX0, type X0Processing } from './common.js';
+import { NO_X0_PROCESSING } from './ddim.js';
+import { lambdaOf } from './dpmSolver.js';
 
 export const UNIPC_MAX_ORDER = 3;
 
@@ -43,6 +45,8 @@ export interface UniPcOptions {
   readonly disableCorrector?: readonly number[];
   /** Steps of the run, for lower_order_final (absent: the order is never lowered). */
   readonly steps?: number;
+  /** How x̂0 is post-processed (the config's thresholding); default not at all. */
+  readonly x0Processing?: X0Processing;
 }
 
 /** What one step hands to the next. */
@@ -167,14 +171,15 @@ export function uniPcStep(opts: UniPcOptions = {}): SamplerStep<UniPcHistory> {
   const bh1 = solverType === 'bh1';
   const lowerOrderFinal = opts.lowerOrderFinal ?? true;
   const noCorrector = new Set(opts.disableCorrector ?? []);
+  const x0Processing = opts.x0Processing ?? NO_X0_PROCESSING;
   return {
     name: 'unipc',
     usesRenoiseEps: false,
     stochastic: false,
     step(input): StepOutput<UniPcHistory> {
       const { from, to, history } = input;
-      const m0 = input.pred.x0;
-      assertSameShape(m0, input.x, 'predicted x0 vs sample');
+      assertSameShape(input.pred.x0, input.x, 'predicted x0 vs sample');
+      const m0 = processX0(input.pred.x0, x0Processing);
       const taken = history?.taken ?? 0;
       const x = history && !noCorrector.has(taken - 1) ? correct(history, from, m0, bh1) : input.x;
       const x0s = [m0, ...(history?.x0s ?? [])].slice(0, order);

@@ -11,12 +11,18 @@
  *   timestep" selects `final_alpha_cumprod`).
  */
 import { ConfigError } from '../core/errors.js';
+import { isObject, readBoolean, readEnum, readInteger, readNumber, type Json } from './read.js';
+import { checkClassKeys, CLASS_KEYS } from './settings.js';
 
 export type BetaSchedule = 'linear' | 'scaled_linear' | 'squaredcos_cap_v2';
-export type TimestepSpacing = 'leading' | 'trailing' | 'linspace';
 export type PredictionType = 'epsilon' | 'v_prediction' | 'sample';
 
-/** A parsed scheduler config (camelCase here; `schedulerConfigJson` writes diffusers' keys). */
+/**
+ * The training schedule of a scheduler config (camelCase here), shared by every scheduler
+ * class with the same defaults, plus the config as given: each class reads its own further
+ * keys from `keys` with its own defaults (schedules/settings.ts), as diffusers' classes do
+ * (timestep_spacing defaults to leading for DDIM but linspace for Euler, say).
+ */
 export interface ScheduleConfig {
   readonly numTrainTimesteps: number;
   readonly betaStart: number;
@@ -24,19 +30,15 @@ export interface ScheduleConfig {
   readonly betaSchedule: BetaSchedule;
   /** Explicit betas (length numTrainTimesteps); overrides betaSchedule when present. */
   readonly trainedBetas: readonly number[] | null;
-  readonly timestepSpacing: TimestepSpacing;
   readonly stepsOffset: number;
-  /** What the network predicts; read by denoiser adapters, not by the schedule. */
+  /** What the network predicts; read by denoiser adapters and the steps. */
   readonly predictionType: PredictionType;
-  /** Final level's ᾱ: 1 if true, else ᾱ_0 (diffusers DDIM `final_alpha_cumprod`). */
-  readonly setAlphaToOne: boolean;
   /** Lin et al. 2023 (arXiv 2305.08891, Alg. 1): rescale so that ᾱ_{T−1} = 0. */
   readonly rescaleBetasZeroSnr: boolean;
-  /** Karras et al. 2022 σ spacing (ρ = 7), as diffusers' Euler/DPM schedulers. */
-  readonly useKarrasSigmas: boolean;
-  /** Optional Karras σ range overrides (diffusers `sigma_min` / `sigma_max`). */
-  readonly sigmaMin: number | null;
-  readonly sigmaMax: number | null;
+  /** `_class_name`: the diffusers scheduler class the config was written for (null: none). */
+  readonly className: string | null;
+  /** Every key as given (frozen); the class-specific ones are read by schedules/settings.ts. */
+  readonly keys: Readonly<Record<string, unknown>>;
 }
 
 export interface ParseOptions {
@@ -63,111 +65,20 @@ export const SD15_SCHEDULER_CONFIG: Readonly<Record<string, unknown>> = Object.f
   trained_betas: null,
 });
 
-/** Keys that `parseSchedulerConfig` reads. */
+/** Keys that `parseSchedulerConfig` reads: the training schedule, the same for every class. */
 const PARSED_KEYS = new Set([
   'num_train_timesteps',
   'beta_start',
   'beta_end',
   'beta_schedule',
   'trained_betas',
-  'timestep_spacing',
   'steps_offset',
   'prediction_type',
-  'set_alpha_to_one',
   'rescale_betas_zero_snr',
-  'use_karras_sigmas',
-  'sigma_min',
-  'sigma_max',
 ]);
 
-/**
- * Keys of diffusers scheduler configs that we accept without acting on them: they belong to
- * other schedulers, to guidance (thresholding lives in guidance/), or to bookkeeping.
- */
-const IGNORED_KEYS = new Set([
-  '_class_name',
-  '_diffusers_version',
-  '_use_default_values',
-  'clip_sample',
-  'clip_sample_range',
-  'skip_prk_steps',
-  'variance_type',
-  'thresholding',
-  'dynamic_thresholding_ratio',
-  'sample_max_value',
-  'timestep_type',
-  'interpolation_type',
-  'final_sigmas_type',
-  'solver_order',
-  'solver_type',
-  'algorithm_type',
-  'lower_order_final',
-  'euler_at_final',
-  'lambda_min_clipped',
-  'use_lu_lambdas',
-  'use_exponential_sigmas',
-  'use_beta_sigmas',
-  'use_flow_sigmas',
-  'flow_shift',
-]);
-
-/** Accepted, but they would change the σ's; we say so rather than sample differently silently. */
-const UNSUPPORTED_FLAGS = ['use_exponential_sigmas', 'use_beta_sigmas', 'use_flow_sigmas'];
-
-type Json = Record<string, unknown>;
-
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function readNumber(o: Json, key: string, def: number): number {
-  const v = o[key];
-  if (v === undefined) return def;
-  if (typeof v !== 'number' || !Number.isFinite(v)) {
-    throw new ConfigError(
-      `scheduler config: ${key} must be a finite number, got ${JSON.stringify(v)}`,
-    );
-  }
-  return v;
-}
-
-function readInteger(o: Json, key: string, def: number, min: number): number {
-  const v = readNumber(o, key, def);
-  if (!Number.isInteger(v) || v < min) {
-    throw new ConfigError(`scheduler config: ${key} must be an integer ≥ ${min}, got ${v}`);
-  }
-  return v;
-}
-
-function readBoolean(o: Json, key: string, def: boolean): boolean {
-  const v = o[key];
-  if (v === undefined) return def;
-  if (typeof v !== 'boolean') {
-    throw new ConfigError(
-      `scheduler config: ${key} must be true or false, got ${JSON.stringify(v)}`,
-    );
-  }
-  return v;
-}
-
-function readEnum<T extends string>(o: Json, key: string, allowed: readonly T[], def: T): T {
-  const v = o[key];
-  if (v === undefined) return def;
-  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
-    throw new ConfigError(
-      `scheduler config: ${key} must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`,
-    );
-  }
-  return v as T;
-}
-
-/** A positive number or null/absent (diffusers writes `null` for unset optional values). */
-function readOptionalPositive(o: Json, key: string): number | null {
-  if (o[key] === undefined || o[key] === null) return null;
-  const v = readNumber(o, key, NaN);
-  if (v <= 0) throw new ConfigError(`scheduler config: ${key} must be > 0, got ${v}`);
-  return v;
-}
+/** Bookkeeping keys diffusers writes; they do not change sampling. */
+const BOOKKEEPING_KEYS = new Set(['_class_name', '_diffusers_version', '_use_default_values']);
 
 function readTrainedBetas(o: Json, count: number | undefined): number[] | null {
   const v = o.trained_betas;
@@ -200,12 +111,16 @@ export function parseSchedulerConfig(json: unknown, opts: ParseOptions = {}): Sc
   if (!isObject(json)) throw new ConfigError('scheduler config must be a JSON object');
   const warn = opts.warn ?? ((m: string) => console.warn(m));
   for (const key of Object.keys(json)) {
-    if (!PARSED_KEYS.has(key) && !IGNORED_KEYS.has(key)) {
+    if (!PARSED_KEYS.has(key) && !BOOKKEEPING_KEYS.has(key) && !CLASS_KEYS.has(key)) {
       warn(`scheduler config: unknown key "${key}" ignored`);
     }
   }
-  for (const key of UNSUPPORTED_FLAGS) {
-    if (json[key] === true) warn(`scheduler config: ${key} is not supported and is ignored`);
+  checkClassKeys(json);
+  const className = json._class_name;
+  if (className !== undefined && className !== null && typeof className !== 'string') {
+    throw new ConfigError(
+      `scheduler config: _class_name must be a string, got ${JSON.stringify(className)}`,
+    );
   }
 
   // With trained_betas and no num_train_timesteps, the betas give the count.
@@ -241,12 +156,6 @@ export function parseSchedulerConfig(json: unknown, opts: ParseOptions = {}): Sc
       'linear',
     ),
     trainedBetas: trainedBetas ? Object.freeze([...trainedBetas]) : null,
-    timestepSpacing: readEnum(
-      json,
-      'timestep_spacing',
-      ['leading', 'trailing', 'linspace'] as const,
-      'leading',
-    ),
     stepsOffset: readInteger(json, 'steps_offset', 0, 0),
     predictionType: readEnum(
       json,
@@ -254,37 +163,36 @@ export function parseSchedulerConfig(json: unknown, opts: ParseOptions = {}): Sc
       ['epsilon', 'v_prediction', 'sample'] as const,
       'epsilon',
     ),
-    setAlphaToOne: readBoolean(json, 'set_alpha_to_one', true),
     rescaleBetasZeroSnr: readBoolean(json, 'rescale_betas_zero_snr', false),
-    useKarrasSigmas: readBoolean(json, 'use_karras_sigmas', false),
-    sigmaMin: readOptionalPositive(json, 'sigma_min'),
-    sigmaMax: readOptionalPositive(json, 'sigma_max'),
+    className: typeof className === 'string' ? className : null,
+    keys: Object.freeze({ ...json }),
   };
-  if (cfg.sigmaMin !== null && cfg.sigmaMax !== null && !(cfg.sigmaMax > cfg.sigmaMin)) {
-    throw new ConfigError(
-      `scheduler config: sigma_max (${cfg.sigmaMax}) must exceed sigma_min (${cfg.sigmaMin})`,
-    );
-  }
   return Object.freeze(cfg);
 }
 
-/** The config as diffusers' scheduler_config.json keys (what `parseSchedulerConfig` reads). */
+/** The config as diffusers' scheduler_config.json keys: every key as given, training schedule resolved. */
 export function schedulerConfigJson(cfg: ScheduleConfig): Record<string, unknown> {
   return {
+    ...cfg.keys,
     num_train_timesteps: cfg.numTrainTimesteps,
     beta_start: cfg.betaStart,
     beta_end: cfg.betaEnd,
     beta_schedule: cfg.betaSchedule,
     trained_betas: cfg.trainedBetas ? [...cfg.trainedBetas] : null,
-    timestep_spacing: cfg.timestepSpacing,
     steps_offset: cfg.stepsOffset,
     prediction_type: cfg.predictionType,
-    set_alpha_to_one: cfg.setAlphaToOne,
     rescale_betas_zero_snr: cfg.rescaleBetasZeroSnr,
-    use_karras_sigmas: cfg.useKarrasSigmas,
-    sigma_min: cfg.sigmaMin,
-    sigma_max: cfg.sigmaMax,
   };
+}
+
+/** The same config with some keys replaced (a sampler name's keys, e.g. use_karras_sigmas). */
+export function withKeys(
+  cfg: ScheduleConfig,
+  keys: Readonly<Record<string, unknown>>,
+  opts: ParseOptions = {},
+): ScheduleConfig {
+  if (Object.keys(keys).length === 0) return cfg;
+  return parseSchedulerConfig({ ...cfg.keys, ...keys }, { warn: () => {}, ...opts });
 }
 
 /** Parsed SD1.5 schedule. */
