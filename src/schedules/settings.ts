@@ -193,7 +193,7 @@ function stepList(field: Field): KeySpec {
 const DPM_ORDER = number(
   'solverOrder',
   (v) => v === 1 || v === 2,
-  '1 or 2 (order 3 is not implemented)',
+  '1 or 2 for DPMSolverMultistepScheduler (order 3 is not implemented)',
 );
 /** DPM-Solver's solver types; diffusers maps logrho, bh1, bh2 to midpoint, which is not done here. */
 const DPM_SOLVER_TYPE = choice('solverType', ['midpoint', 'heun'], ['logrho', 'bh1', 'bh2']);
