@@ -94,7 +94,11 @@ describe('new sampler names', () => {
       ['unipc', { solver_p: 'DDIMScheduler' }, /solver_p/],
       ['unipc', { use_flow_sigmas: true }, /use_flow_sigmas/],
       ['heun', { use_exponential_sigmas: true }, /use_exponential_sigmas.*HeunDiscreteScheduler/],
-      ['DPMSolverMultistepScheduler', { solver_order: 3 }, /solver_order.*DPMSolverMultistepScheduler/],
+      [
+        'DPMSolverMultistepScheduler',
+        { solver_order: 3 },
+        /solver_order.*DPMSolverMultistepScheduler/,
+      ],
     ];
     for (const [name, keys, message] of refused) {
       assert.throws(
