@@ -358,7 +358,7 @@ describe('characteristic guidance (Zheng & Lan 2024)', () => {
       denoiser: gaussian,
       steps: 10,
       wrappers: [
-        characteristic({ maxIter: 5, tol: 1e-5, projection: 'none', onSolve: (s) => seen.push(s) }),
+        characteristic({ maxIter: 8, tol: 1e-5, projection: 'none', onSolve: (s) => seen.push(s) }),
       ],
     });
     assert.ok(seen.every((s) => s.converged.every(Boolean)));

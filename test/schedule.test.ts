@@ -35,6 +35,13 @@ function parse(json: unknown): {
   return { cfg, warnings };
 }
 
+/**
+ * The tables are float32, as diffusers builds them (src/schedules/discrete.ts): against the
+ * exact float64 products they differ by the float32 rounding of each 1 − β and of the stored
+ * ᾱ, measured at most 1.2e-6 relative (SD 1.5) over the 1000 entries.
+ */
+const F32_TABLE = 2e-6;
+
 function close(actual: number, expected: number, rel: number, what: string): void {
   assert.ok(
     Math.abs(actual - expected) <= rel * Math.abs(expected),
@@ -61,10 +68,10 @@ describe('beta schedules and ᾱ', () => {
     const ab = alphasCumprod(SD15_SCHEDULE);
     const ref = sd15AlphaBarByLoop();
     assert.equal(ab.length, 1000);
-    for (let t = 0; t < 1000; t++) close(ab[t], ref[t], 1e-12, `ᾱ_${t}`);
+    for (let t = 0; t < 1000; t++) close(ab[t], ref[t], F32_TABLE, `ᾱ_${t}`);
     // diffusers (float32) prints alphas_cumprod[-1] = 0.0046601; ᾱ_0 = 1 − 0.00085.
     assert.ok(Math.abs(ab[999] - 0.0046601) < 1e-6, `ᾱ_999 = ${ab[999]}`);
-    close(ab[0], 0.99915, 1e-12, 'ᾱ_0');
+    close(ab[0], 0.99915, F32_TABLE, 'ᾱ_0');
   });
 
   it('default linear schedule (DDPM 1e-4 … 0.02) gives ᾱ_999 ≈ 4.036e-5', () => {
@@ -72,7 +79,7 @@ describe('beta schedules and ᾱ', () => {
     const ab = alphasCumprod(cfg);
     let prod = 1;
     for (let i = 0; i < 1000; i++) prod *= 1 - (1e-4 + ((0.02 - 1e-4) * i) / 999);
-    close(ab[999], prod, 1e-12, 'ᾱ_999');
+    close(ab[999], prod, F32_TABLE, 'ᾱ_999');
     assert.ok(Math.abs(ab[999] - 4.036e-5) < 1e-8);
   });
 
@@ -82,10 +89,10 @@ describe('beta schedules and ᾱ', () => {
     const f = (u: number) => Math.cos(((u + 0.008) / 1.008) * (Math.PI / 2)) ** 2;
     const ab = alphasCumprod(cfg);
     for (const t of [0, 1, 100, 500, 900, 990])
-      close(ab[t], f((t + 1) / 1000) / f(0), 1e-9, `ᾱ_${t}`);
+      close(ab[t], f((t + 1) / 1000) / f(0), F32_TABLE, `ᾱ_${t}`);
     const b = betas(cfg);
-    assert.equal(b[999], 0.999); // 1 − f(1)/f(0.999) ≈ 1 would exceed the cap
-    assert.ok(b[998] < 0.999);
+    assert.equal(b[999], Math.fround(0.999)); // 1 − f(1)/f(0.999) ≈ 1 would exceed the cap
+    assert.ok(b[998] < Math.fround(0.999));
   });
 
   it('trained_betas override the named schedule', () => {
@@ -95,11 +102,14 @@ describe('beta schedules and ᾱ', () => {
       trained_betas: trained,
       beta_schedule: 'scaled_linear',
     });
+    const f = Math.fround;
+    // float32 betas and 1 − β, products in float64 stored as float32 (torch's cumprod).
+    const alphas = trained.map((b) => f(1 - f(b)));
     assert.deepEqual(Array.from(alphasCumprod(cfg)), [
-      0.9,
-      0.9 * 0.8,
-      0.9 * 0.8 * 0.7,
-      0.9 * 0.8 * 0.7 * 0.6,
+      f(alphas[0]),
+      f(alphas[0] * alphas[1]),
+      f(alphas[0] * alphas[1] * alphas[2]),
+      f(alphas[0] * alphas[1] * alphas[2] * alphas[3]),
     ]);
     // Without num_train_timesteps, the betas give the count.
     assert.equal(parse({ trained_betas: trained }).cfg.numTrainTimesteps, 4);
@@ -112,7 +122,7 @@ describe('beta schedules and ᾱ', () => {
     // Lin et al. 2023 Alg. 1: √ᾱ' = (√ᾱ − √ᾱ_T)·√ᾱ_0/(√ᾱ_0 − √ᾱ_T).
     const scale = ref[0] / (ref[0] - ref[999]);
     for (const t of [0, 1, 250, 500, 998])
-      close(Math.sqrt(ab[t]), (ref[t] - ref[999]) * scale, 1e-9, `√ᾱ'_${t}`);
+      close(Math.sqrt(ab[t]), (ref[t] - ref[999]) * scale, F32_TABLE, `√ᾱ'_${t}`);
     assert.equal(ab[999], 0);
     assert.equal(betas(cfg)[999], 1);
   });
@@ -188,11 +198,11 @@ describe('sampling levels', () => {
     const ref = sd15AlphaBarByLoop();
     assert.equal(levels.length, 51);
     assert.equal(levels[0].timestep, 981);
-    close(levels[0].alphaBar, ref[981], 1e-12, 'ᾱ_981');
-    close(levels[49].alphaBar, ref[1], 1e-12, 'ᾱ_1');
+    close(levels[0].alphaBar, ref[981], F32_TABLE, 'ᾱ_981');
+    close(levels[49].alphaBar, ref[1], F32_TABLE, 'ᾱ_1');
     const last = levels[50];
     assert.equal(last.timestep, FINAL_TIMESTEP);
-    close(last.alphaBar, ref[0], 1e-12, 'final ᾱ (set_alpha_to_one false)');
+    close(last.alphaBar, ref[0], F32_TABLE, 'final ᾱ (set_alpha_to_one false)');
     for (let i = 1; i < levels.length; i++) assert.ok(levels[i].sigma < levels[i - 1].sigma);
     for (const l of levels) close(l.a * l.a + l.s * l.s, 1, 1e-12, 'a² + s²');
   });
@@ -211,19 +221,19 @@ describe('sampling levels', () => {
     const sig = ref.map((ab) => Math.sqrt((1 - ab) / ab));
     assert.equal(levels.length, 26);
     // Ends: σ at the first and last leading timesteps (961 and 1 for 25 steps, offset 1).
-    close(levels[0].sigma, sig[961], 1e-9, 'σ_max');
-    close(levels[24].sigma, sig[1], 1e-9, 'σ_min');
+    close(levels[0].sigma, sig[961], F32_TABLE, 'σ_max');
+    close(levels[24].sigma, sig[1], F32_TABLE, 'σ_min');
     // σ^(1/7) is linear in the step index.
     const root = levels.slice(0, 25).map((l) => l.sigma ** (1 / 7));
     for (let i = 1; i < 24; i++)
       assert.ok(Math.abs(root[i + 1] - 2 * root[i] + root[i - 1]) < 1e-12);
     // Each timestep puts log σ on the segment between its two neighbouring training levels
-    // (to float32, in which diffusers keeps Euler's timesteps).
+    // (to the float32 tables and timesteps diffusers keeps).
     for (const l of levels.slice(0, 25)) {
       const lo = Math.min(Math.floor(l.timestep), 998);
       const w = l.timestep - lo;
       const logSigma = (1 - w) * Math.log(sig[lo]) + w * Math.log(sig[lo + 1]);
-      assert.ok(Math.abs(logSigma - Math.log(l.sigma)) < 1e-6, `t=${l.timestep}`);
+      assert.ok(Math.abs(logSigma - Math.log(l.sigma)) < 2e-5, `t=${l.timestep}`);
     }
     // diffusers (EulerDiscreteScheduler, re-run in numpy) gives timesteps[1] = 931.990173.
     assert.ok(Math.abs(levels[1].timestep - 931.990173) < 1e-4);
@@ -250,7 +260,7 @@ describe('sampling levels', () => {
     assert.equal(alphaBarAt(SD15_SCHEDULE, 500), alphasCumprod(SD15_SCHEDULE)[500]);
     const s = (t: number) => Math.sqrt((1 - ref[t]) / ref[t]);
     const sigma = 0.25 * s(500) + 0.75 * s(501);
-    close(alphaBarAt(SD15_SCHEDULE, 500.75), 1 / (1 + sigma * sigma), 1e-12, 'ᾱ(500.75)');
+    close(alphaBarAt(SD15_SCHEDULE, 500.75), 1 / (1 + sigma * sigma), F32_TABLE, 'ᾱ(500.75)');
     assert.throws(() => alphaBarAt(SD15_SCHEDULE, 999.5), InvalidOptionError);
     assert.throws(() => alphaBarAt(SD15_SCHEDULE, -0.1), InvalidOptionError);
   });

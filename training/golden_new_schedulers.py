@@ -39,14 +39,25 @@ CONFIGS = {
 
 
 def alphas_cumprod(cfg):
+    """diffusers' float32 tables: float32 betas, cumprod accumulated in float64 and stored as float32."""
     if cfg["beta_schedule"] == "linear":
         betas = np.linspace(cfg["beta_start"], cfg["beta_end"], T)
     elif cfg["beta_schedule"] == "scaled_linear":
-        betas = np.linspace(cfg["beta_start"] ** 0.5, cfg["beta_end"] ** 0.5, T) ** 2
+        betas = np.linspace(cfg["beta_start"] ** 0.5, cfg["beta_end"] ** 0.5, T).astype(np.float32).astype(np.float64) ** 2
     else:
         f = lambda u: math.cos((u + 0.008) / 1.008 * math.pi / 2) ** 2
         betas = np.array([min(1 - f((i + 1) / T) / f(i / T), 0.999) for i in range(T)])
-    return np.cumprod(1 - betas)
+    alphas = (1 - betas.astype(np.float32).astype(np.float64)).astype(np.float32).astype(np.float64)
+    out, prod = np.empty(T), 1.0
+    for i in range(T):
+        prod *= alphas[i]
+        out[i] = np.float32(prod)
+    return out
+
+
+def sigma_table(ab):
+    f32 = lambda v: np.asarray(v, dtype=np.float32).astype(np.float64)
+    return f32(np.sqrt(f32(f32(1 - ab) / ab)))
 
 
 def sigma_to_t(sigma, log_sigmas):
@@ -72,8 +83,7 @@ def k_timesteps(cfg, n, dtype):
 
 
 def k_sigmas(cfg, n, dtype=np.float32):
-    ab = alphas_cumprod(cfg)
-    table = ((1 - ab) / ab) ** 0.5
+    table = sigma_table(alphas_cumprod(cfg))
     ts = k_timesteps(cfg, n, dtype)
     sig = np.interp(ts, np.arange(T), table)
     return ts, sig, np.log(table)
@@ -194,8 +204,7 @@ def unipc_timesteps(cfg, n):
 
 
 def unipc(cfg, n, kind, x, noise, calls, order=2):
-    ab = alphas_cumprod(cfg)
-    table = ((1 - ab) / ab) ** 0.5
+    table = sigma_table(alphas_cumprod(cfg))
     ts = unipc_timesteps(cfg, n)
     sig = np.append(np.interp(ts, np.arange(T), table), 0.0).astype(np.float32).astype(np.float64)
     a_of = lambda s: 1 / math.sqrt(s**2 + 1)

@@ -234,6 +234,7 @@ export async function runGmmBench(opts: GmmBenchOptions): Promise<GmmBenchResult
           sampler: chosen.step(plan.steps),
           levels: plan.levels,
           landings: plan.landings,
+          initialScale: plan.initialScale,
           n,
           seed,
           gap: {

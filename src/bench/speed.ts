@@ -238,6 +238,7 @@ async function syntheticRun(
     sampler,
     levels: plan.levels,
     landings: plan.landings,
+    initialScale: plan.initialScale,
     n: batch,
     seed,
     gap: {},

@@ -14,6 +14,12 @@ export interface SamplingLevels {
    * next level.
    */
   readonly landings?: readonly NoiseLevel[];
+  /**
+   * The initial noise's scale in VP units, when not 1: diffusers' pipelines draw
+   * z·init_noise_sigma in the class's coordinates, which for Euler with linspace/trailing
+   * spacing is x = z·σ_max/√(σ_max² + 1).
+   */
+  readonly initialScale?: number;
 }
 
 /** What a method may know about the schedule it runs on. */

@@ -52,6 +52,17 @@ export async function readJsonFile(path: string): Promise<unknown> {
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
+    // Python's json writes ±inf and nan as bare words (diffusers' DPM-Solver configs carry
+    // "lambda_min_clipped": -Infinity): read them as ±1e999 (= ±Infinity) and null.
+    const python = text.replace(
+      /([:[,]\s*)(-?Infinity|NaN)(?=\s*[,\]}])/g,
+      (_m, pre: string, w: string) => pre + (w === 'NaN' ? 'null' : w.replace('Infinity', '1e999')),
+    );
+    try {
+      if (python !== text) return JSON.parse(python) as unknown;
+    } catch {
+      // fall through to the original error
+    }
     throw new ModelFolderError(`${path} is not valid JSON: ${(err as Error).message}`);
   }
 }

@@ -154,6 +154,7 @@ export async function sampleUnet(
     sampler: plan.sampler,
     levels: plan.levels,
     landings: plan.landings,
+    initialScale: plan.initialScale,
     n,
     seed,
     gap: opts.gapMonitor === false ? false : { ksdItems: opts.ksdItems, onGap: opts.onGap },

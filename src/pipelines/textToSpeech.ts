@@ -129,6 +129,7 @@ export async function sampleMel(
     sampler: plan.sampler,
     levels: plan.levels,
     landings: plan.landings,
+    initialScale: plan.initialScale,
     n,
     seed,
     gap: { ksdItems: opts.ksdItems },

@@ -19,6 +19,8 @@ export interface MethodPlan {
   readonly levels: readonly NoiseLevel[];
   /** Where step i lands when not levels[i + 1] (the sampler's plan). */
   readonly landings?: readonly NoiseLevel[];
+  /** The initial noise's scale (the sampler's plan; default 1). */
+  readonly initialScale?: number;
 }
 
 /**
@@ -39,6 +41,7 @@ export async function planMethod(
       method: resolved.spec.build(w, resolved.options, sched),
       levels: sched.levels,
       landings: sched.landings,
+      initialScale: sched.initialScale,
     };
   };
   const steps =

@@ -15,6 +15,8 @@ export interface RunInputs {
   readonly levels: readonly NoiseLevel[];
   /** Where step i lands when not levels[i + 1] (the sampler's plan). */
   readonly landings?: readonly NoiseLevel[];
+  /** The initial noise's scale (SamplingLevels.initialScale; default 1). */
+  readonly initialScale?: number;
   /** n items; item i starts from, and draws its noise from, the stream keyed by (seed, i). */
   readonly n: number;
   readonly seed: number;
@@ -46,7 +48,9 @@ export interface RunOutput {
 export async function runSampling(inputs: RunInputs): Promise<RunOutput> {
   const { denoiser, n, seed } = inputs;
   const rng = new BatchRandom(seed, n);
-  const x = rng.normal([n, ...denoiser.itemShape]);
+  const z = rng.normal([n, ...denoiser.itemShape]);
+  const scale = inputs.initialScale ?? 1;
+  const x = scale === 1 ? z : z.like(z.data.map((v) => v * scale));
   const monitor = inputs.gap === false ? null : new GapMonitor(inputs.gap);
   let monitorMs = 0;
   const observe: StepObserver | undefined = monitor

@@ -12,7 +12,7 @@
  * is refused by name.
  */
 import { InvalidOptionError } from '../core/errors.js';
-import type { ScheduleConfig } from '../schedules/config.js';
+import { PARSED_KEYS, type ScheduleConfig } from '../schedules/config.js';
 import { keysReadBy, knowsClass } from '../schedules/settings.js';
 import {
   resolveDefinition,
@@ -105,8 +105,21 @@ function parseKeyList(text: string, name: string): Keys {
   return out;
 }
 
+/** Keys given by name must be read by the class (or be the training schedule's). */
+function classKeys(keys: Keys, name: string, definition: SamplerDefinition): Keys {
+  const reads = keysReadBy(definition.className);
+  for (const key of Object.keys(keys)) {
+    if (!reads.includes(key) && !PARSED_KEYS.has(key)) {
+      throw new InvalidOptionError(
+        `sampler "${name}": ${definition.className} does not read ${key} (it reads ${reads.join(', ')})`,
+      );
+    }
+  }
+  return keys;
+}
+
 function spacingKeys(spacing: string, name: string, definition: SamplerDefinition): Keys {
-  if (spacing.includes('=')) return parseKeyList(spacing, name);
+  if (spacing.includes('=')) return classKeys(parseKeyList(spacing, name), name, definition);
   if (!(spacing in COMFY_SCHEDULERS)) {
     throw new InvalidOptionError(
       `sampler "${name}": unknown scheduler "${spacing}"; valid: ${Object.keys(COMFY_SCHEDULERS).join(', ')}`,

@@ -66,7 +66,7 @@ export const SD15_SCHEDULER_CONFIG: Readonly<Record<string, unknown>> = Object.f
 });
 
 /** Keys that `parseSchedulerConfig` reads: the training schedule, the same for every class. */
-const PARSED_KEYS = new Set([
+export const PARSED_KEYS: ReadonlySet<string> = new Set([
   'num_train_timesteps',
   'beta_start',
   'beta_end',

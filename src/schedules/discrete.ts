@@ -1,6 +1,12 @@
 /**
  * The discrete training schedule of a parsed scheduler config: betas, ᾱ, σ on the training
- * grid, and look-ups between (fractional) timesteps and σ. All values are float64.
+ * grid, and look-ups between (fractional) timesteps and σ.
+ *
+ * The tables are rounded to float32 at every operation, as diffusers builds them (torch
+ * float32 tensors): near ᾱ = 1 the float32 rounding of 1 − β is a large part of σ² (1.5e-4
+ * of σ at t = 3 on the cosine schedule) and it decides which integer a truncated Karras
+ * timestep falls on, so exact float64 tables would not give diffusers' levels. They are
+ * stored in Float64Arrays; everything computed from them is float64.
  */
 import { InvalidOptionError } from '../core/errors.js';
 import type { ScheduleConfig } from './config.js';
@@ -14,19 +20,21 @@ function linspaceAt(start: number, end: number, n: number, i: number): number {
 export function betas(cfg: ScheduleConfig): Float64Array {
   const T = cfg.numTrainTimesteps;
   const out = new Float64Array(T);
+  const f32 = Math.fround;
   if (cfg.trainedBetas) {
-    out.set(cfg.trainedBetas);
+    for (let i = 0; i < T; i++) out[i] = f32(cfg.trainedBetas[i]);
   } else if (cfg.betaSchedule === 'linear') {
-    for (let i = 0; i < T; i++) out[i] = linspaceAt(cfg.betaStart, cfg.betaEnd, T, i);
+    for (let i = 0; i < T; i++) out[i] = f32(linspaceAt(cfg.betaStart, cfg.betaEnd, T, i));
   } else if (cfg.betaSchedule === 'scaled_linear') {
     // Latent diffusion's schedule: linear in √β.
     const a = Math.sqrt(cfg.betaStart);
     const b = Math.sqrt(cfg.betaEnd);
-    for (let i = 0; i < T; i++) out[i] = linspaceAt(a, b, T, i) ** 2;
+    for (let i = 0; i < T; i++) out[i] = f32(f32(linspaceAt(a, b, T, i)) ** 2);
   } else {
-    // Nichol & Dhariwal 2021 cosine: ᾱ(u) = cos²((u + 0.008)/1.008 · π/2), β capped at 0.999.
+    // Nichol & Dhariwal 2021 cosine: ᾱ(u) = cos²((u + 0.008)/1.008 · π/2), β capped at 0.999
+    // (computed in float64, then stored as float32, as diffusers does).
     const f = (u: number) => Math.cos(((u + 0.008) / 1.008) * (Math.PI / 2)) ** 2;
-    for (let i = 0; i < T; i++) out[i] = Math.min(1 - f((i + 1) / T) / f(i / T), 0.999);
+    for (let i = 0; i < T; i++) out[i] = f32(Math.min(1 - f((i + 1) / T) / f(i / T), 0.999));
   }
   return cfg.rescaleBetasZeroSnr ? rescaleZeroTerminalSnr(out) : out;
 }
@@ -37,20 +45,21 @@ export function betas(cfg: ScheduleConfig): Float64Array {
  */
 function rescaleZeroTerminalSnr(beta: Float64Array): Float64Array {
   const T = beta.length;
+  const f32 = Math.fround;
   const sqrtAb = new Float64Array(T);
   let prod = 1;
   for (let i = 0; i < T; i++) {
-    prod *= 1 - beta[i];
-    sqrtAb[i] = Math.sqrt(prod);
+    prod *= f32(1 - beta[i]);
+    sqrtAb[i] = f32(Math.sqrt(f32(prod)));
   }
   const first = sqrtAb[0];
   const last = sqrtAb[T - 1];
-  const scale = first / (first - last);
+  const scale = f32(first / f32(first - last));
   const out = new Float64Array(T);
   let prev = 1;
   for (let i = 0; i < T; i++) {
-    const ab = ((sqrtAb[i] - last) * scale) ** 2;
-    out[i] = 1 - ab / prev;
+    const ab = f32(f32(f32(sqrtAb[i] - last) * scale) ** 2);
+    out[i] = i === 0 ? f32(1 - ab) : f32(1 - f32(ab / prev));
     prev = ab;
   }
   return out;
@@ -79,8 +88,9 @@ export function discreteSchedule(cfg: ScheduleConfig): DiscreteSchedule {
     const alphaBar = new Float64Array(beta.length);
     let prod = 1;
     for (let i = 0; i < beta.length; i++) {
-      prod *= 1 - beta[i];
-      alphaBar[i] = prod;
+      // torch's CPU cumprod accumulates a float32 tensor in float64, storing each entry as float32.
+      prod *= Math.fround(1 - beta[i]);
+      alphaBar[i] = Math.fround(prod);
     }
     const sigmas = trainingSigmas(alphaBar);
     d = { alphaBar, sigmas, logSigmas: sigmas.map(Math.log) };
@@ -96,7 +106,7 @@ export function discreteSchedule(cfg: ScheduleConfig): DiscreteSchedule {
 function trainingSigmas(ab: Float64Array): Float64Array {
   return ab.map((v) => {
     const a = v > 0 ? v : 2 ** -24;
-    return Math.sqrt((1 - a) / a);
+    return Math.fround(Math.sqrt(Math.fround(Math.fround(1 - a) / a)));
   });
 }
 

@@ -8,6 +8,7 @@
  * agree on the training grid except where diffusers rounds the timestep of a σ that is not
  * on it (DPM-Solver with Karras σ's).
  */
+import { ConfigError } from '../core/errors.js';
 import { levelFromSigma, noiseLevel, type NoiseLevel } from '../core/noiseLevel.js';
 import type { SamplingLevels } from '../core/levels.js';
 import { FINAL_TIMESTEP, type ScheduleConfig } from './config.js';
@@ -18,6 +19,16 @@ import { checkDecreasing, checkNumSteps, roundHalfEven, spacedTimesteps } from '
 
 /** A class's plan: the levels of a run of `steps` network evaluations. */
 export type LevelPlan = (config: ScheduleConfig, steps: number) => SamplingLevels;
+
+/**
+ * Euler's init_noise_sigma is σ_max under linspace/trailing spacing (√(σ_max² + 1), i.e. unit
+ * variance in VP units, under leading): the initial noise's scale in VP units.
+ */
+function eulerInitialScale(spacing: string, levels: readonly NoiseLevel[]): number | undefined {
+  if (spacing === 'leading') return undefined;
+  const max = Math.max(...levels.map((l) => l.sigma));
+  return max / Math.sqrt(max * max + 1);
+}
 
 /** Karras ρ (EDM's default, hard-coded in diffusers). */
 const KARRAS_RHO = 7;
@@ -52,6 +63,20 @@ function settings(config: ScheduleConfig, className: string): SchedulerSettings 
 }
 
 /**
+ * DDIM and DDPM use ᾱ as it is: with rescale_betas_zero_snr, ᾱ_{T−1} = 0 and an ε-network's
+ * x̂0 = (x − ε)/0 has no value (diffusers' steps give inf/NaN there); refused before any work.
+ * v- and x0-networks give x̂0 directly and run.
+ */
+function checkZeroSnr(config: ScheduleConfig, levels: readonly NoiseLevel[]): void {
+  const bad = levels.find((l) => l.timestep >= 0 && l.alphaBar === 0);
+  if (bad && config.predictionType === 'epsilon') {
+    throw new ConfigError(
+      `scheduler config: prediction_type epsilon with rescale_betas_zero_snr evaluates the network at ᾱ = 0 (timestep ${bad.timestep}), where x̂0 = (x − ε)/0 is undefined; use v_prediction or another spacing`,
+    );
+  }
+}
+
+/**
  * DDIMScheduler: the spaced timesteps; each step goes from t to t − T//N, whose ᾱ is
  * `final_alpha_cumprod` (1 if set_alpha_to_one, else ᾱ_0) once it is negative.
  */
@@ -63,6 +88,7 @@ export const ddimPlan: LevelPlan = (config, steps) => {
   const final = noiseLevel(FINAL_TIMESTEP, s.setAlphaToOne ? 1 : ab[0]);
   const at = (t: number) => (t >= 0 ? noiseLevel(t, ab[t]) : final);
   const levels = [...ts.map(at), final];
+  checkZeroSnr(config, levels);
   const ratio = Math.floor(T / steps);
   const landings = ts.map((t) => at(t - ratio));
   const same = landings.every((l, i) => l.timestep === levels[i + 1].timestep);
@@ -79,7 +105,9 @@ export const ddpmPlan: LevelPlan = (config, steps) => {
     s.timestepSpacing,
     config.stepsOffset,
   );
-  return { levels: [...ts.map((t) => noiseLevel(t, ab[t])), noiseLevel(FINAL_TIMESTEP, 1)] };
+  const levels = [...ts.map((t) => noiseLevel(t, ab[t])), noiseLevel(FINAL_TIMESTEP, 1)];
+  checkZeroSnr(config, levels);
+  return { levels };
 };
 
 /**
@@ -139,7 +167,7 @@ function sigmaPlan(config: ScheduleConfig, steps: number, className: string): Sa
   // log_linear without Karras has N + 1 σ's: the run ends on the last, not the final σ.
   const end = sigmas.length > steps ? sigmas[steps] : finalSigma(config, s.finalSigmasType);
   levels.push(levelFromSigma(end, FINAL_TIMESTEP));
-  return { levels };
+  return { levels, initialScale: eulerInitialScale(s.timestepSpacing, levels) };
 }
 
 /** EulerAncestralDiscreteScheduler: Euler's timesteps and σ's (no Karras), ending at σ = 0. */
@@ -150,7 +178,7 @@ export const eulerAncestralPlan: LevelPlan = (config, steps) => {
     levelFromSigma(sigmaAt(table.sigmas, t), t),
   );
   levels.push(levelFromSigma(0, FINAL_TIMESTEP));
-  return { levels };
+  return { levels, initialScale: eulerInitialScale(s.timestepSpacing, levels) };
 };
 
 /**

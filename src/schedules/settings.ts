@@ -143,12 +143,14 @@ const refusedUnlessFalse: KeySpec = {
 /** The class name under which keys are only checked for their spelling and type. */
 const PARSING = '';
 
-/** lambda_min_clipped: any number; diffusers' default −∞ is written as null or absent in JSON. */
+/** lambda_min_clipped: a number or −∞ (diffusers' default; Python's json writes -Infinity). */
 const lambdaClip: KeySpec = {
   field: 'lambdaMinClipped',
   read(o, key) {
     const v = o[key];
-    return v === undefined || v === null ? -Infinity : readNumber(o, key, -Infinity);
+    return v === undefined || v === null || v === -Infinity
+      ? -Infinity
+      : readNumber(o, key, -Infinity);
   },
 };
 
