@@ -66,7 +66,11 @@ export {
   encodePrompt,
   type TextToImageOptions,
   type TextToImageResult,
+  type EditReport,
 } from './pipelines/textToImage.js';
+export { editImageShape, type EditMode } from './pipelines/imageEdit.js';
+export { DEFAULT_STRENGTH } from './schedules/strength.js';
+export { imageFromRgba } from './image/rgba.js';
 export { gridPng } from './image/png.js';
 export {
   diffierStep,

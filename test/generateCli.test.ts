@@ -58,8 +58,13 @@ describe('diffier generate', () => {
         seed: side.settings.seed,
         sampler: side.settings.sampler,
       },
-      { w: 2, steps: 4, n: 3, seed: 0, sampler: 'ddim' },
+      { w: 2, steps: 4, n: 3, seed: 0, sampler: null },
     );
+    // No --sampler: the folder's _class_name (DDIMScheduler) picked it; the runs say what ran.
+    assert.equal(side.runs[0].sampler.sampler, 'ddim');
+    assert.equal(side.runs[0].sampler.className, 'DDIMScheduler');
+    assert.equal(side.runs[0].sampler.keys.clip_sample, false);
+    assert.equal(side.runs[0].sampler.keys.set_alpha_to_one, true);
     assert.deepEqual(
       side.runs.map((x: { method: string }) => x.method),
       ['cfg', 'diffier'],

@@ -196,6 +196,29 @@ describe('prompt tokenizer', () => {
       );
     }
   });
+  it('a token id of −1 (or a fraction, or huge) is refused at load, naming the token', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const json = JSON.parse(await readFile(join(TINY, 'tokenizer', 'tokenizer.json'), 'utf8'));
+    for (const bad of [-1, 2.5, 1e12, '7']) {
+      const vocab = { ...json.model.vocab, seven: bad };
+      assert.throws(
+        () =>
+          PromptTokenizer.fromJson(
+            { ...json, model: { ...json.model, vocab } },
+            {
+              model_max_length: 8,
+              pad_token: '[PAD]',
+            },
+          ),
+        /token "seven" has id .*ids must be integers/,
+      );
+    }
+    const added = [{ ...json.added_tokens[0], id: -1 }];
+    assert.throws(
+      () => PromptTokenizer.fromJson({ ...json, added_tokens: added }, { model_max_length: 8 }),
+      /has id -1/,
+    );
+  });
   it('CLIP vocab.json + merges.txt are converted (folders without tokenizer.json)', async () => {
     const vocab = {
       c: 0,

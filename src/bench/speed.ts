@@ -19,7 +19,7 @@
  */
 import type { Denoiser, PredictionRequest, Predictions } from '../core/denoiser.js';
 import type { NoiseLevel } from '../core/noiseLevel.js';
-import { InvalidOptionError } from '../core/errors.js';
+import { AbortedError, InvalidOptionError } from '../core/errors.js';
 import { defaultScale, gridPng } from '../image/png.js';
 import { resolveMethod, type MethodChoice } from '../methods/registry.js';
 import type { TextToImageModel } from '../models/load.js';
@@ -152,6 +152,8 @@ export interface SpeedOptions {
   readonly loadMs?: number;
   readonly onProgress?: (label: string) => void;
   readonly warn?: (message: string) => void;
+  /** Cancels the run between timed sections and inside the README runs. */
+  readonly signal?: AbortSignal;
 }
 
 export interface SpeedResult {
@@ -434,7 +436,10 @@ export async function runSpeedBench(opts: SpeedOptions): Promise<SpeedResult> {
   const settings = speedSettings(opts);
   const { repeats, reps, synthetic } = settings;
   const machine = machineInfo(opts.threads);
-  const progress = opts.onProgress ?? (() => undefined);
+  const progress = (label: string) => {
+    if (opts.signal?.aborted) throw new AbortedError();
+    opts.onProgress?.(label);
+  };
 
   // Warm-up (untimed): the JIT, the runtime's first-call allocations, every method once.
   const warmEmb = await encodePrompt(model, opts.prompt, warn);
@@ -449,9 +454,11 @@ export async function runSpeedBench(opts: SpeedOptions): Promise<SpeedResult> {
       seed: opts.seed,
       embeddings: warmEmb,
       warn,
+      signal: opts.signal,
       ...extra,
     });
   for (const method of opts.methods) {
+    if (opts.signal?.aborted) throw new AbortedError();
     await readmeRun(method, { steps: Math.min(opts.steps, 3) });
     await syntheticRun(
       method,

@@ -5,14 +5,14 @@
  */
 import type { Command } from 'commander';
 import { stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { checkMnist, mnistDigitsDir } from '../data/mnist.js';
 import { ModelFolderError } from '../core/errors.js';
 import { evalModelDir } from '../eval/classifier.js';
-import { checkWritable } from '../io/atomicWrite.js';
 import { checkUnetCalls } from '../denoisers/unetDenoiser.js';
 import { parseSamplerName } from '../samplers/index.js';
 import { checkSeed } from '../core/random.js';
+import { checkBenchOutputs } from './benchOutputs.js';
 import { addCountFlag } from './countFlag.js';
 import { addMethodFlags, parseMethodsAndBudget } from './methodFlags.js';
 import { parseInteger, parseNameList, parseNumberList } from './parse.js';
@@ -69,8 +69,11 @@ export function addBenchFlags(cmd: Command, d: BenchFlagDefaults): Command {
   return addMethodFlags(cmd);
 }
 
-/** Parse and check the shared flags, the outputs, the evaluator and the data. */
-export async function parseBenchFlags(flags: BenchFlags, defaultNfe: number) {
+/**
+ * Parse and check the shared flags, the evaluator, the data and the outputs (none may be an
+ * input of the run: the model folder, the evaluator, the data).
+ */
+export async function parseBenchFlags(flags: BenchFlags, defaultNfe: number, modelDir: string) {
   const { methods, steps, nfe } = parseMethodsAndBudget(
     parseNameList(flags.methods, '--methods'),
     '--methods',
@@ -86,13 +89,13 @@ export async function parseBenchFlags(flags: BenchFlags, defaultNfe: number) {
   const json = flags.json === undefined ? undefined : resolve(flags.json);
   const grids = flags.grids === undefined ? undefined : resolve(flags.grids);
   const plots = flags.plots === undefined ? undefined : resolve(flags.plots);
-  if (json) await checkWritable(json);
-  if (grids) await checkWritable(join(grids, 'x.png'));
-  if (plots) await checkWritable(join(plots, 'x.svg'));
   const evaluator = resolve(flags.evaluator ?? evalModelDir());
   if (!(await stat(evaluator).catch(() => undefined))) {
     throw new ModelFolderError(`evaluation network ${evaluator} does not exist`);
   }
+  const mnistDir = await checkMnist(mnistDigitsDir());
+  const inputs = [modelDir, evaluator, mnistDir];
+  await checkBenchOutputs({ files: [json], dirs: [grids, plots] }, inputs);
   return {
     methods,
     ws,
@@ -108,6 +111,7 @@ export async function parseBenchFlags(flags: BenchFlags, defaultNfe: number) {
     grids,
     plots,
     evaluator,
-    mnistDir: await checkMnist(mnistDigitsDir()),
+    mnistDir,
+    inputs,
   };
 }

@@ -59,7 +59,7 @@ const COMMANDS: readonly CommandEntry[] = [
   {
     path: ['generate'],
     description:
-      'text to image on an ONNX model folder (default: the embedded MNIST model); writes a PNG grid and a JSON sidecar',
+      'text to image, image to image and inpainting on an ONNX model folder (default: the embedded MNIST model); writes a PNG grid and a JSON sidecar',
     load: async () => (await import('./commands/generate.js')).generateCommand(),
   },
   {

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { InvalidOptionError } from '../core/errors.js';
 import { checkOutputs, outputPath } from '../io/atomicWrite.js';
+import { interruptSignal } from './interrupt.js';
 import { DEFAULT_GUIDANCE_WEIGHT } from '../guidance/index.js';
 import { METHOD_NAMES, type MethodChoice } from '../methods/registry.js';
 import { checkUnetCalls, DEFAULT_UNET_CALLS, UNET_CALLS } from '../denoisers/unetDenoiser.js';
@@ -170,14 +171,7 @@ export function checkBatchMemory(n: number, itemShapes: readonly (readonly numbe
 
 /** Run `work` with Ctrl-C turned into an abort of the signal it is given. */
 export async function withInterrupt<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  const onInterrupt = () => controller.abort();
-  process.once('SIGINT', onInterrupt);
-  try {
-    return await work(controller.signal);
-  } finally {
-    process.removeListener('SIGINT', onInterrupt);
-  }
+  return work(interruptSignal());
 }
 
 /** What one method's run gets: its step count, Ctrl-C's signal and the progress tick. */
@@ -212,7 +206,8 @@ export async function runEachMethod<R>(
   for (const method of methods)
     plans.push({ method, plan: await planRun(schedule, { ...settings, method }) });
   const progress = createProgress(progressOn);
-  progress.start(plans.reduce((a, r) => a + r.plan.steps, 0) * repeats, label);
+  // The steps each plan runs (fewer than planned for image-to-image).
+  progress.start(plans.reduce((a, r) => a + r.plan.levels.length - 1, 0) * repeats, label);
   const tick = (detail: string) => progress.tick(detail);
   const results = await withInterrupt(async (signal) => {
     const out: R[] = [];

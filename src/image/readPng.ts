@@ -7,7 +7,8 @@
 import { PNG } from 'pngjs';
 import { InputImageError } from '../core/errors.js';
 import { readBytes } from '../io/files.js';
-import { Tensor } from '../core/tensor.js';
+import type { Tensor } from '../core/tensor.js';
+import { imageFromRgba } from './rgba.js';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -27,8 +28,14 @@ export const MAX_PNG_BYTES = 64 * 1024 * 1024;
 /** Width and height above this are refused from the header, before anything is decoded. */
 export const MAX_PNG_SIDE = 4096;
 
+/** The size a caller needs, checked from the header before anything is decoded. */
+export interface PngSize {
+  readonly width: number;
+  readonly height: number;
+}
+
 /** Decode PNG bytes; `where` names the source in every message. */
-export function decodePng(bytes: Buffer, channels: 1 | 3, where: string): Tensor {
+export function decodePng(bytes: Buffer, channels: 1 | 3, where: string, size?: PngSize): Tensor {
   if (bytes.length < 8 || !bytes.subarray(0, 8).equals(PNG_SIGNATURE)) {
     throw new InputImageError(`${where} is not a PNG file`);
   }
@@ -41,6 +48,11 @@ export function decodePng(bytes: Buffer, channels: 1 | 3, where: string): Tensor
   if (declaredW < 1 || declaredH < 1 || declaredW > MAX_PNG_SIDE || declaredH > MAX_PNG_SIDE) {
     throw new InputImageError(
       `${where} declares ${declaredW}×${declaredH} pixels; at most ${MAX_PNG_SIDE}×${MAX_PNG_SIDE} are read`,
+    );
+  }
+  if (size && (declaredW !== size.width || declaredH !== size.height)) {
+    throw new InputImageError(
+      `${where} is ${declaredW}×${declaredH}; the model reads ${size.width}×${size.height} images`,
     );
   }
   let png: PngMeta;
@@ -63,22 +75,16 @@ export function decodePng(bytes: Buffer, channels: 1 | 3, where: string): Tensor
   if (png.color && channels === 1) {
     throw new InputImageError(`${where} is an RGB PNG; this model reads greyscale images`);
   }
-  const { width, height, data } = png;
-  const plane = width * height;
-  const out = new Float32Array(channels * plane);
   // pngjs gives RGBA bytes whatever the file's colour type (grey is repeated over RGB).
-  for (let p = 0; p < plane; p++) {
-    for (let c = 0; c < channels; c++) out[c * plane + p] = data[4 * p + c] / 255;
-  }
-  return new Tensor(out, [1, channels, height, width]);
+  return imageFromRgba(png.data, png.width, png.height, channels);
 }
 
-export async function readPngImage(path: string, channels: 1 | 3): Promise<Tensor> {
+export async function readPngImage(path: string, channels: 1 | 3, size?: PngSize): Promise<Tensor> {
   let bytes: Buffer;
   try {
     bytes = await readBytes(path, MAX_PNG_BYTES);
   } catch (err) {
     throw new InputImageError(`cannot read ${path}: ${(err as Error).message}`);
   }
-  return decodePng(bytes, channels, path);
+  return decodePng(bytes, channels, path, size);
 }

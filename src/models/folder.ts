@@ -31,6 +31,9 @@ export interface ModelFolder {
   readonly unetConfig?: string;
   readonly vaeDecoder?: string;
   readonly vaeDecoderConfig?: string;
+  /** Image-to-image and inpainting on a latent model need it (vae_encoder/). */
+  readonly vaeEncoder?: string;
+  readonly vaeEncoderConfig?: string;
 }
 
 async function isFile(path: string): Promise<boolean> {
@@ -95,7 +98,7 @@ async function textSideFiles(need: Finder, maybe: Finder, missing: string[]) {
 }
 
 /** model_index.json: an object with a "_class_name", every component it names present. */
-async function readModelIndex(modelIndex: string, vaeDir: string, hasVae: boolean) {
+async function readModelIndex(modelIndex: string, dir: string, has: Record<string, boolean>) {
   const index = await readJsonFile(modelIndex);
   if (typeof index !== 'object' || index === null || Array.isArray(index)) {
     throw new ModelFolderError(`${modelIndex} must be a JSON object`);
@@ -108,8 +111,10 @@ async function readModelIndex(modelIndex: string, vaeDir: string, hasVae: boolea
   const declared = Object.entries(index as Record<string, unknown>)
     .filter(([k, v]) => !k.startsWith('_') && Array.isArray(v) && v[0] !== null)
     .map(([k]) => k);
-  if (declared.includes('vae_decoder') && !hasVae) {
-    throw new ModelFolderError(`${modelIndex} lists vae_decoder but ${vaeDir} is missing`);
+  for (const part of ['vae_decoder', 'vae_encoder']) {
+    if (declared.includes(part) && !has[part]) {
+      throw new ModelFolderError(`${modelIndex} lists ${part} but ${join(dir, part)} is missing`);
+    }
   }
   return { index: index as Record<string, unknown>, className };
 }
@@ -120,8 +125,8 @@ async function readModelIndex(modelIndex: string, vaeDir: string, hasVae: boolea
  * The text side — tokenizer/ (tokenizer.json, or vocab.json + merges.txt) and
  * text_encoder/model.onnx — is required for text-to-image and optional for an upscaler
  * (present when text_encoder/ is). An upscaler also needs
- * low_res_scheduler/scheduler_config.json. Optional: vae_decoder/ (then model.onnx and
- * config.json are both required). No VAE = pixel space.
+ * low_res_scheduler/scheduler_config.json. Optional: vae_decoder/ and vae_encoder/ (each
+ * then needs model.onnx and config.json). No VAE decoder = pixel space.
  */
 export async function inspectModelFolder(
   dirIn: string,
@@ -154,11 +159,20 @@ export async function inspectModelFolder(
     vaeDecoder = await need(['vae_decoder', 'model.onnx']);
     vaeDecoderConfig = await need(['vae_decoder', 'config.json']);
   }
+  let vaeEncoder: string | undefined;
+  let vaeEncoderConfig: string | undefined;
+  if (await isDir(p('vae_encoder'))) {
+    vaeEncoder = await need(['vae_encoder', 'model.onnx']);
+    vaeEncoderConfig = await need(['vae_encoder', 'config.json']);
+  }
   if (missing.length > 0) {
     throw new ModelFolderError(`model folder ${dir} is incomplete; missing: ${missing.join(', ')}`);
   }
 
-  const { index, className } = await readModelIndex(modelIndex, p('vae_decoder'), !!vaeDecoder);
+  const { index, className } = await readModelIndex(modelIndex, dir, {
+    vae_decoder: vaeDecoder !== undefined,
+    vae_encoder: vaeEncoder !== undefined,
+  });
   return {
     dir,
     className,
@@ -170,5 +184,7 @@ export async function inspectModelFolder(
     unetConfig,
     vaeDecoder,
     vaeDecoderConfig,
+    vaeEncoder,
+    vaeEncoderConfig,
   };
 }

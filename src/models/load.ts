@@ -11,6 +11,7 @@ import { TextEncoderModel } from './textEncoder.js';
 import { PromptTokenizer } from './tokenizer.js';
 import { UnetModel } from './unet.js';
 import { VaeDecoderModel } from './vaeDecoder.js';
+import { VaeEncoderModel } from './vaeEncoder.js';
 
 export interface TextToImageModel {
   readonly folder: ModelFolder;
@@ -20,12 +21,26 @@ export interface TextToImageModel {
   readonly unet: UnetModel;
   /** Absent for a pixel-space model: the sample itself is the image in [-1, 1]. */
   readonly vae?: VaeDecoderModel;
+  /** A latent model's encoder (vae_encoder/), for image-to-image and inpainting. */
+  readonly vaeEncoder?: VaeEncoderModel;
+  /**
+   * An inpainting UNet (diffusers' StableDiffusionInpaintPipeline layout): it reads the
+   * sample, the mask and the masked image's latents (4 + 1 + 4 = 9 channels for SD).
+   */
+  readonly inpainting: boolean;
   release(): Promise<void>;
 }
 
 export interface LoadModelOptions extends SessionOptions {
   /** Receives warnings (unknown scheduler keys …). Default: console.warn. */
   readonly warn?: (message: string) => void;
+}
+
+/** The inpainting layout: the sample's C channels, then a mask and C masked-image channels. */
+export function isInpaintingUnet(
+  unet: Pick<UnetModel, 'itemShape' | 'conditionChannels'>,
+): boolean {
+  return unet.conditionChannels === unet.itemShape[0] + 1;
 }
 
 function mismatch(what: string, a: number | undefined, b: number | undefined): string | undefined {
@@ -50,13 +65,17 @@ export async function loadTextToImageModel(
     const vae = folder.vaeDecoder
       ? keep(await VaeDecoderModel.load(folder.vaeDecoder, folder.vaeDecoderConfig!, opts))
       : undefined;
+    const vaeEncoder = folder.vaeEncoder
+      ? keep(await VaeEncoderModel.load(folder.vaeEncoder, folder.vaeEncoderConfig!, opts))
+      : undefined;
     const [ctxTokens, ctxHidden] = unet.contextShape;
+    const inpainting = isInpaintingUnet(unet);
     const tokenizer = await PromptTokenizer.load(folder, textEncoder.seqLength ?? ctxTokens);
     const problems = [
       unet.needsClassLabels
         ? 'the UNet needs class_labels (an x4-upscaler UNet, not text-to-image)'
         : undefined,
-      unet.conditionChannels > 0
+      unet.conditionChannels > 0 && !inpainting
         ? `the UNet reads ${unet.conditionChannels} condition channel(s) besides the sample (an upscaler, not text-to-image)`
         : undefined,
       unet.needsContext ? undefined : 'the UNet has no encoder_hidden_states input',
@@ -88,6 +107,8 @@ export async function loadTextToImageModel(
       textEncoder,
       unet,
       vae,
+      vaeEncoder,
+      inpainting,
       release: async () => {
         for (const m of loaded) await m.release();
       },

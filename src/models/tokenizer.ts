@@ -42,6 +42,34 @@ function tokenText(v: unknown): string | undefined {
 /** transformers writes 1e30 when a tokenizer has no length of its own. */
 const MAX_SANE_LENGTH = 100_000;
 
+/** Token ids index the text encoder's embedding table; larger vocabularies do not exist. */
+export const MAX_TOKEN_ID = 10_000_000;
+
+/**
+ * Every id tokenizer.json assigns (the model's vocabulary and the added tokens) must be an
+ * integer in [0, MAX_TOKEN_ID]: the encoder's Gather reads −1 as the table's last row, so a
+ * negative id would run and silently embed another token.
+ */
+function checkTokenIds(tokenizerJson: Json, where: string): void {
+  const model = tokenizerJson.model as Json | undefined;
+  const vocab = model?.vocab;
+  const ids: [string, unknown][] = [];
+  // Unigram's vocabulary is a list (ids are positions); the others map token → id.
+  if (vocab && typeof vocab === 'object' && !Array.isArray(vocab)) {
+    ids.push(...Object.entries(vocab as Record<string, unknown>));
+  }
+  for (const t of (tokenizerJson.added_tokens as Json[] | undefined) ?? []) {
+    ids.push([String(t?.content), t?.id]);
+  }
+  for (const [token, id] of ids) {
+    if (!(typeof id === 'number' && Number.isInteger(id) && id >= 0 && id <= MAX_TOKEN_ID)) {
+      throw new ModelFolderError(
+        `${where}: token ${JSON.stringify(token.slice(0, 40))} has id ${JSON.stringify(id)}; ids must be integers in [0, ${MAX_TOKEN_ID}]`,
+      );
+    }
+  }
+}
+
 export class PromptTokenizer {
   private constructor(
     private readonly tokenizer: Tokenizer,
@@ -61,6 +89,7 @@ export class PromptTokenizer {
     fallbackLength?: number,
     where = 'tokenizer',
   ): PromptTokenizer {
+    checkTokenIds(tokenizerJson, where);
     let tokenizer: Tokenizer;
     try {
       tokenizer = new Tokenizer(tokenizerJson, config);

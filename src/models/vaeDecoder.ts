@@ -17,7 +17,7 @@ export const VAE_DECODER_SIGNATURE: Signature = {
 };
 
 /** vae_decoder/config.json `scaling_factor`: 0.18215 SD1/2, 0.13025 SDXL, 0.08333 the x4 upscaler. */
-async function scalingFactor(configPath: string): Promise<number> {
+export async function scalingFactor(configPath: string): Promise<number> {
   const cfg = (await readJsonFile(configPath)) as Record<string, unknown>;
   const sf = cfg?.scaling_factor;
   if (typeof sf !== 'number' || !(sf > 0) || !Number.isFinite(sf)) {

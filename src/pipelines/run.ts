@@ -11,9 +11,10 @@ import { resolveMethod, type MethodChoice } from '../methods/registry.js';
 import type { OptionValue } from '../methods/types.js';
 import type { UnetModel } from '../models/unet.js';
 import { UnetDenoiser, type UnetCalls, type UnetCondition } from '../denoisers/unetDenoiser.js';
+import { stepsForStrength } from '../schedules/strength.js';
 import { budgetOf } from '../run/budget.js';
 import { planMethod } from '../run/plan.js';
-import { runSampling } from '../run/runner.js';
+import { runSampling, type RunInputs } from '../run/runner.js';
 import { type StepPayload } from '../core/observer.js';
 import type { ScheduleConfig } from '../schedules/config.js';
 import { resolveSampler, type SamplerOptions, type SamplerRecord } from '../samplers/index.js';
@@ -38,6 +39,11 @@ export interface SamplingSettings {
    */
   readonly sampler?: string;
   readonly samplerOptions?: SamplerOptions;
+  /**
+   * Image-to-image: run only the last ⌊steps·strength⌋ steps of the schedule (diffusers'
+   * strength, in [0, 1]). Undefined: the whole schedule from pure noise.
+   */
+  readonly strength?: number;
 }
 
 export function positiveInteger(v: number | undefined, name: string): void {
@@ -54,16 +60,28 @@ export async function planRun(schedule: ScheduleConfig, opts: SamplingSettings) 
   const resolved = resolveMethod(opts.method ?? { name: 'cfg' });
   const chosen = resolveSampler(opts.sampler, schedule, opts.samplerOptions);
   const planned = await planMethod(resolved, w, chosen.schedule, chosen.step(1), budget);
-  // The step of this run's length (DPM-Solver's last-step order depends on it).
-  const sampler = chosen.step(planned.steps);
-  return {
+  const base = {
     w,
     resolved,
     samplerName: chosen.name,
     samplerRecord: chosen.record(),
-    sampler,
-    ...planned,
+    // The step of this run's length (DPM-Solver's last-step order depends on it; image to
+    // image keeps the whole schedule's length, as diffusers' set_timesteps does).
+    sampler: chosen.step(planned.steps),
+    strength: opts.strength,
   };
+  if (opts.strength === undefined) return { ...base, ...planned };
+  // The budget plans the whole schedule (diffusers' num_inference_steps); the method is then
+  // rebuilt on the part that runs, so its schedule-dependent settings see those levels.
+  const run = stepsForStrength(planned.steps, opts.strength);
+  const whole = chosen.schedule.forSteps(planned.steps);
+  const skip = planned.steps - run;
+  const part = { levels: whole.levels.slice(skip), landings: whole.landings?.slice(skip) };
+  // A run of no steps never calls its method: keep the one built on the whole schedule.
+  const method =
+    run > 0 ? resolved.spec.build(w, resolved.options, { ...whole, ...part }) : planned.method;
+  // The start (the noised image) replaces the initial noise, so no initial scale.
+  return { ...base, ...planned, ...part, initialScale: undefined, method };
 }
 
 export type RunPlan = Awaited<ReturnType<typeof planRun>>;
@@ -138,6 +156,7 @@ export async function sampleUnet(
   plan: RunPlan,
   sides: { readonly cond: UnetCondition; readonly uncond: UnetCondition },
   opts: PipelineOptions,
+  start?: RunInputs['start'],
 ): Promise<UnetRun> {
   const { n, seed } = batchOf(opts);
   const note = plan.resolved.spec.batchNote?.(n, plan.resolved.options);
@@ -160,6 +179,7 @@ export async function sampleUnet(
     gap: opts.gapMonitor === false ? false : { ksdItems: opts.ksdItems, onGap: opts.onGap },
     onStep: opts.onStep ? [opts.onStep] : [],
     signal: opts.signal,
+    start,
   });
   const monitor = result.monitor;
   return {

@@ -2,6 +2,7 @@ import type { Denoiser } from '../core/denoiser.js';
 import type { NoiseLevel } from '../core/noiseLevel.js';
 import type { StepObserver } from '../core/observer.js';
 import type { SamplerStep } from '../core/step.js';
+import type { TransitionWrapper } from '../core/transition.js';
 import type { MethodInstance } from '../methods/types.js';
 import { GapMonitor, type GapMonitorOptions } from '../monitors/gapMonitor.js';
 import { sample } from '../samplers/sample.js';
@@ -25,6 +26,16 @@ export interface RunInputs {
   /** Observers after the gap monitor (progress bars, previews). */
   readonly onStep?: readonly StepObserver[];
   readonly signal?: AbortSignal;
+  /**
+   * Image-to-image and inpainting: the initial sample made from the seed's noise, and
+   * wrappers put around the method's (outermost). Default: start from the noise itself.
+   */
+  readonly start?: (noise: Tensor) => RunStart;
+}
+
+export interface RunStart {
+  readonly x: Tensor;
+  readonly wrappers?: readonly TransitionWrapper[];
 }
 
 export interface RunOutput {
@@ -48,9 +59,12 @@ export interface RunOutput {
 export async function runSampling(inputs: RunInputs): Promise<RunOutput> {
   const { denoiser, n, seed } = inputs;
   const rng = new BatchRandom(seed, n);
-  const z = rng.normal([n, ...denoiser.itemShape]);
+  const noise = rng.normal([n, ...denoiser.itemShape]);
+  // A start of its own (image to image) noises its image with the unscaled draw.
   const scale = inputs.initialScale ?? 1;
-  const x = scale === 1 ? z : z.like(z.data.map((v) => v * scale));
+  const start = inputs.start?.(noise) ?? {
+    x: scale === 1 ? noise : noise.like(noise.data.map((v) => v * scale)),
+  };
   const monitor = inputs.gap === false ? null : new GapMonitor(inputs.gap);
   let monitorMs = 0;
   const observe: StepObserver | undefined = monitor
@@ -67,9 +81,9 @@ export async function runSampling(inputs: RunInputs): Promise<RunOutput> {
     sampler: inputs.sampler,
     levels: inputs.levels,
     landings: inputs.landings,
-    x,
+    x: start.x,
     rng,
-    wrappers: inputs.method.wrappers,
+    wrappers: [...inputs.method.wrappers, ...(start.wrappers ?? [])],
     onStep: [...(observe ? [observe] : []), ...(inputs.onStep ?? [])],
     signal: inputs.signal,
   });

@@ -14,7 +14,7 @@ export interface SampleOptions {
   readonly denoiser: Denoiser;
   readonly rule: GuidanceRule;
   readonly sampler: SamplerStep;
-  /** levels[0] is where `x` lives; the loop takes levels.length − 1 steps. */
+  /** levels[0] is where `x` lives; the loop takes levels.length − 1 steps (none for one level). */
   readonly levels: readonly NoiseLevel[];
   /** Where step i lands when not levels[i + 1] (SamplingLevels.landings). */
   readonly landings?: readonly NoiseLevel[];
@@ -42,7 +42,7 @@ export interface SampleResult {
  */
 export async function sample(opts: SampleOptions): Promise<SampleResult> {
   const { denoiser, rule, sampler, levels, rng, signal } = opts;
-  if (levels.length < 2) throw new ShapeError('a schedule needs at least two levels (one step)');
+  if (levels.length < 1) throw new ShapeError('a schedule needs at least one level');
   const batch = opts.x.batch;
   if (rng.batch !== batch)
     throw new ShapeError(`${rng.batch} noise streams for a batch of ${batch}`);

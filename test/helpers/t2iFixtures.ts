@@ -12,6 +12,10 @@ export const TINY = join(FIXTURES, 'tiny-t2i');
 export const TINY_INT64 = join(FIXTURES, 'tiny-t2i-int64');
 /** Latent 2×7×7 with a VAE decoder (scaling_factor 0.5) and v_prediction. */
 export const TINY_VAE = join(FIXTURES, 'tiny-t2i-vae');
+/** TINY_VAE plus a vae_encoder (training/fixtures/make_editing_fixtures.py). */
+export const TINY_VAE_ENC = join(FIXTURES, 'tiny-t2i-vae-enc');
+/** Inpainting layout: latent 4×7×7, a 9-channel UNet (latent, mask, masked latent), VAE 1 ↔ 4. */
+export const TINY_INPAINT = join(FIXTURES, 'tiny-inpaint');
 /** x4-upscaler layout: 7-channel UNet (4 latent + 3 image), class_labels, text, RGB VAE ×4. */
 export const TINY_X4 = join(FIXTURES, 'tiny-x4');
 export const BAD = join(FIXTURES, 'bad');

@@ -1,6 +1,5 @@
 import { Command } from 'commander';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { GmmBenchResult } from '../../bench/gmmBench.js';
 import {
   goalChecks,
@@ -10,16 +9,17 @@ import {
   type GroupSummary,
 } from '../../bench/report.js';
 import { ConfigError } from '../../core/errors.js';
-import { checkWritable, writeFileAtomic } from '../../io/atomicWrite.js';
+import { MAX_TEXT_FILE_BYTES, readText } from '../../io/files.js';
 import { paretoChart } from '../../plot/charts.js';
 import { renderSvg } from '../../plot/render.js';
+import { BenchOutputs, checkBenchOutputs } from '../benchOutputs.js';
 
 async function readResult(path: string): Promise<GmmBenchResult> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    throw new ConfigError(`cannot read benchmark result ${path}`);
+    text = await readText(path, MAX_TEXT_FILE_BYTES);
+  } catch (err) {
+    throw new ConfigError(`cannot read benchmark result ${path}: ${(err as Error).message}`);
   }
   try {
     const json = JSON.parse(text) as GmmBenchResult;
@@ -61,7 +61,11 @@ export function benchReportCommand(): Command {
     .option('--plots <dir>', 'write one Pareto SVG per problem and budget')
     .option('--command <text>', 'the command that produced the inputs, printed in the report')
     .action(async (files: string[], flags: { out: string; plots?: string; command?: string }) => {
-      await checkWritable(flags.out);
+      const inputs = files.map((f) => resolve(f));
+      const out = resolve(flags.out);
+      const plots = flags.plots === undefined ? undefined : resolve(flags.plots);
+      await checkBenchOutputs({ files: [out], dirs: [plots] }, inputs);
+      const outputs = new BenchOutputs(inputs);
       const results = await Promise.all(files.map(readResult));
       const groups = summarise(results);
       const parts = [
@@ -72,16 +76,17 @@ export function benchReportCommand(): Command {
         '## Per problem and budget',
         markdownTables(groups),
       ];
-      if (flags.plots) {
+      if (plots) {
         const links: string[] = [];
         for (const g of groups) {
           const name = `pareto-${g.problem}-nfe${g.nfeBudget ?? 'steps'}.svg`;
-          await writeFileAtomic(join(flags.plots, name), await pareto(g, results));
+          outputs.add(join(plots, name), await pareto(g, results));
           links.push(`- ${g.problem}, NFE ≤ ${g.nfeBudget}: ${name}`);
         }
         parts.push('## Pareto plots', links.join('\n'));
       }
-      await writeFileAtomic(flags.out, parts.filter(Boolean).join('\n\n') + '\n');
+      outputs.add(out, parts.filter(Boolean).join('\n\n') + '\n');
+      await outputs.commit();
       process.stdout.write(`${goalTable(goalChecks(groups))}\n`);
     });
 }

@@ -4,7 +4,6 @@ import { resolve } from 'node:path';
 import { matmulModelPath } from '../../bench/gemm.js';
 import { runSpeedBench, type SpeedResult } from '../../bench/speed.js';
 import { InvalidOptionError, ModelFolderError } from '../../core/errors.js';
-import { checkWritable, writeJsonAtomic } from '../../io/atomicWrite.js';
 import { DEFAULT_GUIDANCE_WEIGHT } from '../../guidance/index.js';
 import { resolveMethod } from '../../methods/registry.js';
 import { embeddedModelDir } from '../../models/embedded.js';
@@ -13,11 +12,13 @@ import { loadTextToImageModel } from '../../models/load.js';
 import { DEFAULT_STEPS } from '../../pipelines/run.js';
 import { checkPrompt } from '../../pipelines/textToImage.js';
 import { checkSeed } from '../../core/random.js';
+import { BenchOutputs, checkBenchOutputs } from '../benchOutputs.js';
 import { addCountFlag } from '../countFlag.js';
 import { addMethodFlags, methodChoices } from '../methodFlags.js';
 import { parseInteger, parseNameList, parseNumber } from '../parse.js';
 import { MAX_THREADS } from '../threads.js';
 import { createProgress } from '../progress.js';
+import { withInterrupt } from '../samplingFlags.js';
 import { formatNumber, formatTable } from '../table.js';
 
 export interface BenchSpeedFlags {
@@ -61,7 +62,6 @@ export async function prepareBenchSpeed(flags: BenchSpeedFlags) {
   if (unetFlops !== undefined && !(unetFlops > 0))
     throw new InvalidOptionError(`--unet-flops must be > 0, got ${flags.unetFlops}`);
   const json = flags.json === undefined ? undefined : resolve(flags.json);
-  if (json) await checkWritable(json);
   const modelDir = resolve(flags.model ?? embeddedModelDir());
   await inspectModelFolder(modelDir);
   const matmul = resolve(flags.matmul ?? matmulModelPath());
@@ -69,6 +69,7 @@ export async function prepareBenchSpeed(flags: BenchSpeedFlags) {
     throw new ModelFolderError(
       `matmul probe ${matmul} does not exist (made by training/make_matmul.py)`,
     );
+  await checkBenchOutputs({ files: [json] }, [modelDir, matmul]);
   return {
     prompt: flags.prompt,
     methods,
@@ -202,31 +203,33 @@ export function benchSpeedCommand(): Command {
     try {
       const progress = createProgress(flags.progress);
       progress.start(p.methods.length * (p.repeats + 1) + 3, 'bench speed');
-      const result = await runSpeedBench({
-        model,
-        prompt: p.prompt,
-        methods: p.methods,
-        w: p.w,
-        steps: p.steps,
-        n: p.n,
-        seed: p.seed,
-        repeats: p.repeats,
-        reps: p.reps,
-        gemmSize: p.gemmSize,
-        matmulPath: p.matmul,
-        synthetic: p.synthetic,
-        unetFlops: p.unetFlops,
-        threads: p.threads,
-        loadMs,
-        onProgress: (label) => progress.tick(label),
-        warn,
-      });
+      const result = await withInterrupt((signal) =>
+        runSpeedBench({
+          model,
+          prompt: p.prompt,
+          methods: p.methods,
+          w: p.w,
+          steps: p.steps,
+          n: p.n,
+          seed: p.seed,
+          repeats: p.repeats,
+          reps: p.reps,
+          gemmSize: p.gemmSize,
+          matmulPath: p.matmul,
+          synthetic: p.synthetic,
+          unetFlops: p.unetFlops,
+          threads: p.threads,
+          loadMs,
+          onProgress: (label) => progress.tick(label),
+          warn,
+          signal,
+        }),
+      );
       progress.stop();
       process.stdout.write(`${speedReport(result)}\n`);
-      if (p.json) {
-        await writeJsonAtomic(p.json, result);
-        process.stdout.write(`wrote ${p.json}\n`);
-      }
+      const outputs = new BenchOutputs([p.modelDir, p.matmul]);
+      outputs.addJson(p.json, () => result);
+      for (const path of await outputs.commit()) process.stdout.write(`wrote ${path}\n`);
     } finally {
       await model.release();
     }

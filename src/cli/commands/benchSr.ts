@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import {
   MAX_INPUTS,
   runSrBench,
@@ -12,12 +12,12 @@ import {
 } from '../../bench/srBench.js';
 import { loadMnist } from '../../data/mnist.js';
 import { EvalClassifier } from '../../eval/classifier.js';
-import { writeFileAtomic, writeJsonAtomic } from '../../io/atomicWrite.js';
 import { embeddedUpscalerDir } from '../../models/embedded.js';
 import { inspectModelFolder } from '../../models/folder.js';
 import { loadUpscalerModel } from '../../models/upscaler.js';
 import { checkNoiseLevel, DEFAULT_NOISE_LEVEL } from '../../pipelines/upscale.js';
 import { addBenchFlags, parseBenchFlags, type BenchFlags } from '../benchFlags.js';
+import { BenchOutputs } from '../benchOutputs.js';
 import { parseInteger } from '../parse.js';
 import { createProgress } from '../progress.js';
 import { withInterrupt } from '../samplingFlags.js';
@@ -57,10 +57,10 @@ export function benchSrCommand(): Command {
     plots: 'PSNR, SSIM, consistency, FID and gap vs w, Pareto FID vs PSNR',
   });
   return cmd.action(async (flags: BenchSrFlags) => {
-    const p = await parseBenchFlags(flags, DEFAULT_SR_NFE);
+    const modelDir = resolve(flags.model ?? embeddedUpscalerDir());
+    const p = await parseBenchFlags(flags, DEFAULT_SR_NFE, modelDir);
     const inputs = parseInteger(flags.inputs, '--inputs', 2, MAX_INPUTS);
     const noiseLevel = parseInteger(flags.noiseLevel, '--noise-level', 0, 1000);
-    const modelDir = resolve(flags.model ?? embeddedUpscalerDir());
     await inspectModelFolder(modelDir, 'upscale');
     const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
     const t0 = performance.now();
@@ -97,14 +97,11 @@ export function benchSrCommand(): Command {
       process.stdout.write(
         `${benchSrTable(result)}\n(${((performance.now() - t0) / 1000).toFixed(1)} s)\n`,
       );
-      if (p.json) await writeJsonAtomic(p.json, srJson(result));
-      if (p.grids) {
-        for (const [name, png] of srGrids(result)) await writeFileAtomic(join(p.grids, name), png);
-      }
-      if (p.plots) {
-        for (const [name, svg] of await srPlots(result))
-          await writeFileAtomic(join(p.plots, name), svg);
-      }
+      const outputs = new BenchOutputs(p.inputs);
+      outputs.addJson(p.json, () => srJson(result));
+      if (p.grids) outputs.addAll(p.grids, srGrids(result));
+      if (p.plots) outputs.addAll(p.plots, await srPlots(result));
+      await outputs.commit();
     } finally {
       await classifier?.release();
       await model.release();

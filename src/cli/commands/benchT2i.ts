@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import {
   runT2iBench,
   selectPrompts,
@@ -13,12 +13,13 @@ import {
 import { loadMnist } from '../../data/mnist.js';
 import { InvalidOptionError } from '../../core/errors.js';
 import { EvalClassifier } from '../../eval/classifier.js';
-import { writeFileAtomic, writeJsonAtomic } from '../../io/atomicWrite.js';
 import { embeddedModelDir } from '../../models/embedded.js';
 import { inspectModelFolder } from '../../models/folder.js';
 import { loadTextToImageModel } from '../../models/load.js';
 import { addBenchFlags, parseBenchFlags, type BenchFlags } from '../benchFlags.js';
+import { BenchOutputs } from '../benchOutputs.js';
 import { createProgress } from '../progress.js';
+import { withInterrupt } from '../samplingFlags.js';
 import { formatTable } from '../table.js';
 
 export interface BenchT2iFlags extends BenchFlags {
@@ -29,14 +30,14 @@ export const DEFAULT_T2I_NFE = 60;
 
 /** Parse and check everything (outputs, model, evaluator, data) before any work. */
 export async function prepareBenchT2i(flags: BenchT2iFlags) {
-  const shared = await parseBenchFlags(flags, DEFAULT_T2I_NFE);
+  const modelDir = resolve(flags.model ?? embeddedModelDir());
+  const shared = await parseBenchFlags(flags, DEFAULT_T2I_NFE, modelDir);
   const prompts = selectPrompts(flags.prompts);
   if (prompts.length * shared.n <= 5) {
     throw new InvalidOptionError(
       `k-NN precision/recall (k = 5) need more than 5 images per run; prompts × --n = ${prompts.length * shared.n}`,
     );
   }
-  const modelDir = resolve(flags.model ?? embeddedModelDir());
   await inspectModelFolder(modelDir);
   return { ...shared, prompts, modelDir };
 }
@@ -83,47 +84,42 @@ export function benchT2iCommand(): Command {
     const t0 = performance.now();
     const model = await loadTextToImageModel(p.modelDir, { threads: p.threads, warn });
     let classifier: EvalClassifier | undefined;
-    const controller = new AbortController();
-    const onInterrupt = () => controller.abort();
-    process.once('SIGINT', onInterrupt);
     try {
       classifier = await EvalClassifier.load(p.evaluator, { threads: p.threads });
       const mnist = await loadMnist({ dir: p.mnistDir, digits: p.prompts.map((q) => q.digit) });
       const progress = createProgress(flags.progress);
       progress.start(p.methods.length * p.ws.length * p.prompts.length, 'bench t2i');
-      const result = await runT2iBench({
-        model,
-        classifier,
-        mnist,
-        prompts: p.prompts,
-        methods: p.methods,
-        ws: p.ws,
-        nfe: p.nfe,
-        steps: p.steps,
-        n: p.n,
-        seed: p.seed,
-        sampler: p.sampler,
-        unetCalls: p.unetCalls,
-        ksdItems: p.ksdItems,
-        keepImages: p.grids !== undefined,
-        signal: controller.signal,
-        onPrompt: (label) => progress.tick(label),
-        warn,
-      });
+      const result = await withInterrupt((signal) =>
+        runT2iBench({
+          model,
+          classifier: classifier!,
+          mnist,
+          prompts: p.prompts,
+          methods: p.methods,
+          ws: p.ws,
+          nfe: p.nfe,
+          steps: p.steps,
+          n: p.n,
+          seed: p.seed,
+          sampler: p.sampler,
+          unetCalls: p.unetCalls,
+          ksdItems: p.ksdItems,
+          keepImages: p.grids !== undefined,
+          signal,
+          onPrompt: (label) => progress.tick(label),
+          warn,
+        }),
+      );
       progress.stop();
       process.stdout.write(
         `${benchT2iTable(result)}\n(${((performance.now() - t0) / 1000).toFixed(1)} s)\n`,
       );
-      if (p.json) await writeJsonAtomic(p.json, t2iJson(result));
-      if (p.grids) {
-        for (const [name, png] of t2iGrids(result)) await writeFileAtomic(join(p.grids, name), png);
-      }
-      if (p.plots) {
-        for (const [name, svg] of await t2iPlots(result))
-          await writeFileAtomic(join(p.plots, name), svg);
-      }
+      const outputs = new BenchOutputs(p.inputs);
+      outputs.addJson(p.json, () => t2iJson(result));
+      if (p.grids) outputs.addAll(p.grids, t2iGrids(result));
+      if (p.plots) outputs.addAll(p.plots, await t2iPlots(result));
+      await outputs.commit();
     } finally {
-      process.removeListener('SIGINT', onInterrupt);
       await classifier?.release();
       await model.release();
     }

@@ -9,18 +9,19 @@ import {
   type TtsBenchResult,
 } from '../../bench/ttsBench.js';
 import { encodeWav } from '../../audio/wav.js';
-import { checkWritable, writeFileAtomic, writeJsonAtomic } from '../../io/atomicWrite.js';
 import { embeddedTtsModelDir } from '../../models/embedded.js';
 import { loadTextToSpeechModel } from '../../models/ttsModel.js';
 import { renderSvg } from '../../plot/render.js';
 import { spectrogramChart } from '../../plot/spectrogram.js';
 import { createSampler, SAMPLER_NAMES } from '../../samplers/index.js';
 import { checkSeed } from '../../core/random.js';
+import { BenchOutputs, checkBenchOutputs } from '../benchOutputs.js';
 import { addCountFlag } from '../countFlag.js';
 import { addMethodFlags, parseMethodsAndBudget } from '../methodFlags.js';
 import { parseInteger, parseNameList, parseNumberList } from '../parse.js';
 import { MAX_THREADS } from '../threads.js';
 import { createProgress } from '../progress.js';
+import { withInterrupt } from '../samplingFlags.js';
 import { formatTable } from '../table.js';
 
 export interface BenchTtsFlags {
@@ -55,8 +56,9 @@ export async function prepareBenchTts(flags: BenchTtsFlags) {
   createSampler(flags.sampler);
   const json = flags.json === undefined ? undefined : resolve(flags.json);
   const out = flags.out === undefined ? undefined : resolve(flags.out);
-  if (json) await checkWritable(json);
-  if (out) await checkWritable(join(out, 'x.svg'));
+  const data = resolve(flags.data ?? heldOutFile());
+  const modelDir = resolve(flags.model ?? embeddedTtsModelDir());
+  await checkBenchOutputs({ files: [json], dirs: [out] }, [data, modelDir]);
   return {
     methods,
     ws: parseNumberList(flags.w, '--w'),
@@ -76,8 +78,8 @@ export async function prepareBenchTts(flags: BenchTtsFlags) {
     vocoderIterations: parseInteger(flags.vocoderIterations, '--vocoder-iterations', 1, 1000),
     json,
     out,
-    data: resolve(flags.data ?? heldOutFile()),
-    modelDir: resolve(flags.model ?? embeddedTtsModelDir()),
+    data,
+    modelDir,
   };
 }
 
@@ -92,7 +94,12 @@ export function benchTtsTable(result: TtsBenchResult, modelDir: string): string 
 }
 
 /** Per method: one SVG (rows: espeak-ng, prior μ, then each w) and one WAV per w. */
-async function writeExamples(result: TtsBenchResult, dir: string, frameSeconds: number) {
+async function addExamples(
+  outputs: BenchOutputs,
+  result: TtsBenchResult,
+  dir: string,
+  frameSeconds: number,
+) {
   const methods = [...new Set(result.runs.map((r) => r.method))];
   for (const m of methods) {
     const runs = result.runs.filter((r) => r.method === m);
@@ -104,12 +111,12 @@ async function writeExamples(result: TtsBenchResult, dir: string, frameSeconds: 
       ],
       { title: `${m}: "${result.sentences[0]}" (NFE ≤ ${runs[0].nfe})`, frameSeconds },
     );
-    await writeFileAtomic(join(dir, `mel-${m}.svg`), await renderSvg(spec));
+    outputs.add(join(dir, `mel-${m}.svg`), await renderSvg(spec));
     for (const r of runs) {
-      await writeFileAtomic(join(dir, `${m}-w${r.w}.wav`), encodeWav(r.example.audio, 22050));
+      outputs.add(join(dir, `${m}-w${r.w}.wav`), encodeWav(r.example.audio, 22050));
     }
   }
-  await writeFileAtomic(join(dir, 'espeak-ng.wav'), encodeWav(result.reference.audio, 22050));
+  outputs.add(join(dir, 'espeak-ng.wav'), encodeWav(result.reference.audio, 22050));
 }
 
 export function benchTtsCommand(): Command {
@@ -142,42 +149,42 @@ export function benchTtsCommand(): Command {
     const t0 = performance.now();
     const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
     const model = await loadTextToSpeechModel(p.modelDir, { threads: p.threads, warn });
-    const controller = new AbortController();
-    const onInterrupt = () => controller.abort();
-    process.once('SIGINT', onInterrupt);
     try {
       const sentences = await loadHeldOut(model, p.data, p.sentences);
       const progress = createProgress(flags.progress);
       progress.start(p.methods.length * p.ws.length * sentences.length, 'bench tts');
-      const result = await runTtsBench({
-        model,
-        sentences,
-        methods: p.methods,
-        ws: p.ws,
-        nfe: p.nfe,
-        steps: p.steps,
-        n: p.n,
-        seed: p.seed,
-        sampler: p.sampler,
-        vocoderIterations: p.vocoderIterations,
-        signal: controller.signal,
-        onSentence: (label) => progress.tick(label),
-      });
+      const result = await withInterrupt((signal) =>
+        runTtsBench({
+          model,
+          sentences,
+          methods: p.methods,
+          ws: p.ws,
+          nfe: p.nfe,
+          steps: p.steps,
+          n: p.n,
+          seed: p.seed,
+          sampler: p.sampler,
+          vocoderIterations: p.vocoderIterations,
+          signal,
+          onSentence: (label) => progress.tick(label),
+        }),
+      );
       progress.stop();
       process.stdout.write(
         `${benchTtsTable(result, model.dir)}\n(${((performance.now() - t0) / 1000).toFixed(1)} s)\n`,
       );
-      if (p.json) {
-        await writeJsonAtomic(p.json, {
-          ...result,
-          model: model.dir,
-          reference: undefined,
-          runs: result.runs.map(({ example: _e, ...r }) => r),
-        });
+      const outputs = new BenchOutputs([p.data, p.modelDir]);
+      outputs.addJson(p.json, () => ({
+        ...result,
+        model: model.dir,
+        reference: undefined,
+        runs: result.runs.map(({ example: _e, ...r }) => r),
+      }));
+      if (p.out) {
+        await addExamples(outputs, result, p.out, model.norm.mel.hop / model.norm.mel.sampleRate);
       }
-      if (p.out) await writeExamples(result, p.out, model.norm.mel.hop / model.norm.mel.sampleRate);
+      await outputs.commit();
     } finally {
-      process.removeListener('SIGINT', onInterrupt);
       await model.release();
     }
   });

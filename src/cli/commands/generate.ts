@@ -21,27 +21,39 @@ import {
   runTable,
   runEachMethod,
   type SamplingFlags,
-  type SamplingSetup,
 } from '../samplingFlags.js';
+import {
+  addEditFlags,
+  editInputFiles,
+  parseEditFlags,
+  readEditImages,
+  type EditFlags,
+} from '../editFlags.js';
 
-/** Parse and check everything, outputs and model files included, before any work. */
-export async function prepareGenerate(prompt: string, flags: SamplingFlags) {
+type GenerateFlags = SamplingFlags & EditFlags;
+
+/** Parse and check everything, outputs, input images and model files included, before any work. */
+export async function prepareGenerate(prompt: string, flags: GenerateFlags) {
   checkPrompt(prompt);
   const modelDir = resolve(flags.model ?? embeddedModelDir());
-  const setup = await parseSamplingFlags(flags, [modelDir]);
+  const edit = await parseEditFlags(flags);
+  const setup = await parseSamplingFlags(flags, [modelDir, ...editInputFiles(edit)]);
   const folder = await inspectModelFolder(modelDir);
-  return { ...setup, prompt, folder };
+  return { ...setup, edit, prompt, folder };
 }
+
+type GenerateSetup = Awaited<ReturnType<typeof prepareGenerate>>;
 
 /** Everything needed to reproduce and read the grid: settings, methods, steps, gap figures, timings. */
 function sidecar(
-  p: SamplingSetup & { prompt: string },
+  p: GenerateSetup,
   model: TextToImageModel,
   runs: TextToImageResult[],
   loadMs: number,
 ) {
   return {
     prompt: p.prompt,
+    negativePrompt: p.edit.negativePrompt,
     tokens: {
       length: runs[0].tokens.length,
       dropped: runs[0].tokens.dropped,
@@ -58,6 +70,16 @@ function sidecar(
       scheduler: schedulerConfigJson(model.schedule),
     },
     settings: settingsJson(p),
+    edit: p.edit.initImage
+      ? {
+          initImage: p.edit.initImage,
+          mask: p.edit.mask ?? null,
+          strength: p.edit.strength,
+          mode: runs[0].edit?.mode,
+          // Per run (methods in order): the steps run of the planned ones.
+          sampledSteps: runs.map((r) => r.edit?.sampledSteps),
+        }
+      : null,
     runs: runsJson(runs),
     timings: { loadMs },
   };
@@ -70,8 +92,9 @@ export function generateCommand(): Command {
       '--model <dir>',
       'model folder in the diffusers/optimum ONNX layout (default: the embedded models/mnist-t2i)',
     );
+  addEditFlags(cmd);
   addSamplingFlags(cmd, { nMeaning: 'images per method', n: '8', out: 'grid.png' });
-  return cmd.action(async (prompt: string, flags: SamplingFlags) => {
+  return cmd.action(async (prompt: string, flags: GenerateFlags) => {
     const p = await prepareGenerate(prompt, flags);
     const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
     const tLoad = performance.now();
@@ -79,6 +102,7 @@ export function generateCommand(): Command {
     const loadMs = performance.now() - tLoad;
     try {
       checkBatchMemory(p.n, [model.unet.itemShape]);
+      const images = await readEditImages(model, p.edit);
       const base = {
         prompt,
         w: p.w,
@@ -87,9 +111,10 @@ export function generateCommand(): Command {
         n: p.n,
         seed: p.seed,
         sampler: p.sampler,
+        strength: p.edit.strength,
       };
       // The prompt was checked by prepareGenerate.
-      const embeddings = await embedPrompts(model, prompt, warn);
+      const embeddings = await embedPrompts(model, prompt, warn, p.edit.negativePrompt);
       const runs = await runEachMethod(
         model.schedule,
         base,
@@ -104,6 +129,7 @@ export function generateCommand(): Command {
             ksdItems: p.ksdItems,
             gapMonitor: p.gapMonitor,
             embeddings,
+            ...images,
             signal,
             onStep,
             warn,
