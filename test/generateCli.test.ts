@@ -171,7 +171,7 @@ describe('diffier generate: bad input → typed error, exit 2, no file', { concu
     ['--w abc', async () => ({ args: ['--w', 'abc'] }), /INVALID_OPTION.*--w/],
     [
       'unknown sampler',
-      async () => ({ args: ['--sampler', 'heun'] }),
+      async () => ({ args: ['--sampler', 'plms'] }),
       /INVALID_OPTION.*unknown sampler/,
     ],
     [

@@ -143,8 +143,11 @@ describe('config keys per class', () => {
     });
   }
 
-  it('solver_order 3 is refused when the config is read', () => {
-    assert.throws(() => config({ solver_order: 3 }), /solver_order/);
+  it('solver_order 3 (UniPC only) is refused when DPM-Solver reads it; 4 when the config is read', () => {
+    const three = config({ solver_order: 3 });
+    assert.throws(() => resolveSampler('DPMSolverMultistepScheduler', three), /solver_order/);
+    assert.doesNotThrow(() => resolveSampler('UniPCMultistepScheduler', three));
+    assert.throws(() => config({ solver_order: 4 }), /solver_order/);
   });
 
   it('a key a class does not read is ignored by it, as in diffusers', () => {

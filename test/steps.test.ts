@@ -464,13 +464,21 @@ describe('all steps', () => {
       euler: true,
       'euler-a': true,
       'dpmpp-2m': false,
+      heun: true,
+      'dpmpp-sde': false,
+      unipc: false,
+      lms: false,
+      lcm: false,
     });
   });
 });
 
 describe('createSampler', () => {
   it('builds every named sampler with its flags', () => {
-    assert.deepEqual([...SAMPLER_NAMES], ['ddim', 'ddpm', 'euler', 'euler-a', 'dpmpp-2m']);
+    assert.deepEqual(
+      [...SAMPLER_NAMES],
+      ['ddim', 'ddpm', 'euler', 'euler-a', 'dpmpp-2m', 'heun', 'dpmpp-sde', 'unipc', 'lms', 'lcm'],
+    );
     for (const { name } of SAMPLERS) assert.equal(createSampler(name).name, name);
     assert.equal(createSampler('dpmpp_2m_sde').name, 'dpmpp-2m-sde');
     assert.equal(createSampler('ddim').stochastic, false);
@@ -482,7 +490,7 @@ describe('createSampler', () => {
 
   it('rejects unknown names, listing the valid ones', () => {
     assert.throws(
-      () => createSampler('heun'),
+      () => createSampler('plms'),
       (e: unknown) =>
         e instanceof InvalidOptionError && /ddim, ddpm, euler, euler-a, dpmpp-2m/.test(e.message),
     );

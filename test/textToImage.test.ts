@@ -392,7 +392,7 @@ describe('text to image', () => {
       { steps: 5, nfe: 10 },
       { nfe: 0 },
       { w: NaN },
-      { sampler: 'heun' },
+      { sampler: 'plms' },
       { method: { name: 'nope' } },
       { prompt: '' },
     ]) {

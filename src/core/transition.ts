@@ -2,7 +2,7 @@ import type { Predictions, PredictionRequest } from './denoiser.js';
 import type { GuidedPrediction } from './guidance.js';
 import type { NoiseLevel } from './noiseLevel.js';
 import type { InnerLoopRecord } from './observer.js';
-import type { SamplerStep, StepOutput } from './step.js';
+import { completeStep, type SamplerStep } from './step.js';
 import type { BatchRandom } from './random.js';
 import type { Tensor } from './tensor.js';
 
@@ -46,17 +46,21 @@ export type Transition = (ctx: TransitionContext) => Promise<TransitionResult>;
 /** Wraps a transition; how DiffIER's cycle and the peers plug into every sampler. */
 export type TransitionWrapper = (inner: Transition) => Transition;
 
-/** The plain transition: one guided evaluation, one sampler step. */
+/** The plain transition: one guided evaluation, one sampler step (and its later stages). */
 export const plainTransition: Transition = async (ctx) => {
   const pred = await ctx.guide(ctx.x, ctx.from, ctx.to);
-  const out: StepOutput = ctx.sampler.step({
-    x: ctx.x,
-    from: ctx.from,
-    to: ctx.to,
-    pred,
-    rng: ctx.rng,
-    history: ctx.history,
-  });
+  const out = await completeStep(
+    ctx.sampler,
+    {
+      x: ctx.x,
+      from: ctx.from,
+      to: ctx.to,
+      pred,
+      rng: ctx.rng,
+      history: ctx.history,
+    },
+    (x, level) => ctx.guide(x, level, ctx.to),
+  );
   return {
     x: out.x,
     history: out.history,

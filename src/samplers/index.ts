@@ -15,6 +15,11 @@ export {
   type DpmSolverHistory,
   type DpmSolverOptions,
 } from './dpmSolver.js';
+export { heunCorrects, heunStep } from './heun.js';
+export { dpmSolverSdeStep } from './dpmSolverSde.js';
+export { solveSmall, uniPcStep, type UniPcHistory, type UniPcOptions } from './uniPc.js';
+export { lmsCoefficient, lmsStep, type LmsHistory } from './lms.js';
+export { lcmBoundary, lcmStep, type LcmOptions } from './lcm.js';
 export {
   SAMPLERS,
   samplerDefinition,

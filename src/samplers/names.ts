@@ -2,7 +2,7 @@
  * The names `--sampler` accepts, as users' tools spell them, resolved to a registry entry and
  * the config keys the name stands for:
  *
- * - project names: ddim, ddpm, euler, euler-a, dpmpp-2m, dpmpp-2m-sde;
+ * - project names: ddim, ddpm, euler, euler-a, dpmpp-2m, dpmpp-2m-sde, heun, dpmpp-sde, unipc, lms, lcm;
  * - diffusers `_class_name` values (DDIMScheduler, …): the config's own keys decide the rest;
  * - ComfyUI sampler names (euler_ancestral, dpmpp_2m, dpmpp_2m_sde, …).
  *
@@ -48,6 +48,16 @@ export const SAMPLER_ALIASES: Readonly<Record<string, Alias>> = {
   'dpmpp-2m-sde': { sampler: 'dpmpp-2m', keys: DPM_SDE },
   dpmpp_2m_sde: { sampler: 'dpmpp-2m', keys: DPM_SDE },
   dpmpp_2m_sde_gpu: { sampler: 'dpmpp-2m', keys: DPM_SDE },
+  heun: { sampler: 'heun', keys: {} },
+  'dpmpp-sde': { sampler: 'dpmpp-sde', keys: {} },
+  dpmpp_sde: { sampler: 'dpmpp-sde', keys: {} },
+  dpmpp_sde_gpu: { sampler: 'dpmpp-sde', keys: {} },
+  unipc: { sampler: 'unipc', keys: {} },
+  // ComfyUI's uni_pc is the bh1 variant, uni_pc_bh2 the bh2 one, both of order 3.
+  uni_pc: { sampler: 'unipc', keys: { solver_type: 'bh1', solver_order: 3 } },
+  uni_pc_bh2: { sampler: 'unipc', keys: { solver_type: 'bh2', solver_order: 3 } },
+  lms: { sampler: 'lms', keys: {} },
+  lcm: { sampler: 'lcm', keys: {} },
 };
 
 /**

@@ -8,20 +8,31 @@ import { InvalidOptionError } from '../core/errors.js';
 import type { SamplerStep } from '../core/step.js';
 import { withKeys, type ScheduleConfig } from '../schedules/config.js';
 import { schedulePlan, type SchedulePlan } from '../schedules/plan.js';
+import { timestepOfSigma } from '../schedules/discrete.js';
 import {
   ddimPlan,
   ddpmPlan,
+  dpmSdePlan,
   dpmSolverPlan,
   eulerAncestralPlan,
   eulerPlan,
+  heunPlan,
+  lcmPlan,
+  lmsPlan,
+  uniPcPlan,
   type LevelPlan,
 } from '../schedules/plans.js';
-import { resolvedKeys } from '../schedules/settings.js';
-import { ddimStep } from './ddim.js';
+import { resolvedKeys, schedulerSettings } from '../schedules/settings.js';
+import { ddimStep, NO_X0_PROCESSING } from './ddim.js';
 import { ddpmStep } from './ddpm.js';
 import { dpmSolverStep } from './dpmSolver.js';
+import { dpmSolverSdeStep } from './dpmSolverSde.js';
 import { eulerStep } from './euler.js';
 import { eulerAncestralStep } from './eulerAncestral.js';
+import { heunStep } from './heun.js';
+import { lcmStep } from './lcm.js';
+import { lmsStep } from './lms.js';
+import { uniPcStep } from './uniPc.js';
 
 export interface SamplerOptions {
   /** Noise weight: ddim (default 0, range [0, 1]) and euler-a (default 1); others ignore it. */
@@ -84,6 +95,63 @@ export const SAMPLERS: readonly SamplerDefinition[] = [
     description: 'DPM-Solver++ multistep (2M; 2M SDE with algorithm_type sde-dpmsolver++)',
     plan: dpmSolverPlan,
     create: ({ config, steps }) => dpmSolverStep(config, steps),
+  },
+  {
+    name: 'heun',
+    className: 'HeunDiscreteScheduler',
+    description: 'Heun (2nd order, 2 evaluations per step; 1 into σ = 0)',
+    plan: heunPlan,
+    create: ({ config }) => heunStep(config),
+  },
+  {
+    name: 'dpmpp-sde',
+    className: 'DPMSolverSDEScheduler',
+    description: 'DPM++ SDE (2 evaluations per step: midpoint in log σ; per-item noise)',
+    plan: dpmSdePlan,
+    create: ({ config }) => {
+      schedulerSettings(config, 'DPMSolverSDEScheduler');
+      return dpmSolverSdeStep((sigma) => timestepOfSigma(config, sigma));
+    },
+  },
+  {
+    name: 'unipc',
+    className: 'UniPCMultistepScheduler',
+    description: 'UniPC predictor-corrector (bh2, order 2; solver_order up to 3)',
+    plan: uniPcPlan,
+    create: ({ config, steps }) => {
+      const s = schedulerSettings(config, 'UniPCMultistepScheduler');
+      return uniPcStep({
+        order: s.solverOrder,
+        solverType: s.uniPcSolverType,
+        lowerOrderFinal: s.lowerOrderFinal,
+        disableCorrector: s.disableCorrector,
+        steps,
+        x0Processing: { ...NO_X0_PROCESSING, ...s, clipSample: false },
+      });
+    },
+  },
+  {
+    name: 'lms',
+    className: 'LMSDiscreteScheduler',
+    description: 'linear multistep (order 4)',
+    plan: lmsPlan,
+    create: ({ config }) => {
+      schedulerSettings(config, 'LMSDiscreteScheduler');
+      return lmsStep();
+    },
+  },
+  {
+    name: 'lcm',
+    className: 'LCMScheduler',
+    description: 'latent consistency (LCM/Turbo models; fresh noise every step)',
+    plan: lcmPlan,
+    create: ({ config }) => {
+      const s = schedulerSettings(config, 'LCMScheduler');
+      return lcmStep({
+        timestepScaling: s.timestepScaling,
+        x0Processing: { ...NO_X0_PROCESSING, ...s },
+      });
+    },
   },
 ];
 

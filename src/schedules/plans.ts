@@ -14,6 +14,7 @@ import type { SamplingLevels } from '../core/levels.js';
 import { FINAL_TIMESTEP, type ScheduleConfig } from './config.js';
 import { discreteSchedule, sigmaToTimestep } from './discrete.js';
 import { schedulerSettings, type FinalSigmas, type SchedulerSettings } from './settings.js';
+import { lcmTimesteps } from './lcmTimesteps.js';
 import { checkDecreasing, checkNumSteps, roundHalfEven, spacedTimesteps } from './spacing.js';
 
 /** A class's plan: the levels of a run of `steps` network evaluations. */
@@ -130,9 +131,22 @@ function eulerTimesteps(config: ScheduleConfig, steps: number, s: SchedulerSetti
  * EulerDiscreteScheduler: σ at the timesteps (linear in t; `log_linear`: N + 1 σ's evenly
  * spaced in log σ over the whole table, the last of them where the run ends), optionally
  * remapped to Karras σ's (timesteps from log-σ interpolation, fractional), then the final σ.
+ * Heun, LMS and DPM++ SDE plan the same way (they read neither interpolation_type nor
+ * final_sigmas_type nor sigma_min/sigma_max, so theirs are linear, zero and the table's).
+ * DPM++ SDE's linspace is float64 where the others' is float32: its fractional timesteps
+ * differ from these by float32 rounding (< 1e-4).
  */
-export const eulerPlan: LevelPlan = (config, steps) => {
-  const s = settings(config, 'EulerDiscreteScheduler');
+export const eulerPlan: LevelPlan = (config, steps) =>
+  sigmaPlan(config, steps, 'EulerDiscreteScheduler');
+export const heunPlan: LevelPlan = (config, steps) =>
+  sigmaPlan(config, steps, 'HeunDiscreteScheduler');
+export const lmsPlan: LevelPlan = (config, steps) =>
+  sigmaPlan(config, steps, 'LMSDiscreteScheduler');
+export const dpmSdePlan: LevelPlan = (config, steps) =>
+  sigmaPlan(config, steps, 'DPMSolverSDEScheduler');
+
+function sigmaPlan(config: ScheduleConfig, steps: number, className: string): SamplingLevels {
+  const s = settings(config, className);
   const table = discreteSchedule(config);
   let ts = eulerTimesteps(config, steps, s);
   let sigmas: number[];
@@ -154,7 +168,7 @@ export const eulerPlan: LevelPlan = (config, steps) => {
   const end = sigmas.length > steps ? sigmas[steps] : finalSigma(config, s.finalSigmasType);
   levels.push(levelFromSigma(end, FINAL_TIMESTEP));
   return { levels, initialScale: eulerInitialScale(s.timestepSpacing, levels) };
-};
+}
 
 /** EulerAncestralDiscreteScheduler: Euler's timesteps and σ's (no Karras), ending at σ = 0. */
 export const eulerAncestralPlan: LevelPlan = (config, steps) => {
@@ -222,4 +236,44 @@ export const dpmSolverPlan: LevelPlan = (config, steps) => {
   }
   levels.push(levelFromSigma(finalSigma(config, s.finalSigmasType), FINAL_TIMESTEP));
   return { levels };
+};
+
+/**
+ * UniPCMultistepScheduler: DPM-Solver's timesteps (N + 1 points, the first dropped) and σ's;
+ * with use_karras_sigmas, Karras σ's between sigma_max/sigma_min (or the table's ends), the
+ * timesteps rounded from log-σ interpolation; then the final σ.
+ */
+export const uniPcPlan: LevelPlan = (config, steps) => {
+  const s = settings(config, 'UniPCMultistepScheduler');
+  const table = discreteSchedule(config);
+  let levels: NoiseLevel[];
+  if (s.useKarrasSigmas) {
+    checkNumSteps(config.numTrainTimesteps, steps);
+    const T = table.sigmas.length;
+    const sigmas = karrasSigmas(
+      s.sigmaMax ?? table.sigmas[T - 1],
+      s.sigmaMin ?? table.sigmas[0],
+      steps,
+    );
+    levels = sigmas.map((sg) =>
+      levelFromSigma(sg, roundHalfEven(sigmaToTimestep(sg, table.logSigmas))),
+    );
+  } else {
+    levels = dpmTimesteps(config, steps, s).map((t) => levelFromSigma(table.sigmas[t], t));
+  }
+  levels.push(levelFromSigma(finalSigma(config, s.finalSigmasType), FINAL_TIMESTEP));
+  return { levels };
+};
+
+/**
+ * LCMScheduler: N timesteps from the original_inference_steps skip grid (lcmTimesteps.ts)
+ * at their training ᾱ; the last step returns the denoised estimate, so the final level's ᾱ
+ * (1 if set_alpha_to_one, else ᾱ_0) is recorded but never used.
+ */
+export const lcmPlan: LevelPlan = (config, steps) => {
+  const s = settings(config, 'LCMScheduler');
+  const ab = discreteSchedule(config).alphaBar;
+  const ts = lcmTimesteps(config.numTrainTimesteps, steps, s.originalInferenceSteps);
+  const final = noiseLevel(FINAL_TIMESTEP, s.setAlphaToOne ? 1 : ab[0]);
+  return { levels: [...ts.map((t) => noiseLevel(t, ab[t])), final] };
 };

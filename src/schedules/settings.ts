@@ -36,6 +36,14 @@ export interface SchedulerSettings {
   readonly eulerAtFinal: boolean;
   /** DPM-Solver: timesteps whose λ is below this are cut from the top of the schedule. */
   readonly lambdaMinClipped: number;
+  /** UniPC's B(h): bh1 or bh2. */
+  readonly uniPcSolverType: 'bh1' | 'bh2';
+  /** UniPC: step indices without the corrector. */
+  readonly disableCorrector: readonly number[];
+  /** LCM: the distillation's step count, whose skip grid the timesteps are taken from. */
+  readonly originalInferenceSteps: number;
+  /** LCM: the boundary condition's timestep scaling. */
+  readonly timestepScaling: number;
 }
 
 /** Values for keys a class does not read: they switch nothing on. */
@@ -59,6 +67,10 @@ const NEUTRAL: SchedulerSettings = {
   lowerOrderFinal: true,
   eulerAtFinal: false,
   lambdaMinClipped: -Infinity,
+  uniPcSolverType: 'bh2',
+  disableCorrector: [],
+  originalInferenceSteps: 50,
+  timestepScaling: 10,
 };
 
 type Field = keyof SchedulerSettings;
@@ -142,6 +154,60 @@ const lambdaClip: KeySpec = {
   },
 };
 
+/** A switch that must stay on (UniPC's predict_x0: the noise-prediction variant is not implemented). */
+const refusedUnlessTrue: KeySpec = {
+  read(o, key, _def, cls) {
+    if (cls === PARSING) return readBoolean(o, key, true);
+    if (o[key] !== undefined && o[key] !== true) throw unsupported(cls, key, o[key], 'true');
+    return undefined;
+  },
+};
+
+/** A key whose only supported value is null (or absent). */
+function refusedUnlessNull(supported: string): KeySpec {
+  return {
+    read(o, key, _def, cls) {
+      const v = o[key];
+      if (cls !== PARSING && v !== undefined && v !== null)
+        throw unsupported(cls, key, v, supported);
+      return undefined;
+    },
+  };
+}
+
+/** A list of step indices (UniPC's disable_corrector). */
+function stepList(field: Field): KeySpec {
+  return {
+    field,
+    read(o, key, def) {
+      const v = o[key] ?? def ?? [];
+      if (!Array.isArray(v) || !v.every((i) => Number.isInteger(i) && i >= 0 && i <= 1000)) {
+        throw new ConfigError(
+          `scheduler config: ${key} must be a list of step indices in [0, 1000], got ${JSON.stringify(v)}`,
+        );
+      }
+      return v as number[];
+    },
+  };
+}
+
+/** DPM-Solver's orders (3 is UniPC's only). */
+const DPM_ORDER = number(
+  'solverOrder',
+  (v) => v === 1 || v === 2,
+  '1 or 2 for DPMSolverMultistepScheduler (order 3 is not implemented)',
+);
+/** DPM-Solver's solver types; diffusers maps logrho, bh1, bh2 to midpoint, which is not done here. */
+const DPM_SOLVER_TYPE = choice('solverType', ['midpoint', 'heun'], ['logrho', 'bh1', 'bh2']);
+/** UniPC's: bh1 or bh2; diffusers maps midpoint, heun and logrho to bh2, and so do we. */
+const UNIPC_SOLVER_TYPE: KeySpec = {
+  field: 'uniPcSolverType',
+  read(o, key, def) {
+    const v = readEnum(o, key, ['bh1', 'bh2', 'midpoint', 'heun', 'logrho'], def as string);
+    return v === 'bh1' ? 'bh1' : 'bh2';
+  },
+};
+
 /** Every class-specific key of the supported classes. */
 const KEYS: Readonly<Record<string, KeySpec>> = {
   timestep_spacing: choice('timestepSpacing', ['leading', 'trailing', 'linspace'], []),
@@ -160,12 +226,8 @@ const KEYS: Readonly<Record<string, KeySpec>> = {
   sigma_max: optionalPositive('sigmaMax'),
   interpolation_type: choice('interpolationType', ['linear', 'log_linear'], []),
   final_sigmas_type: choice('finalSigmasType', ['zero', 'sigma_min'], []),
-  solver_order: number(
-    'solverOrder',
-    (v) => v === 1 || v === 2,
-    '1 or 2 (order 3 is not implemented)',
-  ),
-  solver_type: choice('solverType', ['midpoint', 'heun'], []),
+  solver_order: number('solverOrder', (v) => v === 1 || v === 2 || v === 3, '1, 2 or 3'),
+  solver_type: choice('solverType', ['midpoint', 'heun'], ['logrho', 'bh1', 'bh2']),
   algorithm_type: choice(
     'algorithmType',
     ['dpmsolver++', 'sde-dpmsolver++'],
@@ -180,6 +242,16 @@ const KEYS: Readonly<Record<string, KeySpec>> = {
   use_flow_sigmas: refusedUnlessFalse,
   use_lu_lambdas: refusedUnlessFalse,
   use_dynamic_shifting: refusedUnlessFalse,
+  predict_x0: refusedUnlessTrue,
+  solver_p: refusedUnlessNull('null (the corrector pairs with UniP)'),
+  disable_corrector: stepList('disableCorrector'),
+  noise_sampler_seed: refusedUnlessNull('null (the noise comes from the run’s seed)'),
+  original_inference_steps: number(
+    'originalInferenceSteps',
+    (v) => Number.isInteger(v) && v >= 1 && v <= 1000,
+    'an integer in [1, 1000]',
+  ),
+  timestep_scaling: number('timestepScaling', (v) => v > 0 && v <= 1e6, 'in (0, 1e6]'),
 };
 
 /** variance_type means different things per class, so each reads it its own way. */
@@ -274,7 +346,58 @@ const CLASS_READS: Readonly<Record<string, ClassReads>> = {
       use_dynamic_shifting: false,
       ...OTHER_SIGMAS,
     },
-    own: { variance_type: DPM_VARIANCE },
+    own: { variance_type: DPM_VARIANCE, solver_order: DPM_ORDER, solver_type: DPM_SOLVER_TYPE },
+  },
+  HeunDiscreteScheduler: {
+    defaults: {
+      timestep_spacing: 'linspace',
+      use_karras_sigmas: false,
+      clip_sample: false,
+      clip_sample_range: 1,
+      ...OTHER_SIGMAS,
+    },
+  },
+  DPMSolverSDEScheduler: {
+    defaults: {
+      timestep_spacing: 'linspace',
+      use_karras_sigmas: false,
+      noise_sampler_seed: null,
+      ...OTHER_SIGMAS,
+    },
+  },
+  LMSDiscreteScheduler: {
+    defaults: { timestep_spacing: 'linspace', use_karras_sigmas: false, ...OTHER_SIGMAS },
+  },
+  UniPCMultistepScheduler: {
+    defaults: {
+      timestep_spacing: 'linspace',
+      solver_order: 2,
+      ...THRESHOLDING,
+      predict_x0: true,
+      solver_type: 'bh2',
+      lower_order_final: true,
+      disable_corrector: [],
+      solver_p: null,
+      use_karras_sigmas: false,
+      sigma_min: null,
+      sigma_max: null,
+      final_sigmas_type: 'zero',
+      use_flow_sigmas: false,
+      use_dynamic_shifting: false,
+      ...OTHER_SIGMAS,
+    },
+    own: { solver_type: UNIPC_SOLVER_TYPE },
+  },
+  LCMScheduler: {
+    defaults: {
+      timestep_spacing: 'leading',
+      original_inference_steps: 50,
+      clip_sample: false,
+      clip_sample_range: 1,
+      set_alpha_to_one: true,
+      ...THRESHOLDING,
+      timestep_scaling: 10,
+    },
   },
 };
 

@@ -34,6 +34,7 @@
 import { InvalidOptionError } from '../core/errors.js';
 import type { GuidedPrediction } from '../core/guidance.js';
 import { x0FromEps } from '../core/convert.js';
+import { completeStep } from '../core/step.js';
 import type { Transition, TransitionWrapper } from '../core/transition.js';
 import type { Tensor } from '../core/tensor.js';
 
@@ -210,7 +211,18 @@ export function characteristic(options: CharacteristicOptions = {}): TransitionW
         converged,
         corrections,
       });
-      const out = ctx.sampler.step({ x, from, to, pred, rng: ctx.rng, history: ctx.history });
+      const out = await completeStep(
+        ctx.sampler,
+        {
+          x,
+          from,
+          to,
+          pred,
+          rng: ctx.rng,
+          history: ctx.history,
+        },
+        (xx, level) => ctx.guide(xx, level, to),
+      );
       return { x: out.x, history: out.history, xIn: x, pred };
     };
 }

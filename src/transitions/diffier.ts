@@ -2,6 +2,7 @@ import { InvalidOptionError } from '../core/errors.js';
 import type { GuidedPrediction } from '../core/guidance.js';
 import type { InnerLoopRecord } from '../core/observer.js';
 import type { NoiseLevel } from '../core/noiseLevel.js';
+import { completeStep } from '../core/step.js';
 import type { Transition, TransitionWrapper } from '../core/transition.js';
 import type { Tensor } from '../core/tensor.js';
 import { trainingLoss } from '../monitors/trainingGap.js';
@@ -132,7 +133,8 @@ function adoptedShare(
  *    budget is spent. The guidance a network does not adopt is what opens the
  *    training–inference gap: the next iterate carries content the network reads as noise
  *    (the training loss g of the landing point, trainingGap.ts, recorded before and after).
- * 3. The sampler's own step with the scaled prediction, then `corrector` Langevin steps on
+ * 3. The sampler's own step with the scaled prediction (a two-stage step guides its second
+ *    evaluation with the same fraction f), then `corrector` Langevin steps on
  *    the conditional field, which pull the iterate toward the training marginal of its
  *    condition; the first of them reuses the evaluation at the landing point.
  *
@@ -181,14 +183,22 @@ export function diffierStep(
         }
       }
       const scaled = scaleGuidance(pred, x0Cond, f);
-      const out = ctx.sampler.step({
-        x: ctx.x,
-        from,
-        to,
-        pred: scaled,
-        rng: ctx.rng,
-        history: ctx.history,
-      });
+      // A step's later stage (Heun, DPM++ SDE) is guided with the same per-sample fraction.
+      const out = await completeStep(
+        ctx.sampler,
+        {
+          x: ctx.x,
+          from,
+          to,
+          pred: scaled,
+          rng: ctx.rng,
+          history: ctx.history,
+        },
+        async (x, level) => {
+          const stage = await ctx.guide(x, level, to);
+          return scaleGuidance(stage, x0FromEps(x, stage.raw.cond, level).data, f);
+        },
+      );
       // The corrector's first evaluation is at the chosen landing point: it measures the
       // error after the loop for free.
       let firstEps: Tensor | undefined;

@@ -1,6 +1,9 @@
 import { InvalidOptionError } from '../core/errors.js';
 import type { GuidedPrediction } from '../core/guidance.js';
 import { x0FromEps } from '../core/convert.js';
+import type { NoiseLevel } from '../core/noiseLevel.js';
+import { completeStep } from '../core/step.js';
+import type { Tensor } from '../core/tensor.js';
 import type { Transition, TransitionWrapper } from '../core/transition.js';
 import { checkLangevin, langevinCorrect, type LangevinOptions } from './langevin.js';
 import { linearGuidance } from './renoise.js';
@@ -26,21 +29,25 @@ export function pcg(w: number, options: PcgOptions = {}): TransitionWrapper {
   return (_inner: Transition): Transition =>
     async (ctx) => {
       const { from, to } = ctx;
-      const raw = await ctx.predict(ctx.x, from, 'cond');
-      const pred: GuidedPrediction = {
-        eps: raw.cond,
-        x0: x0FromEps(ctx.x, raw.cond, from),
-        raw,
-        weights: new Float64Array(ctx.x.batch).fill(1),
+      // The predictor is unguided at every stage of the step.
+      const conditional = async (x: Tensor, level: NoiseLevel): Promise<GuidedPrediction> => {
+        const raw = await ctx.predict(x, level, 'cond');
+        const weights = new Float64Array(x.batch).fill(1);
+        return { eps: raw.cond, x0: x0FromEps(x, raw.cond, level), raw, weights };
       };
-      const out = ctx.sampler.step({
-        x: ctx.x,
-        from,
-        to,
-        pred,
-        rng: ctx.rng,
-        history: ctx.history,
-      });
+      const pred = await conditional(ctx.x, from);
+      const out = await completeStep(
+        ctx.sampler,
+        {
+          x: ctx.x,
+          from,
+          to,
+          pred,
+          rng: ctx.rng,
+          history: ctx.history,
+        },
+        conditional,
+      );
       const guided = async (x: typeof ctx.x) => {
         const r = await ctx.predict(x, to, gamma === 1 ? 'cond' : 'both');
         return linearGuidance(r.cond, r.uncond, gamma);
