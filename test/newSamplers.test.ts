@@ -315,6 +315,22 @@ describe('LMS', () => {
     assert.equal(z.history!.derivatives.length, 0);
   });
 
+  it('restarts at first order when the sample was moved between steps (DiffIER, inpainting)', () => {
+    const p = pred(X0, consistentEps(XT, X0, T));
+    const first = lmsStep().step(input(XT, T, S, p));
+    const U = levelFromSigma(0.3, 500);
+    // A corrector between the steps moves the sample: the old derivative no longer applies.
+    const moved = first.x.like(Float32Array.from(first.x.data, (v) => v + 0.01));
+    const next = pred(X0, consistentEps(moved, X0, S));
+    const withHistory = lmsStep().step(input(moved, S, U, next, { history: first.history }));
+    const fresh = lmsStep().step(input(moved, S, U, next));
+    assert.deepEqual(withHistory.x.data, fresh.x.data);
+    // Unmoved, the kept derivative is used (the result differs from a first-order step).
+    const kept = pred(X0, consistentEps(first.x, X0, S));
+    const second = lmsStep().step(input(first.x, S, U, kept, { history: first.history }));
+    assert.notDeepEqual(second.x.data, lmsStep().step(input(first.x, S, U, kept)).x.data);
+  });
+
   it('converges faster than Euler on the PF-ODE of Gaussian data', async () => {
     const p = await orderOf(lmsStep(), 10);
     assert.ok(p > 2.5, `LMS order ${p}`);

@@ -19,10 +19,27 @@ import { derivative } from './heun.js';
 
 export const LMS_MAX_ORDER = 4;
 
-/** The derivatives of the last steps, newest first, with the σ each was taken at. */
+/**
+ * The derivatives of the last steps, newest first, with the σ each was taken at, and the
+ * sample the last step returned.
+ */
 export interface LmsHistory {
   readonly derivatives: readonly Float32Array[];
   readonly sigmas: readonly number[];
+  readonly output: Float32Array;
+}
+
+/**
+ * True when the sample reaching this step is not the one the last step returned: something
+ * between the steps moved it (DiffIER's corrector, inpainting's replacement). The old
+ * derivatives d = (x̄ − x̂0)/σ were taken along the trajectory before the move, and
+ * extrapolating them across levels that span orders of magnitude amplifies the mismatch
+ * (t2i with DiffIER: FID 948 against 55), so the step restarts at first order instead.
+ */
+function movedSince(history: LmsHistory, x: Float32Array): boolean {
+  if (history.output === x) return false;
+  for (let j = 0; j < x.length; j++) if (history.output[j] !== x[j]) return true;
+  return false;
 }
 
 /** 3-point Gauss–Legendre nodes and weights on [−1, 1]: exact for degree ≤ 5. */
@@ -64,11 +81,9 @@ export function lmsStep(order = LMS_MAX_ORDER): SamplerStep<LmsHistory> {
       const x0 = input.pred.x0;
       const d0 = derivative(x, from, { ...input.pred, renoiseEps: undefined });
       const finite = Number.isFinite(from.sigma);
-      const older = finite && history ? history.derivatives.slice(0, order - 1) : [];
-      const nodes = [from.sigma, ...(finite && history ? history.sigmas : [])].slice(
-        0,
-        older.length + 1,
-      );
+      const kept = finite && history && !movedSince(history, x.data) ? history : undefined;
+      const older = kept ? kept.derivatives.slice(0, order - 1) : [];
+      const nodes = [from.sigma, ...(kept ? kept.sigmas : [])].slice(0, older.length + 1);
       const coef = nodes.map((_, k) => lmsCoefficient(nodes, k, from.sigma, to.sigma));
       // σ_t + c_0 is σ_s − σ_t + σ_t for p = 1; computed as such it stays exact at σ_t = ∞.
       const lead = nodes.length === 1 ? to.sigma : from.sigma + coef[0];
@@ -82,8 +97,8 @@ export function lmsStep(order = LMS_MAX_ORDER): SamplerStep<LmsHistory> {
       return {
         x: x.like(out),
         history: finite
-          ? { derivatives: [d0, ...older], sigmas: nodes }
-          : { derivatives: [], sigmas: [] },
+          ? { derivatives: [d0, ...older], sigmas: nodes, output: out }
+          : { derivatives: [], sigmas: [], output: out },
       };
     },
   };
