@@ -33,8 +33,11 @@ export {
   SAMPLERS,
   type ResolvedSampler,
   type SamplerDefinition,
+  type SamplerRecord,
 } from './samplers/index.js';
-export type { SamplerStep, StepInput, StepOutput } from './core/step.js';
+export type { StepRequest } from './samplers/registry.js';
+export type { LevelPlan } from './schedules/plans.js';
+export type { PendingStage, SamplerStep, StepInput, StepOutput } from './core/step.js';
 export { sample, type SampleOptions } from './samplers/sample.js';
 export {
   plainTransition,
@@ -44,7 +47,7 @@ export {
   type TransitionWrapper,
 } from './core/transition.js';
 export type { InnerLoopRecord, StepObserver, StepPayload } from './core/observer.js';
-export type { ScheduleInfo } from './core/levels.js';
+export type { SamplingLevels, ScheduleInfo } from './core/levels.js';
 export { x0FromEps, epsFromX0 } from './core/convert.js';
 
 export * from './guidance/index.js';
@@ -152,6 +155,7 @@ export {
   a1111Parameters,
   RECIPE_FORMAT,
   type Recipe,
+  type FlagValue,
 } from './recipe/recipe.js';
 export {
   readRecipeFile,
