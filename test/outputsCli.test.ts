@@ -179,7 +179,7 @@ describe('generate --out-dir', () => {
       ...FAST,
     ]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /wrote 6 files:(\n  .*){2}images\/cfg-2-0\.png/);
+    assert.match(r.stdout, /wrote 6 files:(\n {2}.*){2}images\/cfg-2-0\.png/);
     const names = (await readdir(join(dir, 'images'))).sort();
     assert.deepEqual(names, ['apg-2-0.png', 'apg-2-1.png', 'cfg-2-0.png', 'cfg-2-1.png']);
     const grid = PNG.sync.read(await readFile(join(dir, 'grid.png')));
