@@ -42,6 +42,7 @@ import { streamKey } from '../core/random.js';
 import { concatBatch, type Tensor } from '../core/tensor.js';
 import { byMethod, gridName, metricVsW } from './wCurves.js';
 import { budgetOf } from '../run/budget.js';
+import { defaultSamplerName } from '../samplers/index.js';
 
 export interface SrMetrics {
   readonly psnr: number;
@@ -345,7 +346,8 @@ async function srResult(
       n: opts.n,
       seed: opts.seed,
       noiseLevel: opts.noiseLevel ?? DEFAULT_NOISE_LEVEL,
-      sampler: opts.sampler ?? 'ddim',
+      // What ran: without a name the model's scheduler class picks it (samplers/names.ts).
+      sampler: opts.sampler ?? defaultSamplerName(opts.model.schedule),
       unetCalls: opts.unetCalls ?? null,
     },
     data: {

@@ -48,6 +48,7 @@ import { renderSvg } from '../plot/render.js';
 import { streamKey } from '../core/random.js';
 import { concatBatch, type Tensor } from '../core/tensor.js';
 import { budgetOf } from '../run/budget.js';
+import { defaultSamplerName } from '../samplers/index.js';
 
 /** A benchmark prompt: its caption and what it asks for (attribute class indices). */
 export interface T2iPrompt {
@@ -364,7 +365,8 @@ function t2iSettings(opts: T2iBenchOptions): T2iBenchResult['settings'] {
     steps: opts.steps ?? null,
     n: opts.n,
     seed: opts.seed,
-    sampler: opts.sampler ?? 'ddim',
+    // What ran: without a name the model's scheduler class picks it (samplers/names.ts).
+    sampler: opts.sampler ?? defaultSamplerName(opts.model.schedule),
     unetCalls: opts.unetCalls ?? null,
     ksdItems: opts.ksdItems ?? null,
   };

@@ -31,6 +31,7 @@ import { streamKey } from '../core/random.js';
 import { Tensor } from '../core/tensor.js';
 import { knownVariant } from '../tts/frontend.js';
 import { budgetOf } from '../run/budget.js';
+import { defaultSamplerName } from '../samplers/index.js';
 
 export function heldOutFile(): string {
   return join(packageRoot(), 'bench', 'tts', 'heldout.json');
@@ -266,7 +267,8 @@ export async function runTtsBench(opts: TtsBenchOptions): Promise<TtsBenchResult
           steps: opts.steps ?? null,
           n: opts.n,
           seed: opts.seed,
-          sampler: opts.sampler ?? 'ddim',
+          // What ran: without a name the model's scheduler class picks it (samplers/names.ts).
+          sampler: opts.sampler ?? defaultSamplerName(model.schedule),
           vocoderIterations: opts.vocoderIterations ?? 32,
           sentences: sentences.length,
         },
